@@ -1,0 +1,12 @@
+#ifndef FV_CLI_H
+#define FV_CLI_H
+
+struct fv_cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+int fv_cli_aws_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* fleetvault: one binary, subcommands. Thin: parse flags, call lib/. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct fv_cli_command s_commands[] = {
+    {"aws-check", "check credentials and reachability of every configured account",
+     fv_cli_aws_check},
+};
+
+static void s_usage(FILE *f)
+{
+    fprintf(f, "usage: fleetvault <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++)
+        fprintf(f, "  %-12s %s\n", s_commands[i].name, s_commands[i].summary);
+    fprintf(f, "\nfleetvault <command> --help for the command's options\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        s_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++)
+        if (strcmp(argv[1], s_commands[i].name) == 0)
+            return s_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "fleetvault: unknown command '%s'\n", argv[1]);
+    s_usage(stderr);
+    return 2;
+}
