@@ -1,0 +1,83 @@
+/* fleetvault configuration: one property table drives YAML/JSON parsing,
+ * FV_* environment overrides, validation (every message names the file and
+ * the key) and the generated docs/CONFIG.md. */
+#ifndef FV_CONFIG_H
+#define FV_CONFIG_H
+
+#include <fv/common.h>
+#include <stdio.h>
+
+struct json_object;
+
+struct fv_config_account {
+    char *id;          /* 12 digits */
+    char *name;        /* label in reports; defaults to the id */
+    char *role_arn;    /* NULL: use the base credentials directly */
+    char *external_id;
+    char *session_name;
+    char **regions;    /* NULL-terminated; NULL → the top-level region */
+    size_t n_regions;
+};
+
+struct fv_config {
+    char *path;        /* the file it came from */
+    char *region;
+    char *profile;     /* AWS profile for the base credentials; NULL → chain default */
+    struct fv_config_account *accounts;
+    size_t n_accounts;
+    /* aws.* */
+    int64_t max_attempts;
+    int64_t connect_timeout_ms;
+    int64_t request_timeout_ms;
+    char *ca_bundle;
+    /* logging.* */
+    char *log_level;
+    char *log_file;
+    /* The whole document, for sections owned by other modules (jobs, kafka). */
+    struct json_object *doc;
+};
+
+/* Loads and validates path. On error *out is cleaned and err names the file
+ * and key, e.g. "fleet.yaml: accounts[1].id: must be 12 digits, got '12'". */
+fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_error *err);
+/* Same from an already-parsed document (borrowed; the config takes a ref). */
+fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
+                             struct fv_error *err);
+void fv_config_clean_up(struct fv_config *c);
+
+/* Writes the Markdown reference of every key (docs/CONFIG.md). */
+void fv_config_write_docs(FILE *f);
+
+/* ---- The table machinery, shared by every schema ---- */
+enum fv_prop_type {
+    FV_PROP_STRING,
+    FV_PROP_INT,
+    FV_PROP_BOOL,
+    FV_PROP_STRLIST,
+};
+
+struct fv_prop {
+    const char *key;  /* dotted path within its object, e.g. "aws.max_attempts" */
+    enum fv_prop_type type;
+    size_t offset;    /* into the target struct */
+    size_t count_offset; /* STRLIST: where the count goes */
+    const char *def;  /* default, as text; NULL → none */
+    bool required;
+    int64_t min, max; /* INT bounds (both 0: unbounded) */
+    const char *pattern; /* STRING check: "account-id", "arn", "region", or NULL */
+    const char *const *choices; /* STRING: allowed values, NULL-terminated */
+    const char *doc;
+};
+
+/* Fills target from obj using props; `where` is the prefix for messages
+ * ("accounts[1]"). Unknown keys are errors unless allow_unknown lists their
+ * top-level names (NULL-terminated). env_prefix (e.g. "FV_") enables
+ * FV_<KEY_WITH_UNDERSCORES> overrides for scalars; NULL disables. */
+fv_status fv_props_apply(const char *file, const char *where, const struct fv_prop *props,
+                         size_t n, struct json_object *obj, void *target,
+                         const char *const *allow_unknown, const char *env_prefix,
+                         struct fv_error *err);
+void fv_props_clean_up(const struct fv_prop *props, size_t n, void *target);
+void fv_props_write_docs(FILE *f, const char *prefix, const struct fv_prop *props, size_t n);
+
+#endif
