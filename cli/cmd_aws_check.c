@@ -1,11 +1,140 @@
+/* fleetvault aws-check [--config F]: STS GetCallerIdentity for every
+ * configured account (through its role when it has one), or for the default
+ * credential chain in the default region. Exit 0 only when all succeed. */
 #include "cli.h"
 
+#include <fv/aws.h>
+#include <fv/config.h>
+#include <fv/credentials.h>
+#include <fv/log.h>
+#include <fv/sts.h>
+
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_usage(FILE *f)
+{
+    fprintf(f, "usage: fleetvault aws-check [--config FILE] [--verbose]\n"
+               "  Calls STS GetCallerIdentity for every account in FILE (assuming each\n"
+               "  account's role), or for the default credential chain when no FILE.\n");
+}
+
+/* Checks one account × region; prints one line; returns true on success. */
+static bool s_check(struct fv_creds_provider *base, const char *region,
+                    const struct fv_config_account *acct, const struct fv_config *cfg)
+{
+    struct fv_error err = {0};
+    struct fv_creds_provider *creds = NULL;
+    struct fv_aws_client *client = NULL;
+    struct fv_caller_identity id = {0};
+    bool ok = false;
+    const char *label = acct ? acct->id : "default";
+    const char *name = acct ? acct->name : "credential chain";
+
+    if (acct && acct->role_arn)
+        creds = fv_creds_assume_role(base, region, acct->role_arn, acct->external_id,
+                                     acct->session_name, NULL);
+    else
+        creds = fv_creds_ref(base);
+
+    struct fv_aws_client_options o = {.region = region, .creds = creds, .account_id = label};
+    if (cfg) {
+        o.retry.max_attempts = (int)cfg->max_attempts;
+        fv_http_options_default(&o.http);
+        o.http.connect_timeout_ms = cfg->connect_timeout_ms;
+        o.http.timeout_ms = cfg->request_timeout_ms;
+        o.http.ca_bundle = cfg->ca_bundle;
+    }
+    if (o.retry.max_attempts > 0) {
+        struct fv_retry_options def;
+        fv_retry_options_default(&def);
+        def.max_attempts = o.retry.max_attempts;
+        o.retry = def;
+    }
+    client = fv_aws_client_new(&o, &err);
+    if (client && fv_sts_get_caller_identity(client, &id, &err) == FV_OK) {
+        if (acct && strcmp(id.account, acct->id) != 0) {
+            fv_error_set(&err, FV_E_INVALID,
+                         "credentials act in account %s, not the configured %s (check role_arn)",
+                         id.account, acct->id);
+        } else {
+            ok = true;
+        }
+    }
+    if (ok)
+        printf("ok    %-12s %-20s %-14s %s\n", id.account, name, region, id.arn);
+    else
+        printf("FAIL  %-12s %-20s %-14s %s\n", label, name, region, err.message);
+    fflush(stdout);
+    fv_caller_identity_clean_up(&id);
+    fv_aws_client_destroy(client);
+    fv_creds_unref(creds);
+    return ok;
+}
 
 int fv_cli_aws_check(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fleetvault aws-check: the AWS client is not built yet\n");
-    return 2;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config_path = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'v': fv_log_set_level(FV_LOG_DEBUG); break;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "fleetvault aws-check: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+
+    struct fv_config cfg = {0};
+    struct fv_error err = {0};
+    const char *region = NULL;
+    if (config_path) {
+        if (fv_config_load(config_path, &cfg, &err) != FV_OK) {
+            fprintf(stderr, "fleetvault: %s\n", err.message);
+            return 2;
+        }
+        region = cfg.region;
+    } else {
+        region = getenv("AWS_REGION");
+        if (!region || !*region)
+            region = getenv("AWS_DEFAULT_REGION");
+        if (!region || !*region) {
+            fprintf(stderr, "fleetvault: no AWS region: set AWS_REGION or use --config\n");
+            return 2;
+        }
+    }
+
+    struct fv_creds_provider *base =
+        fv_creds_default_chain(config_path ? cfg.profile : NULL, region, NULL);
+    int failures = 0, checks = 0;
+    if (!config_path || cfg.n_accounts == 0) {
+        checks++;
+        failures += !s_check(base, region, NULL, config_path ? &cfg : NULL);
+    }
+    for (size_t i = 0; i < cfg.n_accounts; i++) {
+        const struct fv_config_account *a = &cfg.accounts[i];
+        if (a->n_regions == 0) {
+            checks++;
+            failures += !s_check(base, region, a, &cfg);
+        }
+        for (size_t r = 0; r < a->n_regions; r++) {
+            checks++;
+            failures += !s_check(base, a->regions[r], a, &cfg);
+        }
+    }
+    printf("%d of %d checks passed\n", checks - failures, checks);
+    fv_creds_unref(base);
+    fv_config_clean_up(&cfg);
+    return failures ? 1 : 0;
 }

@@ -7,6 +7,8 @@
 static const struct fv_cli_command s_commands[] = {
     {"aws-check", "check credentials and reachability of every configured account",
      fv_cli_aws_check},
+    {"config", "check a configuration file, or print the configuration reference",
+     fv_cli_config},
 };
 
 static void s_usage(FILE *f)
