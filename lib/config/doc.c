@@ -186,6 +186,7 @@ static fv_status s_parse_json(const char *name, const char *text, size_t len,
                               struct json_object **out, struct fv_error *err)
 {
     struct json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t off = json_tokener_get_parse_end(tok);
