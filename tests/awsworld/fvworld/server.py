@@ -1,0 +1,365 @@
+"""The world's WSGI layer: moto's in-process server app behind our fixes.
+
+Per request:
+  /_world/...        control API and asset-bundle downloads (no SigV4)
+  everything else    read the raw body once; classify (service, operation,
+                     protocol, account); global latency; fault injection;
+                     reject unsigned requests, bad x-amz-content-sha256, S3
+                     form-encoded uploads and expired STS sessions; then either
+                     an extension handler (APIs moto lacks) or moto itself,
+                     with the raw request kept in a thread-local so moto's
+                     signature check re-signs the exact bytes sent (auth.py).
+"""
+
+import collections
+import io
+import json
+import logging
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from urllib.parse import parse_qs
+
+from . import auth, clock, faults, protocol
+
+log = logging.getLogger("fvworld")
+
+JSON_ERROR_RENAMES = {
+    # moto raises IAM-style codes; json services answer with these in AWS.
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+}
+
+
+class Response:
+    """A fully buffered response (status int, header list, body bytes)."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = list(headers)
+        self.body = body
+
+    @classmethod
+    def error(cls, info, code, message, status=400, extra_xml=""):
+        proto = info.protocol if info else "json"
+        if proto in ("json", "rest-json"):
+            code = JSON_ERROR_RENAMES.get(code, code)
+        s, h, b = protocol.error_response(proto, info.service if info else None, code, message, status,
+                                          info.request_id if info else None, extra_xml)
+        return cls(s, h, b)
+
+    @classmethod
+    def json(cls, doc, status=200, content_type="application/json", extra_headers=()):
+        body = json.dumps(doc, default=_json_default).encode()
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        headers.extend(extra_headers)
+        return cls(status, headers, body)
+
+
+def _json_default(o):
+    import datetime
+
+    if isinstance(o, datetime.datetime):
+        return o.timestamp()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
+                403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests",
+                500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _status_line(code):
+    return f"{code} {_STATUS_TEXT.get(code, 'Status')}"
+
+
+class RequestLog:
+    """Bounded ring of recent requests plus per (account, service, operation) counters."""
+
+    def __init__(self, size=5000):
+        self._lock = threading.Lock()
+        self._ring = collections.deque(maxlen=size)
+        self._counts = collections.Counter()
+        self._seq = 0
+
+    def add(self, info, status, fault=None):
+        with self._lock:
+            self._seq += 1
+            entry = {
+                "seq": self._seq,
+                "time": round(clock.now(), 3),
+                "method": info.method,
+                "service": info.service,
+                "operation": info.operation,
+                "account": info.account,
+                "status": status,
+            }
+            if fault:
+                entry["fault"] = fault
+            self._ring.append(entry)
+            self._counts[(info.account, info.service, info.operation)] += 1
+
+    def snapshot(self, since=0, limit=None):
+        with self._lock:
+            recent = [e for e in self._ring if e["seq"] > since]
+            counts = [
+                {"account": a, "service": s, "operation": o, "count": n}
+                for (a, s, o), n in sorted(self._counts.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+            ]
+            seq = self._seq
+        if limit:
+            recent = recent[-limit:]
+        return {"seq": seq, "counts": counts, "recent": recent}
+
+    def clear(self):
+        with self._lock:
+            self._ring.clear()
+            self._counts.clear()
+
+
+class World:
+    def __init__(self, settings=None):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.settings = dict(settings or {})
+        self.moto_app = DomainDispatcherApplication(create_backend_app)
+        self.faults = faults.FaultTable()
+        self.requests = RequestLog(int(self.settings.get("request_log_size", 5000)))
+        self.handlers = {}  # (service, operation) -> callable(environ, info) -> Response
+        self.started_at = time.time()
+        self.ready = False
+        self.base_url = None
+        self.control_routes = {}  # path prefix -> callable(environ, method, path, body) -> Response
+
+    # -- extension registry ------------------------------------------------
+    def register(self, service, operation, handler):
+        self.handlers[(service, operation)] = handler
+
+    def register_control(self, prefix, handler):
+        self.control_routes[prefix] = handler
+
+    # -- WSGI ---------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_world/"):
+            resp = self._control(environ, path)
+            return self._send(environ, start_response, resp)
+        body = self._read_body(environ)
+        info = protocol.RequestInfo(environ, body)
+        if info.access_key:
+            try:
+                info.account = auth.account_for_key(info.access_key)
+            except Exception:
+                info.account = None
+        latency = self.faults.latency_ms
+        if latency > 0:
+            time.sleep(latency / 1000.0)
+        fault = self.faults.take(info)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.delay_ms / 1000.0)
+            elif fault.kind == "throttle":
+                code, msg, status = faults.throttle_error(info.protocol)
+                resp = Response.error(info, code, fault.message or msg, status)
+                self.requests.add(info, status, fault.kind)
+                return self._send(environ, start_response, resp)
+            elif fault.kind == "error500":
+                code, msg, status = faults.internal_error(info.protocol)
+                resp = Response.error(info, code, fault.message or msg, status)
+                self.requests.add(info, status, fault.kind)
+                return self._send(environ, start_response, resp)
+            elif fault.kind == "reset":
+                self.requests.add(info, 0, fault.kind)
+                return self._reset(environ, start_response)
+            elif fault.kind == "truncate":
+                resp = self._dispatch(environ, info)
+                self.requests.add(info, resp.status, fault.kind)
+                return self._truncate(environ, start_response, resp)
+        resp = self._dispatch(environ, info)
+        self.requests.add(info, resp.status, fault.kind if fault else None)
+        return self._send(environ, start_response, resp)
+
+    @staticmethod
+    def _read_body(environ):
+        inp = environ.get("wsgi.input")
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            body = inp.read(int(length)) if int(length) > 0 else b""
+        elif environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", ""):
+            body = inp.read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return body
+
+    def _dispatch(self, environ, info):
+        try:
+            return self._dispatch_inner(environ, info)
+        except auth.AuthError as e:
+            return Response.error(info, e.code, e.message, e.status)
+        except Exception as e:  # a bug in the layer: say so in the service's format
+            log.exception("world layer failure")
+            code, _, _ = faults.internal_error(info.protocol)
+            return Response.error(info, code, f"fvworld layer error: {type(e).__name__}: {e}", 500)
+
+    def _dispatch_inner(self, environ, info):
+        if not info.signed:
+            if "X-Amz-Signature" in info.query or "X-Amz-Credential" in info.query:
+                return Response.error(info, "AccessDenied",
+                                      "fvworld: presigned (query-string) SigV4 URLs are not supported by the world", 403)
+            code = "AccessDenied" if info.protocol == "rest-xml" else "MissingAuthenticationToken"
+            return Response.error(info, code, "Missing Authentication Token", 403)
+        bad = auth.check_content_sha256(info)
+        if bad:
+            return Response.error(info, bad[0], bad[1], 400, bad[2] if info.protocol == "rest-xml" else "")
+        if (info.service == "s3" and info.operation in ("PutObject", "UploadPart")
+                and info.content_type.lower().startswith("application/x-www-form-urlencoded")):
+            # moto gap: moto parses such a body as a form and stores the object EMPTY.
+            return Response.error(
+                info, "InvalidArgument",
+                f"fvworld: {info.operation} with Content-Type application/x-www-form-urlencoded is rejected: "
+                "moto 5.2.1 would store the object empty. Send another Content-Type "
+                "(e.g. application/octet-stream).", 400)
+        expired = auth.check_session_expiry(info)
+        if expired:
+            return Response.error(info, expired.code, expired.message, expired.status)
+        handler = self.handlers.get((info.service, info.operation))
+        if handler is not None:
+            return handler(environ, info)
+        return self.forward(environ, info)
+
+    def forward(self, environ, info):
+        """Hand the request to moto, with the raw request visible to auth.py."""
+        environ["wsgi.input"] = io.BytesIO(info.body)
+        environ["CONTENT_LENGTH"] = str(len(info.body))
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = headers
+
+        auth.set_raw_request(info)
+        try:
+            it = self.moto_app(environ, start_response)
+            try:
+                body = b"".join(it)
+            finally:
+                if hasattr(it, "close"):
+                    it.close()
+        finally:
+            auth.clear_raw_request()
+        status = captured.get("status", 500)
+        headers = captured.get("headers", [])
+        if status >= 400 and info.protocol in ("json", "rest-json") and body.lstrip().startswith(b"<"):
+            conv = protocol.xml_error_to_json(info.protocol, info.service, status, body)
+            if conv:
+                s, h, b = conv
+                resp = Response(s, h, b)
+                code = dict((k.lower(), v) for k, v in h).get("x-amzn-errortype")
+                if code in JSON_ERROR_RENAMES:
+                    msg = json.loads(b).get("message", "")
+                    resp = Response.error(info, code, msg, s)
+                return resp
+        return Response(status, headers, body)
+
+    # -- response writers ------------------------------------------------------
+    @staticmethod
+    def _send(environ, start_response, resp):
+        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            cl = [v for k, v in resp.headers if k.lower() == "content-length"]
+            headers.append(("Content-Length", cl[0] if cl else str(len(resp.body))))
+            start_response(_status_line(resp.status), headers)
+            return [b""]
+        headers.append(("Content-Length", str(len(resp.body))))
+        start_response(_status_line(resp.status), headers)
+        return [resp.body]
+
+    @staticmethod
+    def _kill_socket(environ, rst):
+        sock = environ.get("werkzeug.socket")
+        if sock is None:
+            return
+        try:
+            if rst:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _reset(self, environ, start_response):
+        self._kill_socket(environ, rst=True)
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return [b""]
+
+    def _truncate(self, environ, start_response, resp):
+        body = resp.body
+        sent = body[: len(body) // 2]
+        declared = len(body) + 1024
+        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(declared)))
+        start_response(_status_line(resp.status), headers)
+        kill = self._kill_socket
+
+        def gen():
+            yield sent
+            kill(environ, rst=False)
+
+        return gen()
+
+    # -- control API -----------------------------------------------------------
+    def _control(self, environ, path):
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        body = self._read_body(environ)
+        try:
+            doc = json.loads(body.decode() or "null") if body else None
+        except ValueError:
+            return Response.json({"error": "request body is not JSON"}, 400)
+        qs = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        try:
+            if path == "/_world/health" and method == "GET":
+                return Response.json({"ok": True, "ready": self.ready, "uptime_s": round(time.time() - self.started_at, 3),
+                                      "clock_offset_seconds": clock.offset(), "url": self.base_url})
+            if path == "/_world/faults":
+                if method == "GET":
+                    return Response.json({"faults": self.faults.list()})
+                if method == "POST":
+                    return Response.json({"added": self.faults.add(doc)})
+                if method == "DELETE":
+                    return Response.json({"cleared": self.faults.clear()})
+            if path == "/_world/clock":
+                if method == "POST":
+                    if not isinstance(doc, dict) or ("offset_seconds" not in doc and "advance_seconds" not in doc):
+                        return Response.json({"error": "expected {\"offset_seconds\": N} or {\"advance_seconds\": N}"}, 400)
+                    if "offset_seconds" in doc:
+                        clock.set_offset(float(doc["offset_seconds"]))
+                    else:
+                        clock.set_offset(clock.offset() + float(doc["advance_seconds"]))
+                if method in ("GET", "POST"):
+                    return Response.json({"offset_seconds": clock.offset(), "now": clock.now()})
+            if path == "/_world/latency":
+                if method == "POST":
+                    if not isinstance(doc, dict) or "ms" not in doc:
+                        return Response.json({"error": "expected {\"ms\": N}"}, 400)
+                    self.faults.latency_ms = max(0, int(doc["ms"]))
+                if method in ("GET", "POST"):
+                    return Response.json({"ms": self.faults.latency_ms})
+            if path == "/_world/requests":
+                if method == "GET":
+                    return Response.json(self.requests.snapshot(int(qs.get("since", 0)), int(qs.get("limit", 0)) or None))
+                if method == "DELETE":
+                    self.requests.clear()
+                    return Response.json({"cleared": True})
+            for prefix, handler in self.control_routes.items():
+                if path.startswith(prefix):
+                    return handler(environ, method, path, qs, doc)
+        except faults.FaultError as e:
+            return Response.json({"error": str(e)}, 400)
+        except (TypeError, ValueError) as e:
+            return Response.json({"error": str(e)}, 400)
+        return Response.json({"error": f"no such control endpoint: {method} {path}"}, 404)
