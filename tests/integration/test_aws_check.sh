@@ -20,7 +20,7 @@ grep -q '2 of 2 checks passed' "$tmp/ok.out" || fail "summary"
 grep -q '^ok  *123456789012 ' "$tmp/default.out" || fail "default chain account"
 
 # A wrong external id: that account fails with a reason, the other passes.
-sed 's/external_id: fleetvault-demo/external_id: wrong/; 0,/wrong/!s/external_id: wrong/external_id: fleetvault-demo/' \
+sed '0,/external_id: fleetvault-demo/s//external_id: wrong/' \
     "$SRC/docs/examples/fleet-demo.yaml" >"$tmp/bad.yaml"
 set +e
 "$BIN" aws-check --config "$tmp/bad.yaml" >"$tmp/bad.out" 2>&1
