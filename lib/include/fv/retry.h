@@ -38,14 +38,14 @@ bool fv_retry_is_transient_code(const char *code);
 void fv_retry_classify(struct fv_error *err);
 
 struct fv_retry_options {
-    int max_attempts;        /* total attempts including the first; default 3 */
-    int64_t base_ms;         /* transient errors; default 50 */
-    int64_t max_backoff_ms;  /* default 20000 */
-    int quota_capacity;      /* default 500 */
+    int max_attempts;         /* total attempts including the first; default 3 */
+    int64_t base_ms;          /* transient errors; default 50 */
+    int64_t max_backoff_ms;   /* default 20000 */
+    int quota_capacity;       /* default 500 */
     int64_t throttle_base_ms; /* throttling errors; default 1000 */
-    int retry_cost;          /* quota tokens a retry takes; default 14 */
-    int throttle_retry_cost; /* ... after a throttle; default 5 */
-    int timeout_retry_cost;  /* ... after FV_E_NET / FV_E_TIMEOUT; default 14 */
+    int retry_cost;           /* quota tokens a retry takes; default 14 */
+    int throttle_retry_cost;  /* ... after a throttle; default 5 */
+    int timeout_retry_cost;   /* ... after FV_E_NET / FV_E_TIMEOUT; default 14 */
 };
 /* Fields left 0 mean their default, so a caller may set only max_attempts. */
 void fv_retry_options_default(struct fv_retry_options *o);
