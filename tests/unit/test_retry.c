@@ -1,10 +1,11 @@
 /* Standard retry mode: classification, backoff with injected jitter, max
  * attempts, the retry quota. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <fv/retry.h>
 
