@@ -161,6 +161,7 @@ def authenticate(environ, info, action, resource="*"):
         raise AuthError("MissingAuthenticationToken", "Missing Authentication Token", 403)
     account = account_for_key(info.access_key)
     headers = _environ_headers(environ)
+    set_raw_request(info)
     try:
         req = _ac.IAMRequest(
             account_id=account,
@@ -175,6 +176,8 @@ def authenticate(environ, info, action, resource="*"):
         req.check_action_permitted(resource)
     except HTTPException as e:
         raise AuthError(getattr(e, "error_type", "AccessDenied"), getattr(e, "message", str(e)), e.code or 403)
+    finally:
+        clear_raw_request()
     return account, req._access_key.arn
 
 

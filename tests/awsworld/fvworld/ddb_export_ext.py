@@ -76,12 +76,15 @@ class DdbExportExt:
         self.history = {}  # (account, table name) -> TableHistory
         self.exports = {}  # account -> {export arn: export dict}
         self.tokens = {}  # (account, token) -> (time, params, export arn)
-        self.delay = float(world.settings.get("ddb_export_delay_s", 0.5))
         for op in WRITE_OPS:
             world.register("dynamodb", op, self.intercept_write)
         world.register("dynamodb", "ExportTableToPointInTime", self._wrap("ExportTableToPointInTime", self.export))
         world.register("dynamodb", "DescribeExport", self._wrap("DescribeExport", self.describe_export))
         world.register("dynamodb", "ListExports", self._wrap("ListExports", self.list_exports))
+
+    @property
+    def delay(self):
+        return float(self.world.settings["ddb_export_delay_s"])
 
     # -- change recording ---------------------------------------------------
     @staticmethod
@@ -380,7 +383,7 @@ class DdbExportExt:
     def _status(self, exp):
         if exp["status"] == "FAILED":
             return "FAILED"
-        return "COMPLETED" if clock.now() >= exp["start"] + self.delay else "IN_PROGRESS"
+        return "COMPLETED" if clock.now() >= exp["end"] else "IN_PROGRESS"
 
     def _describe(self, exp):
         status = self._status(exp)

@@ -36,7 +36,7 @@ from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 from . import auth, clock, fleets  # noqa: E402
 from .ddb_export_ext import DdbExportExt  # noqa: E402
 from .quicksight_ext import QuickSightExt  # noqa: E402
-from .server import Response, World  # noqa: E402
+from .server import World  # noqa: E402
 
 log = logging.getLogger("fvworld")
 

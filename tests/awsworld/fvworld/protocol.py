@@ -56,7 +56,7 @@ def _uri_regex(uri_path):
 
 @lru_cache(maxsize=None)
 def _rest_table(service):
-    """[(method, regex, required query keys, literal path length, op name)]"""
+    """[(method, regex, required query keys, required headers, literal path length, op name)]"""
     sm = service_model(service)
     table = []
     for op_name in sm.operation_names:
@@ -69,25 +69,29 @@ def _rest_table(service):
             k = pair.partition("=")[0]
             if k and k != "x-id":
                 keys.add(k)
+        hdrs = set()
         inp = op.input_shape
         if inp is not None:
             for mname in inp.required_members:
                 m = inp.members[mname]
                 if m.serialization.get("location") == "querystring":
                     keys.add(m.serialization.get("name", mname))
+                elif m.serialization.get("location") == "header":
+                    hdrs.add(m.serialization.get("name", mname).lower())
         literal = len(re.sub(r"\{[^}]+\}", "", path))
-        table.append((http.get("method", "POST"), re.compile(_uri_regex(path)), frozenset(keys), literal, op_name))
+        table.append((http.get("method", "POST"), re.compile(_uri_regex(path)), frozenset(keys), frozenset(hdrs),
+                      literal, op_name))
     return table
 
 
-def rest_operation(service, method, path, query_keys):
+def rest_operation(service, method, path, query_keys, header_names=frozenset()):
     best = None
-    for m, rx, keys, literal, name in _rest_table(service):
+    for m, rx, keys, hdrs, literal, name in _rest_table(service):
         if m != method or not rx.match(path):
             continue
-        if not keys <= query_keys:
+        if not keys <= query_keys or not hdrs <= header_names:
             continue
-        score = (len(keys), literal)
+        score = (len(keys) + len(hdrs), literal)
         if best is None or score > best[0]:
             best = (score, name)
     return best[1] if best else None
@@ -155,7 +159,7 @@ class RequestInfo:
             return action
         if self.service and self.protocol in ("rest-json", "rest-xml"):
             try:
-                return rest_operation(self.service, self.method, self.raw_path, set(self.query))
+                return rest_operation(self.service, self.method, self.raw_path, set(self.query), set(self.headers))
             except Exception:
                 return None
         return None

@@ -29,7 +29,7 @@ import secrets
 import threading
 import uuid
 import zipfile
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from moto.quicksight.models import quicksight_backends
 from moto.s3.models import s3_backends
@@ -89,8 +89,6 @@ class QuickSightExt:
         self.world = world
         self.lock = threading.RLock()
         self.accounts = {}
-        self.job_delay = float(world.settings.get("asset_bundle_delay_s", 0.5))
-        self.url_ttl = float(world.settings.get("download_url_ttl_s", 300))
         self.url_key = secrets.token_bytes(32)
         routes = {
             "CreateDataSet": self.create_data_set,
@@ -120,6 +118,14 @@ class QuickSightExt:
             world.register("quicksight", op, self._path_account_guard)
 
     # -- plumbing -------------------------------------------------------------
+    @property
+    def job_delay(self):
+        return float(self.world.settings["asset_bundle_delay_s"])
+
+    @property
+    def url_ttl(self):
+        return float(self.world.settings["download_url_ttl_s"])
+
     def store(self, account):
         with self.lock:
             if account not in self.accounts:
@@ -449,9 +455,9 @@ class QuickSightExt:
         if job.get("final"):
             return job["final"]
         elapsed = clock.now() - job["created"]
-        if elapsed < self.job_delay:
+        if elapsed < job["delay"]:
             return "QUEUED_FOR_IMMEDIATE_EXECUTION"
-        if elapsed < 2 * self.job_delay:
+        if elapsed < 2 * job["delay"]:
             return "IN_PROGRESS"
         return "FAILED" if job["errors"] else "SUCCESSFUL"
 
@@ -484,7 +490,7 @@ class QuickSightExt:
             include = bool(body.get("IncludeAllDependencies", False))
             assets, errors = self.collect(account, arns, include)
             job = {
-                "id": job_id, "account": account, "created": clock.now(), "arns": list(arns),
+                "id": job_id, "account": account, "created": clock.now(), "delay": self.job_delay, "arns": list(arns),
                 "include": include, "format": fmt, "errors": errors,
                 "arn": qs_arn(account, "asset-bundle-export-job", job_id),
                 "request": {k: body[k] for k in ("IncludePermissions", "IncludeTags", "ValidationStrategy",
@@ -587,7 +593,7 @@ class QuickSightExt:
                 raise ClientError("ConflictException",
                                   f"An asset bundle import job with ID {job_id} is already in progress.", 409)
             errors = self.apply_bundle(account, data, body.get("OverrideParameters") or {})
-            job = {"id": job_id, "account": account, "created": clock.now(), "errors": errors,
+            job = {"id": job_id, "account": account, "created": clock.now(), "delay": self.job_delay, "errors": errors,
                    "arn": qs_arn(account, "asset-bundle-import-job", job_id), "source": source_desc,
                    "request": {k: body[k] for k in ("OverrideParameters", "FailureAction", "OverridePermissions",
                                                     "OverrideTags", "OverrideValidationStrategy") if k in body}}

@@ -34,6 +34,14 @@ JSON_ERROR_RENAMES = {
 }
 
 
+# World-wide settings (GET/POST /_world/settings; FV_WORLD_SETTINGS at start).
+DEFAULT_SETTINGS = {
+    "asset_bundle_delay_s": 0.5,  # QuickSight asset-bundle job: QUEUED -> IN_PROGRESS -> terminal, per step
+    "download_url_ttl_s": 300.0,  # asset-bundle DownloadUrl lifetime
+    "ddb_export_delay_s": 0.5,  # DynamoDB export: IN_PROGRESS -> COMPLETED
+}
+
+
 class Response:
     """A fully buffered response (status int, header list, body bytes)."""
 
@@ -124,7 +132,8 @@ class World:
     def __init__(self, settings=None):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        self.settings = dict(settings or {})
+        self.settings = dict(DEFAULT_SETTINGS)
+        self.settings.update(settings or {})
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.faults = faults.FaultTable()
         self.requests = RequestLog(int(self.settings.get("request_log_size", 5000)))
@@ -349,6 +358,13 @@ class World:
                     self.faults.latency_ms = max(0, int(doc["ms"]))
                 if method in ("GET", "POST"):
                     return Response.json({"ms": self.faults.latency_ms})
+            if path == "/_world/settings":
+                if method == "POST":
+                    if not isinstance(doc, dict) or not set(doc) <= set(DEFAULT_SETTINGS):
+                        return Response.json({"error": f"known settings: {sorted(DEFAULT_SETTINGS)}"}, 400)
+                    self.settings.update({k: float(v) for k, v in doc.items()})
+                if method in ("GET", "POST"):
+                    return Response.json(self.settings)
             if path == "/_world/requests":
                 if method == "GET":
                     return Response.json(self.requests.snapshot(int(qs.get("since", 0)), int(qs.get("limit", 0)) or None))
