@@ -184,10 +184,8 @@ fv_status fv_ini_parse(const char *text, size_t len, const char *name, struct fv
             st = s_bad(err, name, line, "property with no name before '='");
             goto out;
         }
-        const char *vb = eq + 1, *ve = e;
-        s_trim(&vb, &ve);
-        if (vb < ve)
-            ve = s_value_comment(vb, ve);
+        /* Comments are found before trimming: "k = # c" is an empty value. */
+        const char *vb = eq + 1, *ve = s_value_comment(eq, e);
         s_trim(&vb, &ve);
         struct fv_ini_prop *prop =
             s_prop_set(cur, kb, (size_t)(ke - kb), vb, (size_t)(ve - vb), line);
