@@ -560,6 +560,9 @@ static void s_signature(const struct fv_sigv4_params *p, const char *ymd,
     OPENSSL_cleanse(mac, sizeof(mac));
 }
 
+/* The canonical request fv_sigv4_sign would sign (X-Amz-Date, the token and
+ * x-amz-content-sha256 included as it would add them). out and
+ * signed_headers_out (may be NULL) are replaced, not appended to. */
 fv_status fv_sigv4_canonical_request(const struct fv_sigv4_params *p,
                                      const struct fv_sigv4_request *req, struct fv_buf *out,
                                      struct fv_buf *signed_headers_out, struct fv_error *err)
@@ -582,6 +585,7 @@ out:
     return st;
 }
 
+/* out is replaced, not appended to. */
 void fv_sigv4_string_to_sign(const struct fv_sigv4_params *p, const char *canonical_request,
                              struct fv_buf *out)
 {
@@ -592,6 +596,7 @@ void fv_sigv4_string_to_sign(const struct fv_sigv4_params *p, const char *canoni
     s_string_to_sign(p, amz_date, ymd, canonical_request ? canonical_request : "", out);
 }
 
+/* "" when there are no credentials to sign with. */
 void fv_sigv4_signature(const struct fv_sigv4_params *p, const char *string_to_sign, char out[65])
 {
     char ymd[9];
