@@ -15,7 +15,6 @@
  * dropped adaptive one forgets its learned rate). */
 #include <fv/retry.h>
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +91,34 @@ static uint64_t s_hash(const char *account, const char *service, const char *ope
     return h;
 }
 
+/* fvcore does not link libm: the few functions needed, for the non-negative
+ * finite values used here (times in seconds, rates). */
+static double s_floor(double x)
+{
+    double t = (double)(int64_t)x;
+    return t > x ? t - 1 : t;
+}
+
+static double s_ceil(double x)
+{
+    double t = (double)(int64_t)x;
+    return t < x ? t + 1 : t;
+}
+
+static double s_cbrt(double x)
+{
+    if (x <= 0)
+        return 0;
+    double y = x > 1 ? x / 3 : 1;
+    for (int i = 0; i < 200; i++) {
+        double next = (2 * y + x / (y * y)) / 3;
+        if (next == y)
+            break;
+        y = next;
+    }
+    return y;
+}
+
 static double s_now_s(const struct fv_ratelimiter *rl)
 {
     return (double)fv_clock_mono_ms(rl->clock) / 1000.0;
@@ -124,7 +151,7 @@ static int64_t s_bucket_wait_ms(struct s_bucket *b, double now)
     if (b->capacity >= 1 - S_EPSILON)
         return 0;
     double ms = (1 - b->capacity) / b->fill_rate * 1000.0;
-    int64_t w = (int64_t)ceil(ms - 1e-6);
+    int64_t w = (int64_t)s_ceil(ms - 1e-6);
     return w > 0 ? w : 1;
 }
 
@@ -152,12 +179,14 @@ static void s_entry_free(struct s_entry *e)
     free(e);
 }
 
-static void s_evict_lru(struct fv_ratelimiter *rl)
+/* Drops the least recently used entry other than keep (an entry the caller
+ * still holds). */
+static void s_evict_lru(struct fv_ratelimiter *rl, const struct s_entry *keep)
 {
     struct s_entry **victim = NULL;
     for (size_t i = 0; i < S_TABLE_SIZE; i++)
         for (struct s_entry **pp = &rl->table[i]; *pp; pp = &(*pp)->next)
-            if (!victim || (*pp)->last_used_ms < (*victim)->last_used_ms)
+            if (*pp != keep && (!victim || (*pp)->last_used_ms < (*victim)->last_used_ms))
                 victim = pp;
     if (!victim)
         return;
@@ -168,7 +197,8 @@ static void s_evict_lru(struct fv_ratelimiter *rl)
 }
 
 static struct s_entry *s_entry_get(struct fv_ratelimiter *rl, const char *account,
-                                   const char *service, const char *operation, double now)
+                                   const char *service, const char *operation, double now,
+                                   const struct s_entry *keep)
 {
     uint64_t h = s_hash(account, service, operation);
     struct s_entry **head = &rl->table[h & (S_TABLE_SIZE - 1)];
@@ -182,7 +212,7 @@ static struct s_entry *s_entry_get(struct fv_ratelimiter *rl, const char *accoun
         }
     }
     if (rl->n_entries >= S_MAX_ENTRIES)
-        s_evict_lru(rl);
+        s_evict_lru(rl, keep);
     struct s_entry *e = fv_calloc(1, sizeof(*e));
     e->hash = h;
     e->account = fv_strdup(s_nz(account));
@@ -199,7 +229,7 @@ static struct s_entry *s_entry_get(struct fv_ratelimiter *rl, const char *accoun
         e->w_max = 0;
         e->k = 0;
         e->last_fail_s = now;
-        e->last_time_bucket = floor(now);
+        e->last_time_bucket = s_floor(now);
     }
     e->next = *head;
     *head = e;
@@ -335,14 +365,14 @@ int64_t fv_ratelimiter_try_acquire(struct fv_ratelimiter *rl, const char *accoun
     double now = s_now_s(rl);
     int64_t wait = 0;
 
-    struct s_entry *ad = s_entry_get(rl, account, service, NULL, now);
+    struct s_entry *ad = s_entry_get(rl, account, service, NULL, now, NULL);
     if (ad->enabled)
         wait = s_bucket_wait_ms(&ad->tb, now);
 
     struct s_entry *op = NULL;
     const struct s_ceiling *c = s_ceiling_find(rl, service, operation);
     if (c) {
-        op = s_entry_get(rl, account, service, operation, now);
+        op = s_entry_get(rl, account, service, operation, now, ad);
         if (op->tb.fill_rate != c->per_second) {
             if (op->tb.max_capacity == 0) {
                 s_bucket_init_ceiling(&op->tb, c->per_second, now);
@@ -372,7 +402,8 @@ int64_t fv_ratelimiter_try_acquire(struct fv_ratelimiter *rl, const char *accoun
 /* adaptive.RateClocker.record */
 static double s_record(struct s_entry *e, double now)
 {
-    double t_bucket = floor(now / S_TIME_BUCKET_S) * S_TIME_BUCKET_S;
+    double scale = 1 / S_TIME_BUCKET_S;
+    double t_bucket = s_floor(now * scale) / scale;
     e->count++;
     if (t_bucket > e->last_time_bucket) {
         double current = e->count / (t_bucket - e->last_time_bucket);
@@ -387,13 +418,13 @@ static double s_record(struct s_entry *e, double now)
 static double s_cubic_success(const struct s_entry *e, double now)
 {
     double dt = now - e->last_fail_s - e->k;
-    return S_CUBIC_SCALE * dt * dt * dt + e->w_max;
+    return S_CUBIC_SCALE * (dt * dt * dt) + e->w_max;
 }
 
 static double s_cubic_error(struct s_entry *e, double rate, double now)
 {
     e->w_max = rate;
-    e->k = cbrt(e->w_max * (1 - S_CUBIC_BETA) / S_CUBIC_SCALE);
+    e->k = s_cbrt(e->w_max * (1 - S_CUBIC_BETA) / S_CUBIC_SCALE);
     e->last_fail_s = now;
     return rate * S_CUBIC_BETA;
 }
@@ -403,7 +434,7 @@ void fv_ratelimiter_on_response(struct fv_ratelimiter *rl, const char *account, 
 {
     pthread_mutex_lock(&rl->lock);
     double now = s_now_s(rl);
-    struct s_entry *e = s_entry_get(rl, account, service, NULL, now);
+    struct s_entry *e = s_entry_get(rl, account, service, NULL, now, NULL);
     /* adaptive.ClientRateLimiter.on_receiving_response */
     double measured = s_record(e, now);
     double new_rate;
