@@ -190,7 +190,12 @@ fv_status fv_creds_parse_json(const char *body, size_t len, const char *where,
     }
     const char *code = s_json_str(root, "Code");
     if (code && strcmp(code, "Success") != 0) {
-        st = fv_error_set(err, FV_E_AUTH, "%s answered Code \"%.64s\"", where, code);
+        /* AWS codes are CamelCase words; anything else is not echoed. */
+        bool word =
+            strlen(code) <= 64 && strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                               "abcdefghijklmnopqrstuvwxyz") == strlen(code);
+        st = fv_error_set(err, FV_E_AUTH, "%s answered Code \"%s\" instead of \"Success\"", where,
+                          word ? code : "?");
         goto out;
     }
     const char *akid = s_json_str(root, "AccessKeyId");

@@ -8,6 +8,11 @@
  * source. Only when nothing is configured does it ask IMDS; when IMDS fails
  * too the error lists everywhere it looked.
  *
+ * One departure from "environment first": a profile passed to
+ * fv_creds_default_chain outranks AWS_ACCESS_KEY_ID, as in botocore, so
+ * `profile: prod` with credential_source = Environment assumes the role
+ * instead of silently using the environment keys. AWS_PROFILE does not.
+ *
  * The choice is made on the first fv_creds_get and kept; a failed choice
  * (a bad config file, say) is made again on the next call. */
 #include "aws/creds_internal.h"
@@ -31,11 +36,14 @@ static fv_status s_choose(struct fv_creds_provider *p, struct s_chain *ch, struc
     struct fv_buf looked = {0}, where = {0};
     fv_status st = FV_OK;
 
-    if (fv_creds_env_configured(env)) {
+    /* A profile the caller names outranks environment keys (botocore's
+     * Session(profile_name=...), the CLI's --profile); AWS_PROFILE does not. */
+    if (!ch->profile && fv_creds_env_configured(env)) {
         out = fv_creds_env_new(env);
         goto out;
     }
-    fv_buf_append_str(&looked, "environment (AWS_ACCESS_KEY_ID unset)");
+    fv_buf_append_str(&looked, ch->profile ? "environment (skipped: a profile was named)"
+                                           : "environment (AWS_ACCESS_KEY_ID unset)");
 
     const char *aws_profile = fv_creds_getenv_nonempty(env, "AWS_PROFILE");
     const char *profile = ch->profile ? ch->profile : aws_profile ? aws_profile : "default";
