@@ -5,11 +5,12 @@
  * Tests that go through STS (AssumeRole, AssumeRoleWithWebIdentity) point
  * AWS_ENDPOINT_URL_STS at the stub and so exercise lib/aws/sts.c, the
  * endpoint resolver and the AWS client as well; their names end in _sts. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "aws/creds_internal.h"
 #include "stub_http.c"

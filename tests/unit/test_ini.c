@@ -1,9 +1,10 @@
 /* The INI dialect of the AWS shared config and credentials files. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "aws/ini.h"
 
