@@ -102,7 +102,7 @@ class WorldProcess:
 
     # -- raw signed requests ----------------------------------------------------------
     def raw(self, method, path, service, body=b"", headers=None, who="fleetvault", secret=None, access_key=None,
-            s3=False, content_sha256=None, sign=True, send_headers=None):
+            s3=False, content_sha256=None, sign=True, send_headers=None, auth_cls=None):
         """Sign with botocore's SigV4Auth (S3SigV4Auth for s3) and send with
         http.client exactly as given.  Returns (status, headers dict, body)."""
         h = dict(headers or {})
@@ -112,7 +112,7 @@ class WorldProcess:
             if s3:
                 h.setdefault("X-Amz-Content-SHA256", hashlib.sha256(body).hexdigest())
             req = AWSRequest(method=method, url=self.url + path, data=body, headers=h)
-            (S3SigV4Auth if s3 else SigV4Auth)(creds, service, "us-east-1").add_auth(req)
+            (auth_cls or (S3SigV4Auth if s3 else SigV4Auth))(creds, service, "us-east-1").add_auth(req)
             h = dict(req.headers.items())
         if content_sha256 is not None:
             h["X-Amz-Content-SHA256"] = content_sha256
