@@ -1287,7 +1287,9 @@ static void test_threads_share_one_refresh(void **state)
         pthread_join(t[i], NULL);
         assert_int_equal(g[i].st, FV_E_NET);
     }
-    assert_true(atomic_load(&s.calls) < 2 + 4 || atomic_load(&s.calls) == 2 + 4);
+    /* At least one failed fetch, at most one per thread (a late thread may
+     * start its own after the shared one failed). */
+    assert_in_range(atomic_load(&s.calls), 3, 2 + 4);
     fv_creds_unref(p);
     fx_clean_up(&fx);
 }
