@@ -237,6 +237,7 @@ fv_status fv_creds_http(const char *method, const char *url, const struct fv_hea
     fv_http_options_default(&o);
     o.connect_timeout_ms = timeout_ms;
     o.timeout_ms = timeout_ms;
+    o.no_proxy = true;
     *status = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         struct fv_http_request req = {

@@ -208,6 +208,8 @@ static void s_setup(struct fv_http_engine *e, struct s_transfer *t)
     if (e->opt.ca_bundle)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->opt.ca_bundle);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (e->opt.no_proxy)
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_body);

@@ -45,6 +45,8 @@ struct fv_http_options {
     const char *ca_bundle;   /* NULL → system store */
     bool insecure;           /* never in production; tests with self-signed certs */
     int max_host_connections; /* default 32 */
+    bool no_proxy;           /* ignore http(s)_proxy: instance metadata and container
+                                credential endpoints are never proxied (as the SDKs) */
 };
 void fv_http_options_default(struct fv_http_options *o);
 
