@@ -78,6 +78,7 @@ class DdbExportExt:
         self.tokens = {}  # (account, token) -> (time, params, export arn)
         for op in WRITE_OPS:
             world.register("dynamodb", op, self.intercept_write)
+        world.register("dynamodb", "DescribeContinuousBackups", self.describe_continuous_backups)
         world.register("dynamodb", "ExportTableToPointInTime", self._wrap("ExportTableToPointInTime", self.export))
         world.register("dynamodb", "DescribeExport", self._wrap("DescribeExport", self.describe_export))
         world.register("dynamodb", "ListExports", self._wrap("ListExports", self.list_exports))
@@ -156,6 +157,22 @@ class DdbExportExt:
     def record_seed_change(self, account, table, key, old, new, ts):
         """Used by fleet seeding (which writes through moto's backend)."""
         self._hist(account, table).changes.append((ts, _key_str(key), key, old, new))
+
+    def describe_continuous_backups(self, environ, info):
+        """moto gap: LatestRestorableDateTime stays at the enable time and the
+        35-day window never slides.  Refresh both (world clock) before moto answers."""
+        body = info.json_body() or {}
+        try:
+            table = self.backend(info.account).get_table(self._name(body.get("TableName")))
+            d = table.continuous_backups.get("PointInTimeRecoveryDescription", {})
+            if d.get("PointInTimeRecoveryStatus") == "ENABLED":
+                now = clock.now()
+                days = int(d.get("RecoveryPeriodInDays") or 35)
+                d["EarliestRestorableDateTime"] = max(float(d["EarliestRestorableDateTime"]), now - days * 86400)
+                d["LatestRestorableDateTime"] = max(d["EarliestRestorableDateTime"], now - 300)
+        except Exception:
+            pass  # moto answers (and reports a missing table) itself
+        return self.world.forward(environ, info)
 
     # -- request plumbing -------------------------------------------------------
     def _wrap(self, op, fn):

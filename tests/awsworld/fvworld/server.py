@@ -21,6 +21,7 @@ import struct
 import sys
 import threading
 import time
+from email.utils import formatdate
 from urllib.parse import parse_qs
 
 from . import auth, clock, faults, protocol
@@ -278,8 +279,15 @@ class World:
 
     # -- response writers ------------------------------------------------------
     @staticmethod
-    def _send(environ, start_response, resp):
-        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+    def _with_date(headers):
+        # The Date header tells world time (clock offset included), so clients
+        # can see the clock the world's services run on.
+        if not any(k.lower() == "date" for k, _ in headers):
+            headers.append(("Date", formatdate(clock.now(), usegmt=True)))
+        return headers
+
+    def _send(self, environ, start_response, resp):
+        headers = self._with_date([(k, v) for k, v in resp.headers if k.lower() != "content-length"])
         if environ.get("REQUEST_METHOD") == "HEAD":
             cl = [v for k, v in resp.headers if k.lower() == "content-length"]
             headers.append(("Content-Length", cl[0] if cl else str(len(resp.body))))
@@ -310,7 +318,7 @@ class World:
         body = resp.body
         sent = body[: len(body) // 2]
         declared = len(body) + 1024
-        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+        headers = self._with_date([(k, v) for k, v in resp.headers if k.lower() != "content-length"])
         headers.append(("Content-Length", str(declared)))
         start_response(_status_line(resp.status), headers)
         kill = self._kill_socket
