@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ static const char *s_json_str(struct json_object *obj, const char *key)
 /* True when the body was a JSON object (whatever it held). */
 static bool s_from_json(struct fv_cur body, bool code_from_header, struct fv_error *err)
 {
+    if (body.len > INT_MAX)
+        return false;
     struct json_tokener *tok = json_tokener_new();
     struct json_object *obj = json_tokener_parse_ex(tok, body.ptr, (int)body.len);
     bool ok = obj && json_tokener_get_error(tok) == json_tokener_success &&
@@ -113,11 +116,12 @@ static bool s_from_xml(struct fv_cur body, struct fv_error *err)
     /* Searching from the document node finds a root <Error> too. */
     xmlNodePtr error = fv_xml_find((xmlNodePtr)doc, "Error");
     if (error) {
+        /* An XML error from a JSON service comes from another layer (auth, a
+         * proxy) than X-Amzn-ErrorType describes: its code wins. */
         char *code = fv_xml_path_text(error, "Code");
-        if (code) {
+        if (code && *code)
             s_set_code(err, code, strlen(code));
-            free(code);
-        }
+        free(code);
         xmlNodePtr msg = fv_xml_path(error, "Message");
         s_copy_xml(err->message, sizeof(err->message), msg ? msg : fv_xml_path(error, "message"));
     }
@@ -207,18 +211,7 @@ void fv_awsproto_decode_error(enum fv_aws_protocol proto, int http_status,
     bool decoded = false;
     if (trimmed.len > 0 && trimmed.ptr[0] == '<') {
         /* Any protocol: moto, proxies and the query protocol all send XML. */
-        struct fv_error xml_err;
-        fv_error_clear(&xml_err);
-        memcpy(xml_err.request_id, err->request_id, sizeof(err->request_id));
-        if (s_from_xml(trimmed, &xml_err)) {
-            /* An XML error from a JSON service comes from another layer (auth,
-             * a proxy) than the header describes: its code is the truth. */
-            if (xml_err.code[0])
-                memcpy(err->code, xml_err.code, sizeof(err->code));
-            memcpy(err->message, xml_err.message, sizeof(err->message));
-            memcpy(err->request_id, xml_err.request_id, sizeof(err->request_id));
-            decoded = true;
-        }
+        decoded = s_from_xml(trimmed, err);
     } else if (trimmed.len > 0 && trimmed.ptr[0] == '{') {
         decoded = s_from_json(trimmed, header_first, err);
     }
