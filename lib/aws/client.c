@@ -47,7 +47,7 @@ struct s_op {
     struct fv_http_request hreq;
     struct fv_http_response hresp;
     struct fv_buf url;
-    struct fv_error err;
+    struct fv_error err; /* the error the last retry was for */
 };
 
 const struct fv_aws_json_service fv_aws_dynamodb = {"dynamodb", "DynamoDB_20120810", "1.0"};
@@ -237,7 +237,7 @@ static void s_on_http_done(void *ud, struct fv_http_response *hresp, const struc
         fv_ratelimiter_on_response(c->limiter, c->account_id, call->service,
                                    failed && err.throttle);
     if (!failed) {
-        fv_retry_on_success(c->quota, op->attempt > 1);
+        fv_retry_on_success_after(c->quota, &c->retry, op->attempt > 1 ? &op->err : NULL);
         s_finish(op, NULL);
         return;
     }
@@ -261,6 +261,7 @@ static void s_on_http_done(void *ud, struct fv_http_response *hresp, const struc
                err.code[0] ? "" : ": ", err.code[0] ? "" : err.message, (long long)delay,
                op->attempt, c->retry.max_attempts);
         c->stats.retries++;
+        op->err = err; /* what this retry cost is refunded on success */
         op->attempt++;
         fv_http_request_clean_up(&op->hreq);
         fv_http_engine_after(c->engine, delay, s_attempt, op);

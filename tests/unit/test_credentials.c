@@ -109,7 +109,10 @@ static int64_t fx_now(struct fx *fx)
 static const char *fx_path(struct fx *fx, const char *rel)
 {
     char *p = fx->path[fx->next_path++ % 8];
-    snprintf(p, 320, "%s/%s", fx->dir, rel);
+    /* Built in a local first: gcc cannot tell fx->dir from fx->path. */
+    char tmp[320];
+    snprintf(tmp, sizeof(tmp), "%s/%s", fx->dir, rel);
+    memcpy(p, tmp, sizeof(tmp));
     return p;
 }
 
