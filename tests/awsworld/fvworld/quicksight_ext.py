@@ -111,11 +111,8 @@ class QuickSightExt:
         for op, fn in routes.items():
             world.register("quicksight", op, self._wrap(op, fn))
         world.register_control("/_world/asset-bundles/", self.serve_download)
-        for op in ("ListUsers", "ListGroups", "ListGroupMemberships", "DescribeUser", "DescribeGroup",
-                   "RegisterUser", "CreateGroup", "CreateGroupMembership", "CreateDashboard",
-                   "DescribeDashboard", "CreateDataSource", "DescribeDataSource", "DeleteUser",
-                   "DeleteGroup", "DeleteDataSource", "UpdateUser", "UpdateDataSource", "ListUserGroups"):
-            world.register("quicksight", op, self._path_account_guard)
+        # every other QuickSight operation goes to moto, behind the account guard
+        world.register_service("quicksight", self._path_account_guard)
 
     # -- plumbing -------------------------------------------------------------
     @property

@@ -139,6 +139,7 @@ class World:
         self.faults = faults.FaultTable()
         self.requests = RequestLog(int(self.settings.get("request_log_size", 5000)))
         self.handlers = {}  # (service, operation) -> callable(environ, info) -> Response
+        self.service_handlers = {}  # service -> handler for its operations without their own
         self.started_at = time.time()
         self.ready = False
         self.base_url = None
@@ -147,6 +148,9 @@ class World:
     # -- extension registry ------------------------------------------------
     def register(self, service, operation, handler):
         self.handlers[(service, operation)] = handler
+
+    def register_service(self, service, handler):
+        self.service_handlers[service] = handler
 
     def register_control(self, prefix, handler):
         self.control_routes[prefix] = handler
@@ -238,7 +242,7 @@ class World:
         expired = auth.check_session_expiry(info)
         if expired:
             return Response.error(info, expired.code, expired.message, expired.status)
-        handler = self.handlers.get((info.service, info.operation))
+        handler = self.handlers.get((info.service, info.operation)) or self.service_handlers.get(info.service)
         if handler is not None:
             return handler(environ, info)
         return self.forward(environ, info)
