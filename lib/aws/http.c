@@ -215,6 +215,8 @@ static void s_setup(struct fv_http_engine *e, struct s_transfer *t)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    /* Send the path exactly as signed: S3 keys may hold "/../" and "//". */
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 
     const char *method = req->method ? req->method : "GET";
     bool has_body = req->read_body || req->body.len > 0;

@@ -260,7 +260,7 @@ static void test_retries_injected_faults(void **state)
     struct json_object *out = NULL;
     struct fv_error err;
 
-    const char *kinds[] = {"throttle", "500", "reset", "truncate"};
+    const char *kinds[] = {"throttle", "error500", "reset", "truncate"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         char fault[160];
         snprintf(fault, sizeof(fault),
