@@ -1,0 +1,101 @@
+/* Kafka for fleetvault: topics, an idempotent producer, a consumer-group
+ * member that commits only the contiguous completed prefix of each partition
+ * (so a crash redelivers exactly the unfinished messages), and the embedded
+ * cluster (librdkafka's mock cluster) — the same client code either way. */
+#ifndef FV_KAFKA_H
+#define FV_KAFKA_H
+
+#include <fv/common.h>
+
+enum fv_topic {
+    FV_TOPIC_TASKS = 0,
+    FV_TOPIC_RESULTS,
+    FV_TOPIC_EVENTS,
+    FV_TOPIC_DLQ,
+    FV_TOPIC_COUNT,
+};
+
+struct fv_kafka_config {
+    char *brokers;      /* bootstrap servers; "embedded" is resolved by the caller to
+                           the in-process mock cluster's bootstraps */
+    char *topic_prefix; /* default "fleetvault." → fleetvault.tasks, .results, ... */
+    int partitions;     /* for topics fleetvault creates (mock cluster); default 6 */
+    int replication;    /* default 3 (1 on a 1-broker cluster) */
+    /* librdkafka properties passed straight through (SASL, SSL, ...):
+     * name, value, name, value, ..., NULL. Owned. */
+    char **properties;
+    size_t n_properties; /* number of pairs */
+    int session_timeout_ms; /* default 10000 (6000 in tests: the mock cluster waits a
+                               session timeout before reassigning a dead member's partitions) */
+    int max_poll_interval_ms; /* default 300000 */
+};
+void fv_kafka_config_init(struct fv_kafka_config *c); /* defaults */
+void fv_kafka_config_clean_up(struct fv_kafka_config *c);
+
+/* "fleetvault.tasks" etc. into out. */
+void fv_kafka_topic_name(const struct fv_kafka_config *c, enum fv_topic t, char *out, size_t n);
+
+/* ---- The embedded cluster (librdkafka mock cluster) ---- */
+struct fv_kafka_mock;
+/* Starts a mock cluster of n brokers in this process and creates
+ * fleetvault's topics on it (rd_kafka_mock_topic_create: the Admin API's
+ * CreateTopics does not work against the mock in librdkafka 2.0.2). */
+struct fv_kafka_mock *fv_kafka_mock_start(int brokers, const struct fv_kafka_config *c,
+                                          struct fv_error *err);
+const char *fv_kafka_mock_bootstraps(const struct fv_kafka_mock *m); /* borrowed */
+fv_status fv_kafka_mock_create_topic(struct fv_kafka_mock *m, const char *topic, int partitions,
+                                     struct fv_error *err);
+/* Takes every broker down (true) or up (false): fault injection. */
+void fv_kafka_mock_set_down(struct fv_kafka_mock *m, bool down);
+void fv_kafka_mock_stop(struct fv_kafka_mock *m); /* NULL-safe */
+
+/* ---- Producer: idempotent, acks=all ---- */
+struct fv_producer;
+struct fv_producer *fv_producer_new(const struct fv_kafka_config *c, const char *client_id,
+                                    struct fv_error *err);
+/* Queues one message (copied). Keyed messages of one key stay in order
+ * (one partition). Blocks briefly when the local queue is full. */
+fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
+                           struct fv_cur value, struct fv_error *err);
+/* Waits until every queued message is acknowledged (or timeout). Fails if any
+ * delivery failed since the last flush, naming the topic and the reason. */
+fv_status fv_producer_flush(struct fv_producer *p, int timeout_ms, struct fv_error *err);
+void fv_producer_destroy(struct fv_producer *p); /* flushes up to 10 s; NULL-safe */
+
+/* ---- Consumer-group member ---- */
+struct fv_message {
+    enum fv_topic topic;
+    int32_t partition;
+    int64_t offset;
+    struct fv_cur key;
+    struct fv_cur value;
+    void *opaque; /* the underlying message; freed by fv_consumer_done */
+};
+
+struct fv_consumer;
+/* Joins group_id and subscribes to topics (mask of 1 << FV_TOPIC_*). Offsets
+ * start at the earliest for a new group. */
+struct fv_consumer *fv_consumer_new(const struct fv_kafka_config *c, const char *group_id,
+                                    const char *client_id, unsigned topics, struct fv_error *err);
+/* Next message within timeout_ms: 1 with *m filled, 0 on timeout, <0 on a
+ * fatal error (err filled). Every message returned must be passed to
+ * fv_consumer_done exactly once. */
+int fv_consumer_poll(struct fv_consumer *c, int timeout_ms, struct fv_message *m,
+                     struct fv_error *err);
+/* Marks m complete (whatever its outcome) and frees it. The committed offset
+ * of its partition advances to the end of the contiguous completed prefix.
+ * Messages of a partition this member no longer owns are dropped quietly. */
+void fv_consumer_done(struct fv_consumer *c, struct fv_message *m);
+/* Commits the completed prefixes now (also done periodically and on
+ * rebalance and close). */
+fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err);
+/* Messages handed out and not yet done. */
+size_t fv_consumer_in_flight(const struct fv_consumer *c);
+/* Sum of lag (high watermark - committed) over owned partitions; -1 unknown. */
+int64_t fv_consumer_lag(struct fv_consumer *c);
+/* Stop fetching (SIGTERM); in-flight messages can still be marked done. */
+void fv_consumer_pause_all(struct fv_consumer *c);
+/* Commits what is complete and leaves the group. NULL-safe. */
+void fv_consumer_close(struct fv_consumer *c);
+
+#endif
