@@ -132,7 +132,16 @@ def check_content_sha256(info):
 
 
 def account_for_key(access_key):
+    """moto's mapping (falls back to moto's default account for unknown keys)."""
     return get_account_id_from(access_key)
+
+
+def known_account_for_key(access_key):
+    """The account an access key belongs to, or None for a key no account knows."""
+    for account_id, account in list(iam_backends.items()):
+        if access_key in account["aws"].access_keys:
+            return account_id
+    return None
 
 
 def check_session_expiry(info):
