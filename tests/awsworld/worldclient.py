@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,9 +74,12 @@ class WorldProcess:
                 exports[k] = v.strip("'")
         return cls(port, state_dir, exports, took)
 
-    def stop(self):
-        return subprocess.run([sys.executable, WORLD, "stop", "--state-dir", self.state_dir],
-                              capture_output=True, text=True, timeout=30)
+    def stop(self, remove_state=True):
+        out = subprocess.run([sys.executable, WORLD, "stop", "--state-dir", self.state_dir],
+                             capture_output=True, text=True, timeout=30)
+        if remove_state and out.returncode == 0:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        return out
 
     # -- principals ---------------------------------------------------------------
     def creds(self, who):
