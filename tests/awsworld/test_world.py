@@ -363,6 +363,9 @@ class TestFleet(WorldTest):
         self.assertEqual(len(users), 25)
         self.assertEqual(sum(1 for u in users if not u["Enabled"]), 4)
         self.assertEqual(len(cog.list_groups(UserPoolId=pool["Id"])["Groups"]), 3)
+        with self.assertRaises(ClientError) as ctx:  # AWS pages Cognito users 60 at most
+            cog.list_users(UserPoolId=pool["Id"], Limit=61)
+        self.assertEqual(code_of(ctx), "InvalidParameterException")
         roles = W.member_client("iam", M1).list_roles()["Roles"]
         paths = {r["RoleName"]: r["Path"] for r in roles}
         self.assertEqual(paths["AWSServiceRoleForDynamoDBReplication"],

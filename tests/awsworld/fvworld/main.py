@@ -33,7 +33,7 @@ import moto.sts.models  # noqa: E402,F401
 from moto import settings as moto_settings  # noqa: E402
 from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 
-from . import auth, clock, fleets  # noqa: E402
+from . import auth, clock, fleets, limits_ext  # noqa: E402
 from .ddb_export_ext import DdbExportExt  # noqa: E402
 from .quicksight_ext import QuickSightExt  # noqa: E402
 from .server import World  # noqa: E402
@@ -64,6 +64,7 @@ def build_world(settings, fleet_name):
     qs = QuickSightExt(world)
     ddb = DdbExportExt(world)
     sts_assume_role(world)
+    limits_ext.install(world)
     fleet = fleets.load_fleet(fleet_name)
     seeder = fleets.Seeder(world, fleet, qs, ddb)
     principals = seeder.run()
