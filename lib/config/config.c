@@ -29,6 +29,51 @@ static const struct fv_prop s_props[] = {
      s_log_levels, "Log level."},
     {"logging.file", FV_PROP_STRING, S_OFF(log_file), 0, NULL, false, 0, 0, NULL, NULL,
      "Also write logs to this file (JSON lines)."},
+    {"central.account", FV_PROP_STRING, S_OFF(central_account), 0, NULL, false, 0, 0,
+     "account-id", NULL,
+     "The central backup account, where fleetvault's base credentials act (checked at start)."},
+    {"central.bucket", FV_PROP_STRING, S_OFF(central_bucket), 0, NULL, false, 0, 0, NULL, NULL,
+     "S3 bucket in the central account for run manifests and reports (local files only "
+     "otherwise)."},
+    {"central.prefix", FV_PROP_STRING, S_OFF(central_prefix), 0, "fleetvault", false, 0, 0, NULL,
+     NULL, "Key prefix for manifests and reports in central.bucket."},
+    {"central.control_table", FV_PROP_STRING, S_OFF(control_table), 0, "fleetvault-control",
+     false, 0, 0, NULL, NULL,
+     "DynamoDB table in the central account holding the coordinator lease, run state and task "
+     "claims (created when absent, PAY_PER_REQUEST)."},
+    {"kafka.brokers", FV_PROP_STRING, S_OFF(kafka_brokers), 0, "embedded", false, 0, 0, NULL,
+     NULL,
+     "Bootstrap servers (host:port,...), or `embedded`: an in-process cluster (librdkafka's "
+     "mock cluster) running coordinator and workers in one process."},
+    {"kafka.topic_prefix", FV_PROP_STRING, S_OFF(kafka_topic_prefix), 0, "fleetvault.", false, 0,
+     0, NULL, NULL, "Topic names are this prefix + tasks, results, events, dlq."},
+    {"kafka.partitions", FV_PROP_INT, S_OFF(kafka_partitions), 0, "6", false, 1, 1000, NULL, NULL,
+     "Partitions of the topics fleetvault creates (embedded cluster). On a real cluster create "
+     "the topics yourself (deploy/kafka/)."},
+    {"kafka.session_timeout_ms", FV_PROP_INT, S_OFF(kafka_session_timeout_ms), 0, "10000", false,
+     1000, 300000, NULL, NULL,
+     "Consumer group session timeout: how long a dead worker's partitions wait before "
+     "reassignment."},
+    {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000,
+     NULL, NULL, "Tasks in flight per worker process."},
+    {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,
+     "Worker threads in embedded mode (`fleetvault backup`)."},
+    {"worker.max_attempts", FV_PROP_INT, S_OFF(task_max_attempts), 0, "5", false, 1, 100, NULL,
+     NULL, "Deliveries of a task before it goes to the DLQ as exhausted."},
+    {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600,
+     NULL, NULL, "On SIGTERM: time to finish in-flight tasks before handing them back."},
+    {"coordinator.run_deadline_s", FV_PROP_INT, S_OFF(run_deadline_s), 0, "3600", false, 10,
+     604800, NULL, NULL, "A run ends at this deadline; unfinished tasks are reported FAILED."},
+    {"coordinator.enumerate_concurrency", FV_PROP_INT, S_OFF(enumerate_concurrency), 0, "4",
+     false, 1, 256, NULL, NULL, "Account × region enumerations at once."},
+    {"metrics.bind", FV_PROP_STRING, S_OFF(metrics_bind), 0, "0.0.0.0", false, 0, 0, NULL, NULL,
+     "Address of the /healthz, /readyz and /metrics server."},
+    {"metrics.port", FV_PROP_INT, S_OFF(metrics_port), 0, "0", false, 0, 65535, NULL, NULL,
+     "Port of that server; 0: no server."},
+    {"notifications.sns_topic_arn", FV_PROP_STRING, S_OFF(sns_topic_arn), 0, NULL, false, 0, 0,
+     "arn", NULL, "SNS topic (central account) that gets each run's event."},
+    {"notifications.log_group", FV_PROP_STRING, S_OFF(events_log_group), 0, NULL, false, 0, 0,
+     NULL, NULL, "CloudWatch Logs group (central account) that gets each run's event."},
 };
 #undef S_OFF
 
@@ -49,12 +94,49 @@ static const struct fv_prop s_account_props[] = {
 };
 #undef S_OFF
 
+static const char *const s_job_types[] = {"dynamodb_backups", "quicksight", NULL};
+
+#define S_OFF(f) offsetof(struct fv_config_job, f)
+static const struct fv_prop s_job_props[] = {
+    {"name", FV_PROP_STRING, S_OFF(name), 0, NULL, true, 0, 0, NULL, NULL,
+     "The job's name (`fleetvault backup --job NAME`); part of run ids."},
+    {"type", FV_PROP_STRING, S_OFF(type), 0, NULL, true, 0, 0, NULL, s_job_types,
+     "What the job backs up."},
+    {"schedule", FV_PROP_STRING, S_OFF(schedule), 0, NULL, false, 0, 0, NULL, NULL,
+     "`rate(N minutes|hours|days)` or AWS six-field `cron(...)`, UTC; the coordinator daemon "
+     "runs the job on it. None: on demand only."},
+    {"accounts", FV_PROP_STRLIST, S_OFF(accounts), S_OFF(n_accounts), NULL, false, 0, 0,
+     "account-id", NULL, "Account ids this job covers (all configured accounts otherwise)."},
+    {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0,
+     0, NULL, NULL, "dynamodb_backups: these tables."},
+    {"tables.prefixes", FV_PROP_STRLIST, S_OFF(table_prefixes), S_OFF(n_table_prefixes), NULL,
+     false, 0, 0, NULL, NULL, "dynamodb_backups: tables whose names start so."},
+    {"tables.tags", FV_PROP_STRLIST, S_OFF(table_tags), S_OFF(n_table_tags), NULL, false, 0, 0,
+     NULL, NULL,
+     "dynamodb_backups: tables carrying every one of these `key=value` tags (Resource Groups "
+     "Tagging API). With no names, prefixes or tags: every table."},
+    {"retention", FV_PROP_INT, S_OFF(retention), 0, "30", false, 1, 100000, NULL, NULL,
+     "dynamodb_backups: keep this many newest fleetvault backups per table; older ones are "
+     "deleted."},
+    {"deny_delete_policy", FV_PROP_BOOL, S_OFF(deny_delete_policy), 0, "true", false, 0, 0, NULL,
+     NULL,
+     "dynamodb_backups: put the inline policy DenydynamodbDeleteBackup on every IAM user and "
+     "role that AWS does not manage."},
+    {"exempt_principals", FV_PROP_STRLIST, S_OFF(exempt_principals),
+     S_OFF(n_exempt_principals), NULL, false, 0, 0, "arn", NULL,
+     "Principals that never get the deny policy (fleetvault's own roles always are exempt)."},
+    {"log_group", FV_PROP_STRING, S_OFF(log_group), 0, "/fleetvault/dynamodb-backups", false, 0,
+     0, NULL, NULL,
+     "dynamodb_backups: CloudWatch Logs group in each account for backup create/delete events."},
+    {"wait_timeout_s", FV_PROP_INT, S_OFF(wait_timeout_s), 0, "1800", false, 10, 86400, NULL,
+     NULL, "How long a backup may stay CREATING before its task fails."},
+};
+#undef S_OFF
+
 #define S_N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Sections other modules own; the fleet table lets them through. */
-static const char *const s_other_sections[] = {"accounts", "kafka", "jobs", "central",
-                                               "notifications", "metrics", "worker",
-                                               "coordinator", NULL};
+/* Sections parsed by hand below (lists of entries, free-form maps). */
+static const char *const s_other_sections[] = {"accounts", "jobs", "kafka.properties", NULL};
 
 void fv_config_clean_up(struct fv_config *c)
 {
@@ -63,6 +145,12 @@ void fv_config_clean_up(struct fv_config *c)
     for (size_t i = 0; i < c->n_accounts; i++)
         fv_props_clean_up(s_account_props, S_N(s_account_props), &c->accounts[i]);
     free(c->accounts);
+    for (size_t i = 0; i < c->n_jobs; i++)
+        fv_props_clean_up(s_job_props, S_N(s_job_props), &c->jobs[i]);
+    free(c->jobs);
+    for (size_t i = 0; c->kafka_properties && c->kafka_properties[i]; i++)
+        free(c->kafka_properties[i]);
+    free(c->kafka_properties);
     fv_props_clean_up(s_props, S_N(s_props), c);
     json_object_put(c->doc);
     free(c->path);
@@ -124,10 +212,99 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
                 out->accounts[i].name = fv_strdup(out->accounts[i].id);
         }
     }
+
+    struct json_object *kprops = NULL;
+    struct json_object *kafka = NULL;
+    if (json_object_object_get_ex(doc, "kafka", &kafka) && kafka &&
+        json_object_object_get_ex(kafka, "properties", &kprops) && kprops) {
+        if (!json_object_is_type(kprops, json_type_object)) {
+            st = fv_error_set(err, FV_E_INVALID,
+                              "%s: kafka.properties: must be a mapping of librdkafka properties",
+                              name);
+            goto fail;
+        }
+        size_t n = (size_t)json_object_object_length(kprops);
+        out->kafka_properties = fv_calloc(2 * n + 1, sizeof(char *));
+        json_object_object_foreach(kprops, key, val)
+        {
+            if (json_object_is_type(val, json_type_object) ||
+                json_object_is_type(val, json_type_array) || !val) {
+                st = fv_error_set(err, FV_E_INVALID, "%s: kafka.properties.%s: must be a scalar",
+                                  name, key);
+                goto fail;
+            }
+            out->kafka_properties[2 * out->n_kafka_properties] = fv_strdup(key);
+            out->kafka_properties[2 * out->n_kafka_properties + 1] =
+                fv_strdup(json_object_get_string(val));
+            out->n_kafka_properties++;
+        }
+    }
+
+    struct json_object *jobs = NULL;
+    if (json_object_object_get_ex(doc, "jobs", &jobs) && jobs) {
+        if (!json_object_is_type(jobs, json_type_array)) {
+            st = fv_error_set(err, FV_E_INVALID, "%s: jobs: must be a list", name);
+            goto fail;
+        }
+        size_t n = json_object_array_length(jobs);
+        out->jobs = fv_calloc(n ? n : 1, sizeof(*out->jobs));
+        for (size_t i = 0; i < n; i++) {
+            char where[32];
+            snprintf(where, sizeof(where), "jobs[%zu]", i);
+            struct json_object *j = json_object_array_get_idx(jobs, i);
+            if (!json_object_is_type(j, json_type_object)) {
+                st = fv_error_set(err, FV_E_INVALID, "%s: %s: must be a mapping", name, where);
+                goto fail;
+            }
+            out->n_jobs++;
+            struct fv_config_job *job = &out->jobs[i];
+            st = fv_props_apply(name, where, s_job_props, S_N(s_job_props), j, job, NULL, NULL,
+                                err);
+            if (st != FV_OK)
+                goto fail;
+            job->kind = strcmp(job->type, "quicksight") == 0 ? FV_JOB_QUICKSIGHT
+                                                             : FV_JOB_DYNAMODB_BACKUPS;
+            for (size_t k = 0; k < i; k++) {
+                if (strcmp(out->jobs[k].name, job->name) == 0) {
+                    st = fv_error_set(err, FV_E_INVALID, "%s: %s.name: job '%s' is defined twice",
+                                      name, where, job->name);
+                    goto fail;
+                }
+            }
+            for (size_t k = 0; k < job->n_table_tags; k++) {
+                const char *eq = strchr(job->table_tags[k], '=');
+                if (!eq || eq == job->table_tags[k]) {
+                    st = fv_error_set(err, FV_E_INVALID,
+                                      "%s: %s.tables.tags[%zu]: must be key=value, got '%s'", name,
+                                      where, k, job->table_tags[k]);
+                    goto fail;
+                }
+            }
+            for (size_t k = 0; k < job->n_accounts; k++) {
+                bool known = false;
+                for (size_t a = 0; a < out->n_accounts; a++)
+                    known = known || strcmp(out->accounts[a].id, job->accounts[k]) == 0;
+                if (!known) {
+                    st = fv_error_set(err, FV_E_INVALID,
+                                      "%s: %s.accounts[%zu]: account %s is not in accounts", name,
+                                      where, k, job->accounts[k]);
+                    goto fail;
+                }
+            }
+        }
+    }
     return FV_OK;
 fail:
     fv_config_clean_up(out);
     return st;
+}
+
+const struct fv_config_job *fv_config_job(const struct fv_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_jobs; i++)
+        if (strcmp(c->jobs[i].name, name) == 0)
+            return &c->jobs[i];
+    return NULL;
 }
 
 fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_error *err)
@@ -153,4 +330,9 @@ void fv_config_write_docs(FILE *f)
     fv_props_write_docs(f, "", s_props, S_N(s_props));
     fprintf(f, "\n## accounts[]\n\nThe accounts to work in. Each entry:\n\n");
     fv_props_write_docs(f, "accounts[].", s_account_props, S_N(s_account_props));
+    fprintf(f, "\n## kafka.properties\n\nA mapping passed straight to librdkafka (e.g. "
+               "`security.protocol: SASL_SSL`, `sasl.mechanism: SCRAM-SHA-512`); see librdkafka's "
+               "CONFIGURATION.md.\n");
+    fprintf(f, "\n## jobs[]\n\nWhat to back up, and when. Each entry:\n\n");
+    fv_props_write_docs(f, "jobs[].", s_job_props, S_N(s_job_props));
 }

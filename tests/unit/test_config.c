@@ -122,6 +122,53 @@ static void test_errors_name_file_and_key(void **state)
     s_expect_error(".txt", "region: us-east-1\n", "Configuration file must be YAML or JSON:");
 }
 
+static void test_jobs_and_kafka(void **state)
+{
+    (void)state;
+    const char *yaml = "region: us-east-1\n"
+                       "accounts:\n  - id: '111111111111'\n"
+                       "kafka:\n  brokers: b1:9092,b2:9092\n"
+                       "  properties:\n    security.protocol: SASL_SSL\n    linger.ms: 10\n"
+                       "jobs:\n"
+                       "  - name: nightly\n    type: dynamodb_backups\n"
+                       "    schedule: cron(0 2 * * ? *)\n"
+                       "    tables:\n      tags: [backup=daily]\n      prefixes: [orders]\n"
+                       "    retention: 7\n";
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(s_load(".yaml", yaml, &cfg, &err, NULL), FV_OK);
+    assert_string_equal(cfg.kafka_brokers, "b1:9092,b2:9092");
+    assert_int_equal(cfg.n_kafka_properties, 2);
+    assert_string_equal(cfg.kafka_properties[0], "security.protocol");
+    assert_string_equal(cfg.kafka_properties[3], "10");
+    assert_int_equal(cfg.n_jobs, 1);
+    const struct fv_config_job *j = fv_config_job(&cfg, "nightly");
+    assert_non_null(j);
+    assert_int_equal(j->kind, FV_JOB_DYNAMODB_BACKUPS);
+    assert_int_equal(j->retention, 7);
+    assert_true(j->deny_delete_policy);
+    assert_string_equal(j->table_tags[0], "backup=daily");
+    assert_null(fv_config_job(&cfg, "other"));
+    fv_config_clean_up(&cfg);
+
+    s_expect_error(".yaml", "region: us-east-1\njobs:\n  - name: a\n    type: tape\n",
+                   "jobs[0].type: must be one of dynamodb_backups, quicksight, got 'tape'");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: a\n    type: dynamodb_backups\n"
+                   "    tables:\n      tags: [daily]\n",
+                   "jobs[0].tables.tags[0]: must be key=value, got 'daily'");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: a\n    type: dynamodb_backups\n"
+                   "    accounts: ['333333333333']\n",
+                   "jobs[0].accounts[0]: account 333333333333 is not in accounts");
+    s_expect_error(".yaml", "region: us-east-1\nkafka:\n  properties: [a]\n",
+                   "kafka.properties: must be a mapping");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: a\n    type: quicksight\n"
+                   "  - name: a\n    type: quicksight\n",
+                   "jobs[1].name: job 'a' is defined twice");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -194,6 +241,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_and_json_are_one_schema),
         cmocka_unit_test(test_errors_name_file_and_key),
+        cmocka_unit_test(test_jobs_and_kafka),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_env_overrides_and_region_fallback),
         cmocka_unit_test(test_yaml_scalars),

@@ -19,6 +19,33 @@ struct fv_config_account {
     size_t n_regions;
 };
 
+enum fv_job_type {
+    FV_JOB_DYNAMODB_BACKUPS = 0,
+    FV_JOB_QUICKSIGHT,
+};
+
+struct fv_config_job {
+    char *name;
+    char *type;          /* "dynamodb_backups", "quicksight" */
+    enum fv_job_type kind;
+    char *schedule;      /* rate(...) or cron(...); NULL: on demand only */
+    char **accounts;     /* subset of the fleet's account ids; NULL → all */
+    size_t n_accounts;
+    /* dynamodb_backups */
+    char **table_names;
+    size_t n_table_names;
+    char **table_prefixes;
+    size_t n_table_prefixes;
+    char **table_tags;   /* "key=value" (all must match) */
+    size_t n_table_tags;
+    int64_t retention;   /* keep the N newest fleetvault backups of each table */
+    bool deny_delete_policy;
+    char **exempt_principals; /* ARNs that never get the deny policy */
+    size_t n_exempt_principals;
+    char *log_group;     /* CloudWatch Logs group for backup events; NULL: none */
+    int64_t wait_timeout_s;
+};
+
 struct fv_config {
     char *path;        /* the file it came from */
     char *region;
@@ -33,6 +60,34 @@ struct fv_config {
     /* logging.* */
     char *log_level;
     char *log_file;
+    /* central.* */
+    char *central_account;  /* where fleetvault's own state lives */
+    char *central_bucket;   /* manifests and reports; NULL: local only */
+    char *central_prefix;
+    char *control_table;
+    /* kafka.* */
+    char *kafka_brokers;    /* "embedded" or bootstrap servers */
+    char *kafka_topic_prefix;
+    int64_t kafka_partitions;
+    int64_t kafka_session_timeout_ms;
+    char **kafka_properties; /* name, value, ..., NULL (from kafka.properties) */
+    size_t n_kafka_properties;
+    /* worker.* */
+    int64_t worker_concurrency;
+    int64_t worker_threads;
+    int64_t task_max_attempts;
+    int64_t shutdown_grace_s;
+    /* coordinator.* */
+    int64_t run_deadline_s;
+    int64_t enumerate_concurrency;
+    /* metrics.* */
+    char *metrics_bind;
+    int64_t metrics_port;   /* 0: no server */
+    /* notifications.* */
+    char *sns_topic_arn;
+    char *events_log_group;
+    struct fv_config_job *jobs;
+    size_t n_jobs;
     /* The whole document, for sections owned by other modules (jobs, kafka). */
     struct json_object *doc;
 };
@@ -41,6 +96,9 @@ struct fv_config {
  * and key, e.g. "fleet.yaml: accounts[1].id: must be 12 digits, got '12'". */
 fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_error *err);
 /* Same from an already-parsed document (borrowed; the config takes a ref). */
+/* The job called name, or NULL. */
+const struct fv_config_job *fv_config_job(const struct fv_config *c, const char *name);
+
 fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
                              struct fv_error *err);
 void fv_config_clean_up(struct fv_config *c);
