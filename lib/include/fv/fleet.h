@@ -1,0 +1,36 @@
+/* The fleet: the configuration's accounts as AWS principals. One fv_fleet per
+ * process (thread-safe): base credentials, one assumed-role provider per
+ * account (cached, refreshed), one rate limiter and retry quota for the whole
+ * process, so every thread shares each account's API budget. Clients are per
+ * thread (bound to that thread's engine) in an fv_fleet_clients cache. */
+#ifndef FV_FLEET_H
+#define FV_FLEET_H
+
+#include <fv/aws.h>
+#include <fv/config.h>
+
+struct fv_fleet;
+
+/* cfg is borrowed and must outlive the fleet. */
+struct fv_fleet *fv_fleet_new(const struct fv_config *cfg, struct fv_error *err);
+void fv_fleet_destroy(struct fv_fleet *f);
+const struct fv_config *fv_fleet_config(const struct fv_fleet *f);
+struct fv_ratelimiter *fv_fleet_limiter(struct fv_fleet *f);
+/* The configured account, or NULL. */
+const struct fv_config_account *fv_fleet_account(const struct fv_fleet *f, const char *id);
+/* The account fleetvault's own state lives in: central.account, else the base
+ * credentials' account (asked of STS once). Borrowed. */
+const char *fv_fleet_central_account(struct fv_fleet *f, struct fv_error *err);
+/* The role ARNs fleetvault itself acts through (exempt from the deny policy). */
+bool fv_fleet_is_own_principal(const struct fv_fleet *f, const char *arn);
+
+/* A per-thread cache of clients keyed by (account, region). */
+struct fv_fleet_clients;
+struct fv_fleet_clients *fv_fleet_clients_new(struct fv_fleet *f, struct fv_http_engine *e);
+void fv_fleet_clients_destroy(struct fv_fleet_clients *cc);
+/* The client for account (a configured account id, or the central account)
+ * in region. Borrowed; lives as long as the cache. */
+struct fv_aws_client *fv_fleet_client(struct fv_fleet_clients *cc, const char *account,
+                                      const char *region, struct fv_error *err);
+
+#endif
