@@ -122,7 +122,25 @@ struct fv_fleet_clients {
     struct fv_http_engine *engine;
     struct s_client_slot *slots;
     size_t n;
+    char **seen; /* fv_fleet_clients_once */
+    size_t n_seen;
 };
+
+bool fv_fleet_clients_once(struct fv_fleet_clients *cc, const char *key)
+{
+    for (size_t i = 0; i < cc->n_seen; i++)
+        if (strcmp(cc->seen[i], key) == 0)
+            return false;
+    /* Bounded: forget everything past 4096 keys (the calls are idempotent). */
+    if (cc->n_seen == 4096) {
+        for (size_t i = 0; i < cc->n_seen; i++)
+            free(cc->seen[i]);
+        cc->n_seen = 0;
+    }
+    cc->seen = fv_realloc(cc->seen, (cc->n_seen + 1) * sizeof(char *));
+    cc->seen[cc->n_seen++] = fv_strdup(key);
+    return true;
+}
 
 struct fv_fleet_clients *fv_fleet_clients_new(struct fv_fleet *f, struct fv_http_engine *e)
 {
@@ -142,6 +160,9 @@ void fv_fleet_clients_destroy(struct fv_fleet_clients *cc)
         fv_aws_client_destroy(cc->slots[i].client);
     }
     free(cc->slots);
+    for (size_t i = 0; i < cc->n_seen; i++)
+        free(cc->seen[i]);
+    free(cc->seen);
     free(cc);
 }
 

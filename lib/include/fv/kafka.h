@@ -86,6 +86,10 @@ int fv_consumer_poll(struct fv_consumer *c, int timeout_ms, struct fv_message *m
  * of its partition advances to the end of the contiguous completed prefix.
  * Messages of a partition this member no longer owns are dropped quietly. */
 void fv_consumer_done(struct fv_consumer *c, struct fv_message *m);
+/* Frees m WITHOUT marking it complete: its partition's commit point stays
+ * before it, so it is redelivered after a restart or rebalance (used when a
+ * task's outputs could not be published). */
+void fv_consumer_release(struct fv_consumer *c, struct fv_message *m);
 /* Commits the completed prefixes now (also done periodically and on
  * rebalance and close). */
 fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err);

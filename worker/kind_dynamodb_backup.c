@@ -1,0 +1,193 @@
+/* dynamodb.backup: one on-demand backup of one table, named
+ * "<table>-<run timestamp>", waited until AVAILABLE.
+ *
+ * Idempotent: the task's claim in the control table records the backup ARN;
+ * a redelivery finds it there, or — when the earlier delivery died between
+ * CreateBackup and the note — finds the backup by its deterministic name. */
+#include "events.h"
+#include "handler.h"
+
+#include <fv/control.h>
+#include <fv/dynamodb.h>
+#include <fv/log.h>
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_WAIT_POLL_MS 3000
+
+static bool s_table_gone(const struct fv_error *err)
+{
+    return err->status == FV_E_NOTFOUND || strcmp(err->code, "TableNotFoundException") == 0 ||
+           strcmp(err->code, "ResourceNotFoundException") == 0;
+}
+
+/* Turns a backup's state into the task's outcome. */
+static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup *b,
+                     const char *name)
+{
+    const struct fv_task *t = ctx->task;
+    switch (b->status) {
+    case FV_DDB_BACKUP_AVAILABLE: {
+        struct fv_output *o = fv_result_add_output(ctx->result);
+        o->backup_arn = fv_strdup(b->arn);
+        o->backup_name = fv_strdup(b->name ? b->name : name);
+        o->size = b->size_bytes > 0 ? b->size_bytes : 0;
+        ctx->result->status = FV_RESULT_SUCCEEDED;
+        return;
+    }
+    case FV_DDB_BACKUP_CREATING: {
+        int64_t started = 0;
+        const char *s = fv_task_param(t, "created_ms");
+        int64_t timeout_s = 1800;
+        const char *ts = fv_task_param(t, "wait_timeout_s");
+        if (ts)
+            fv_parse_i64(ts, &timeout_s);
+        if (s && fv_parse_i64(s, &started) &&
+            fv_clock_now_ms(fv_clock_system()) - started > timeout_s * 1000) {
+            fv_handler_failf(ctx, FV_RESULT_FAILED, "BackupTimeout",
+                             "backup %s of table %s still CREATING after %lld s", b->arn,
+                             t->resource, (long long)timeout_s);
+            return;
+        }
+        struct fv_task *next = fv_handler_follow_up(ctx, "wait", S_WAIT_POLL_MS);
+        fv_task_set_param(next, "backup_arn", b->arn);
+        if (!s) {
+            char now[32];
+            snprintf(now, sizeof(now), "%lld",
+                     (long long)fv_clock_now_ms(fv_clock_system()));
+            fv_task_set_param(next, "created_ms", now);
+        }
+        return;
+    }
+    default:
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "BackupDeleted",
+                         "backup %s of table %s was deleted before it became AVAILABLE", b->arn,
+                         t->resource);
+    }
+}
+
+static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
+{
+    const char *arn = fv_task_param(ctx->task, "backup_arn");
+    struct fv_dynamodb_backup b = {0};
+    struct fv_error err;
+    if (!arn) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "wait step without backup_arn");
+        return;
+    }
+    if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK)
+        fv_handler_fail(ctx, &err);
+    else
+        s_settle(ctx, &b, fv_task_param(ctx->task, "backup_name"));
+    fv_dynamodb_backup_clean_up(&b);
+}
+
+/* An earlier delivery's backup, by name, since the run started. */
+static fv_status s_find_by_name(struct fv_aws_client *client, const struct fv_task *t,
+                                const char *name, char **arn_out, struct fv_error *err)
+{
+    struct fv_dynamodb_list_backups req = {.table_name = t->resource};
+    const char *since = fv_task_param(t, "run_started_ms");
+    int64_t v;
+    if (since && fv_parse_i64(since, &v))
+        req.created_after_ms = v - 60000;
+    struct fv_dynamodb_backups list = {0};
+    *arn_out = NULL;
+    fv_status st = fv_dynamodb_list_backups(client, &req, &list, err);
+    for (size_t i = 0; st == FV_OK && i < list.n; i++)
+        if (list.items[i].name && strcmp(list.items[i].name, name) == 0 &&
+            list.items[i].status != FV_DDB_BACKUP_DELETED)
+            *arn_out = fv_strdup(list.items[i].arn);
+    fv_dynamodb_backups_clean_up(&list);
+    return st;
+}
+
+static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
+{
+    const struct fv_task *t = ctx->task;
+    const char *name = fv_task_param(t, "backup_name");
+    const char *table = fv_task_param(t, "control_table");
+    struct fv_error err;
+    char *arn = NULL;
+    struct json_object *claim = NULL;
+    struct fv_dynamodb_backup b = {0};
+    if (!name || !table) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask",
+                         "dynamodb.backup task without backup_name or control_table");
+        return;
+    }
+    const char *central = fv_fleet_central_account(ctx->fleet, &err);
+    struct fv_aws_client *cc =
+        central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
+    bool fresh = false;
+    if (!cc || fv_control_claim(cc, table, t->task_id, ctx->worker_name, &fresh, &claim, &err) !=
+                   FV_OK) {
+        fv_handler_fail(ctx, &err);
+        goto out;
+    }
+    if (!fresh) {
+        const char *noted = fv_control_item_str(claim, "backup_arn");
+        if (noted) {
+            arn = fv_strdup(noted);
+        } else if (s_find_by_name(client, t, name, &arn, &err) != FV_OK) {
+            if (s_table_gone(&err))
+                fv_handler_failf(ctx, FV_RESULT_SKIPPED, "TableNotFound",
+                                 "table %s no longer exists", t->resource);
+            else
+                fv_handler_fail(ctx, &err);
+            goto out;
+        }
+        if (arn)
+            FV_LOG(FV_LOG_INFO, "worker", "run %s task %s: backup %s exists from an earlier "
+                                          "delivery",
+                   t->run_id, t->task_id, arn);
+    }
+    if (arn) {
+        if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK)
+            fv_handler_fail(ctx, &err);
+        else
+            s_settle(ctx, &b, name);
+        goto out;
+    }
+    if (fv_dynamodb_create_backup(client, t->resource, name, &b, &err) != FV_OK) {
+        if (s_table_gone(&err))
+            fv_handler_failf(ctx, FV_RESULT_SKIPPED, "TableNotFound",
+                             "table %s was deleted before its backup: %s", t->resource,
+                             err.message);
+        else
+            fv_handler_fail(ctx, &err);
+        goto out;
+    }
+    /* The note lets a redelivery skip the ListBackups; failing to write it is
+     * harmless (the name finds the backup). */
+    if (fv_control_note(cc, table, t->task_id, "backup_arn", b.arn, &err) != FV_OK)
+        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting %s: %s", t->run_id, t->task_id,
+               b.arn, err.message);
+    struct fv_buf msg = {0};
+    fv_buf_printf(&msg, "created backup %s (%s) of table %s in %s/%s", name, b.arn, t->resource,
+                  t->account, t->region);
+    fv_worker_log_event(ctx, client, msg.ptr);
+    fv_buf_clean_up(&msg);
+    s_settle(ctx, &b, name);
+out:
+    fv_dynamodb_backup_clean_up(&b);
+    json_object_put(claim);
+    free(arn);
+}
+
+void fv_kind_dynamodb_backup(struct fv_handler_ctx *ctx)
+{
+    struct fv_error err;
+    struct fv_aws_client *client =
+        fv_fleet_client(ctx->clients, ctx->task->account, ctx->task->region, &err);
+    if (!client) {
+        fv_handler_fail(ctx, &err);
+        return;
+    }
+    if (ctx->task->step && strcmp(ctx->task->step, "wait") == 0)
+        s_wait(ctx, client);
+    else
+        s_create(ctx, client);
+}
