@@ -120,18 +120,10 @@ struct fv_task *fv_handler_follow_up(struct fv_handler_ctx *ctx, const char *ste
 
 /* ---- publishing ---- */
 
-static void s_task_key(const struct fv_task *t, struct fv_buf *key)
-{
-    /* One resource's steps share a key, so they stay on one partition, in order. */
-    fv_buf_reset(key);
-    fv_buf_printf(key, "%s/%s/%s", t->account ? t->account : "", t->region ? t->region : "",
-                  t->resource ? t->resource : "");
-}
-
 static fv_status s_send_task(struct fv_worker *w, const struct fv_task *t, struct fv_error *err)
 {
     struct fv_buf key = {0}, val = {0};
-    s_task_key(t, &key);
+    fv_task_key(t, &key);
     fv_task_encode(t, &val);
     fv_status st = fv_producer_send(w->producer, FV_TOPIC_TASKS, (struct fv_cur){key.ptr, key.len},
                                     (struct fv_cur){val.ptr, val.len}, err);

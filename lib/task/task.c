@@ -58,6 +58,13 @@ void fv_task_make_id(const char *run_id, const char *kind, const char *account,
     fv_buf_clean_up(&b);
 }
 
+void fv_task_key(const struct fv_task *t, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    fv_buf_printf(out, "%s/%s/%s", t->account ? t->account : "", t->region ? t->region : "",
+                  t->resource ? t->resource : "");
+}
+
 const char *fv_task_param(const struct fv_task *t, const char *key)
 {
     for (size_t i = 0; i < t->n_params; i++)

@@ -38,6 +38,10 @@ struct fv_task {
 void fv_task_make_id(const char *run_id, const char *kind, const char *account,
                      const char *region, const char *resource, char out[33]);
 
+/* The Kafka key of a task: "<account>/<region>/<resource>", so every step of
+ * one resource lands on one partition, in order. */
+void fv_task_key(const struct fv_task *t, struct fv_buf *out);
+
 /* Borrowed value or NULL. */
 const char *fv_task_param(const struct fv_task *t, const char *key);
 void fv_task_set_param(struct fv_task *t, const char *key, const char *value);

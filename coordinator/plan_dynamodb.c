@@ -1,0 +1,319 @@
+/* Planning a dynamodb_backups run: which tables in which account × region,
+ * which IAM principals get the deny policy, and the retention follow-up. */
+#include "run.h"
+
+#include <fv/dynamodb.h>
+#include <fv/iam.h>
+#include <fv/log.h>
+#include <fv/sts.h>
+#include <fv/tagging.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What one enumeration found. */
+struct s_found {
+    struct fv_run_target *target;
+    bool first_region_of_account; /* IAM is global: principals once per account */
+    char **tables;
+    size_t n_tables;
+    struct fv_iam_principal *principals; /* deny-policy candidates */
+    size_t n_principals;
+    char **principal_types;
+    char *error;
+};
+
+struct s_plan {
+    struct fv_fleet *fleet;
+    const struct fv_config_job *job;
+    struct s_found *found;
+    size_t n;
+    size_t next;
+    pthread_mutex_t lock;
+};
+
+static bool s_selected_by_name(const struct fv_config_job *job, const char *table)
+{
+    if (job->n_table_names == 0 && job->n_table_prefixes == 0)
+        return true;
+    for (size_t i = 0; i < job->n_table_names; i++)
+        if (strcmp(job->table_names[i], table) == 0)
+            return true;
+    for (size_t i = 0; i < job->n_table_prefixes; i++)
+        if (fv_str_starts_with(table, job->table_prefixes[i]))
+            return true;
+    return false;
+}
+
+/* AWS manages these; the deny policy never goes on them (and AWS refuses
+ * inline policies on service-linked roles anyway): service-linked roles
+ * (path /aws-service-role/, names AWSServiceRoleFor*), IAM Identity Center
+ * roles (path /aws-reserved/, names AWSReservedSSO_*). */
+static bool s_aws_managed(const struct fv_iam_principal *p)
+{
+    return fv_str_starts_with(p->path, "/aws-service-role/") ||
+           fv_str_starts_with(p->path, "/aws-reserved/") ||
+           fv_str_starts_with(p->name, "AWSServiceRoleFor") ||
+           fv_str_starts_with(p->name, "AWSReservedSSO_");
+}
+
+static bool s_exempt(struct fv_fleet *fleet, const struct fv_config_job *job, const char *arn,
+                     const char *self_arn)
+{
+    if (fv_fleet_is_own_principal(fleet, arn) || (self_arn && strcmp(self_arn, arn) == 0))
+        return true;
+    for (size_t i = 0; i < job->n_exempt_principals; i++)
+        if (strcmp(job->exempt_principals[i], arn) == 0)
+            return true;
+    return false;
+}
+
+/* Tables carrying every tag of the job, by name (from their ARNs). */
+static fv_status s_tagged(struct fv_aws_client *c, const struct fv_config_job *job,
+                          char ***names, size_t *n, struct fv_error *err)
+{
+    struct fv_tag_filter *filters = fv_calloc(job->n_table_tags, sizeof(*filters));
+    char **keys = fv_calloc(job->n_table_tags, sizeof(char *));
+    const char **values = fv_calloc(job->n_table_tags, sizeof(char *));
+    for (size_t i = 0; i < job->n_table_tags; i++) {
+        const char *eq = strchr(job->table_tags[i], '=');
+        keys[i] = fv_strndup(job->table_tags[i], (size_t)(eq - job->table_tags[i]));
+        values[i] = eq + 1;
+        filters[i].key = keys[i];
+        filters[i].values = &values[i];
+        filters[i].n_values = 1;
+    }
+    const char *types[] = {"dynamodb:table"};
+    struct fv_tagging_query q = {.tag_filters = filters,
+                                 .n_tag_filters = job->n_table_tags,
+                                 .resource_types = types,
+                                 .n_resource_types = 1};
+    struct fv_tagged_resources res = {0};
+    fv_status st = fv_tagging_get_resources(c, &q, &res, err);
+    *names = fv_calloc(res.n ? res.n : 1, sizeof(char *));
+    *n = 0;
+    for (size_t i = 0; st == FV_OK && i < res.n; i++) {
+        const char *slash = strstr(res.items[i].arn, ":table/");
+        if (slash)
+            (*names)[(*n)++] = fv_strdup(slash + 7);
+    }
+    fv_tagged_resources_clean_up(&res);
+    for (size_t i = 0; i < job->n_table_tags; i++)
+        free(keys[i]);
+    free(keys);
+    free(values);
+    free(filters);
+    return st;
+}
+
+static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_clients *clients)
+{
+    struct fv_error err;
+    const struct fv_config_job *job = p->job;
+    struct fv_run_target *t = f->target;
+    struct fv_aws_client *c = fv_fleet_client(clients, t->account, t->region, &err);
+    struct fv_dynamodb_table_names all = {0};
+    char **tagged = NULL;
+    size_t n_tagged = 0;
+    if (!c || fv_dynamodb_list_tables(c, &all, &err) != FV_OK)
+        goto fail;
+    if (job->n_table_tags && s_tagged(c, job, &tagged, &n_tagged, &err) != FV_OK)
+        goto fail;
+    f->tables = fv_calloc(all.n ? all.n : 1, sizeof(char *));
+    for (size_t i = 0; i < all.n; i++) {
+        bool ok = s_selected_by_name(job, all.names[i]);
+        if (ok && job->n_table_tags) {
+            ok = false;
+            for (size_t k = 0; k < n_tagged && !ok; k++)
+                ok = strcmp(tagged[k], all.names[i]) == 0;
+        }
+        if (ok)
+            f->tables[f->n_tables++] = fv_strdup(all.names[i]);
+    }
+    if (job->deny_delete_policy && f->first_region_of_account) {
+        struct fv_iam_principals users = {0}, roles = {0};
+        struct fv_caller_identity self = {0};
+        if (fv_iam_list_users(c, NULL, &users, &err) != FV_OK ||
+            fv_iam_list_roles(c, NULL, &roles, &err) != FV_OK ||
+            fv_sts_get_caller_identity(c, &self, &err) != FV_OK) {
+            fv_iam_principals_clean_up(&users);
+            fv_iam_principals_clean_up(&roles);
+            goto fail;
+        }
+        size_t cap = users.n + roles.n;
+        f->principals = fv_calloc(cap ? cap : 1, sizeof(*f->principals));
+        f->principal_types = fv_calloc(cap ? cap : 1, sizeof(char *));
+        for (int kind = 0; kind < 2; kind++) {
+            struct fv_iam_principals *l = kind ? &roles : &users;
+            for (size_t i = 0; i < l->n; i++) {
+                struct fv_iam_principal *pr = &l->items[i];
+                if (s_aws_managed(pr) || s_exempt(p->fleet, job, pr->arn, self.arn))
+                    continue;
+                f->principals[f->n_principals] = (struct fv_iam_principal){
+                    fv_strdup(pr->name), fv_strdup(pr->arn), fv_strdup(pr->path), NULL};
+                f->principal_types[f->n_principals++] = kind ? "role" : "user";
+            }
+        }
+        fv_caller_identity_clean_up(&self);
+        fv_iam_principals_clean_up(&users);
+        fv_iam_principals_clean_up(&roles);
+    }
+    goto out;
+fail:
+    f->error = fv_strdup(err.message);
+    FV_LOG(FV_LOG_WARN, "coordinator", "enumerating %s/%s: %s", t->account, t->region,
+           err.message);
+out:
+    for (size_t k = 0; k < n_tagged; k++)
+        free(tagged[k]);
+    free(tagged);
+    fv_dynamodb_table_names_clean_up(&all);
+}
+
+static void *s_enum_thread(void *arg)
+{
+    struct s_plan *p = arg;
+    struct fv_http_engine *e = fv_http_engine_new(NULL);
+    struct fv_fleet_clients *clients = fv_fleet_clients_new(p->fleet, e);
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
+            break;
+        s_enumerate(p, &p->found[i], clients);
+    }
+    fv_fleet_clients_destroy(clients);
+    fv_http_engine_destroy(e);
+    return NULL;
+}
+
+static bool s_job_covers(const struct fv_config_job *job, const char *account)
+{
+    if (job->n_accounts == 0)
+        return true;
+    for (size_t i = 0; i < job->n_accounts; i++)
+        if (strcmp(job->accounts[i], account) == 0)
+            return true;
+    return false;
+}
+
+static void s_base_params(struct fv_task *t, const struct fv_run *r)
+{
+    const struct fv_config_job *job = r->job;
+    if (job->log_group)
+        fv_task_set_param(t, "log_group", job->log_group);
+}
+
+fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err)
+{
+    const struct fv_config *cfg = fv_fleet_config(fleet);
+    const struct fv_config_job *job = r->job;
+    (void)err;
+    /* Targets: every covered account × its regions. */
+    for (size_t a = 0; a < cfg->n_accounts; a++) {
+        const struct fv_config_account *acct = &cfg->accounts[a];
+        if (!s_job_covers(job, acct->id))
+            continue;
+        size_t nr = acct->n_regions ? acct->n_regions : 1;
+        for (size_t k = 0; k < nr; k++) {
+            r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+            struct fv_run_target *t = &r->targets[r->n_targets++];
+            memset(t, 0, sizeof(*t));
+            t->account = fv_strdup(acct->id);
+            t->account_name = fv_strdup(acct->name);
+            t->region = fv_strdup(acct->n_regions ? acct->regions[k] : cfg->region);
+        }
+    }
+    struct s_plan p = {.fleet = fleet, .job = job, .n = r->n_targets};
+    pthread_mutex_init(&p.lock, NULL);
+    p.found = fv_calloc(p.n ? p.n : 1, sizeof(*p.found));
+    for (size_t i = 0; i < p.n; i++) {
+        p.found[i].target = &r->targets[i];
+        p.found[i].first_region_of_account =
+            i == 0 || strcmp(r->targets[i - 1].account, r->targets[i].account) != 0;
+    }
+    int threads = (int)cfg->enumerate_concurrency;
+    if ((size_t)threads > p.n)
+        threads = (int)p.n;
+    pthread_t *tids = fv_calloc((size_t)(threads ? threads : 1), sizeof(*tids));
+    for (int i = 0; i < threads; i++)
+        pthread_create(&tids[i], NULL, s_enum_thread, &p);
+    for (int i = 0; i < threads; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+
+    char started[32], wait_s[32];
+    snprintf(started, sizeof(started), "%lld", (long long)r->started_ms);
+    snprintf(wait_s, sizeof(wait_s), "%lld", (long long)job->wait_timeout_s);
+    for (size_t i = 0; i < p.n; i++) {
+        struct s_found *f = &p.found[i];
+        struct fv_run_target *t = f->target;
+        t->error = f->error;
+        t->tables = f->tables;
+        t->n_tables = f->n_tables;
+        for (size_t k = 0; k < f->n_tables; k++) {
+            struct fv_buf name = {0};
+            fv_buf_printf(&name, "%s-%s", f->tables[k], r->stamp);
+            struct fv_task task = {.kind = "dynamodb.backup", .account = t->account,
+                                   .region = t->region, .resource = f->tables[k],
+                                   .step = "create"};
+            struct fv_task tmp;
+            fv_task_copy(&tmp, &task);
+            fv_task_set_param(&tmp, "backup_name", name.ptr);
+            fv_task_set_param(&tmp, "control_table", cfg->control_table);
+            fv_task_set_param(&tmp, "run_started_ms", started);
+            fv_task_set_param(&tmp, "wait_timeout_s", wait_s);
+            s_base_params(&tmp, r);
+            fv_run_add(r, &tmp);
+            fv_task_clean_up(&tmp);
+            fv_buf_clean_up(&name);
+        }
+        for (size_t k = 0; k < f->n_principals; k++) {
+            struct fv_task task = {.kind = "iam.deny_delete_backup", .account = t->account,
+                                   .region = t->region, .resource = f->principals[k].arn,
+                                   .step = "put"};
+            struct fv_task tmp;
+            fv_task_copy(&tmp, &task);
+            fv_task_set_param(&tmp, "principal_type", f->principal_types[k]);
+            fv_task_set_param(&tmp, "principal_name", f->principals[k].name);
+            fv_run_add(r, &tmp);
+            fv_task_clean_up(&tmp);
+            free(f->principals[k].name);
+            free(f->principals[k].arn);
+            free(f->principals[k].path);
+        }
+        free(f->principals);
+        free(f->principal_types);
+    }
+    free(p.found);
+    pthread_mutex_destroy(&p.lock);
+    return FV_OK;
+}
+
+struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv_run *r,
+                                               struct fv_run_target *target)
+{
+    (void)fleet;
+    if (target->retention_planned || target->error || target->n_tables == 0)
+        return NULL;
+    target->retention_planned = true;
+    struct fv_buf tables = {0};
+    for (size_t k = 0; k < target->n_tables; k++)
+        fv_buf_printf(&tables, "%s%s", k ? "," : "", target->tables[k]);
+    char keep[32];
+    snprintf(keep, sizeof(keep), "%lld", (long long)r->job->retention);
+    struct fv_task task = {.kind = "dynamodb.retention", .account = target->account,
+                           .region = target->region, .resource = "retention",
+                           .step = "expire"};
+    struct fv_task tmp;
+    fv_task_copy(&tmp, &task);
+    fv_task_set_param(&tmp, "tables", fv_buf_str(&tables));
+    fv_task_set_param(&tmp, "retention", keep);
+    s_base_params(&tmp, r);
+    struct fv_run_item *it = fv_run_add(r, &tmp);
+    fv_task_clean_up(&tmp);
+    fv_buf_clean_up(&tables);
+    return it;
+}

@@ -1,0 +1,70 @@
+/* A run in the coordinator: its planned tasks and what became of them. */
+#ifndef FV_COORD_RUN_H
+#define FV_COORD_RUN_H
+
+#include <fv/config.h>
+#include <fv/fleet.h>
+#include <fv/task.h>
+
+struct fv_run_item {
+    struct fv_task task;      /* as planned (step "create" etc.) */
+    struct fv_result result;  /* the terminal result, once there */
+    bool terminal;
+    uint32_t attempts;        /* highest attempt seen */
+};
+
+/* An account × region the run covers, and how its enumeration went. */
+struct fv_run_target {
+    char *account;
+    char *account_name;
+    char *region;
+    char *error;              /* enumeration failure; the target is FAILED */
+    char **tables;            /* selected tables */
+    size_t n_tables;
+    bool retention_planned;
+};
+
+struct fv_run {
+    char *run_id;
+    char *stamp;              /* YYYYMMDDTHHMMSSZ: run id and backup names carry it */
+    const struct fv_config_job *job;
+    int64_t started_ms;
+    int64_t finished_ms;
+    int64_t deadline_ms;
+    struct fv_run_item *items;
+    size_t n_items, cap_items;
+    struct fv_run_target *targets;
+    size_t n_targets;
+    size_t n_terminal;
+    bool resumed;
+};
+
+void fv_run_init(struct fv_run *r, const struct fv_config_job *job, int64_t started_ms,
+                 int64_t deadline_ms);
+void fv_run_clean_up(struct fv_run *r);
+/* Adds a task (copied), filling task_id, run_id, job, created, deadline.
+ * Returns the item. */
+struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t);
+struct fv_run_item *fv_run_find(struct fv_run *r, const char *task_id);
+/* Records a result; true when it made its task terminal just now. */
+bool fv_run_record(struct fv_run *r, const struct fv_result *res);
+void fv_run_counts(const struct fv_run *r, size_t *succeeded, size_t *failed, size_t *skipped);
+
+/* Enumerates the job's resources and plans its tasks into r (per account ×
+ * region, concurrently). Enumeration failures are recorded per target and
+ * never stop the others. */
+fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err);
+/* The retention task for target (when the job keeps backups), or NULL. */
+struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv_run *r,
+                                               struct fv_run_target *target);
+
+/* Writes backup_manifest_<stamp>.json and backup_report_<stamp>.txt into
+ * dir; paths returned (caller frees). */
+fv_status fv_run_write_outputs(const struct fv_run *r, const char *dir, char **manifest_path,
+                               char **report_path, struct fv_error *err);
+/* The manifest as JSON text (caller frees). */
+char *fv_run_manifest_json(const struct fv_run *r);
+/* The human report (caller frees). */
+char *fv_run_report_text(const struct fv_run *r);
+
+#endif
