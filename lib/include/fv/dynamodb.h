@@ -1,0 +1,204 @@
+/* DynamoDB (json 1.0): tables, on-demand backups, restore, PITR status, and
+ * the item calls a control table needs (conditional writes, batch writes,
+ * query/scan pages).
+ *
+ * Errors by value. A table or backup that does not exist is FV_E_NOTFOUND
+ * (err->code keeps the service's code: ResourceNotFoundException,
+ * TableNotFoundException, BackupNotFoundException). Any other service error
+ * is FV_E_AWS with err->code set. Items, keys and expression values are
+ * DynamoDB-JSON json-c objects ({"pk": {"S": "x"}}); the caller keeps
+ * ownership of what it passes in. */
+#ifndef FV_DYNAMODB_H
+#define FV_DYNAMODB_H
+
+#include <fv/aws.h>
+
+struct json_object;
+
+/* --- Tables --- */
+
+struct fv_dynamodb_table_names {
+    char **names;
+    size_t n;
+};
+void fv_dynamodb_table_names_clean_up(struct fv_dynamodb_table_names *t);
+
+/* Every table of the account and region (all pages; 100 a call). out is
+ * caller's; clean up with fv_dynamodb_table_names_clean_up. */
+fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_table_names *out,
+                                  struct fv_error *err);
+
+struct fv_dynamodb_table {
+    char *name;
+    char *arn;
+    char *status; /* CREATING, ACTIVE, UPDATING, DELETING, ... */
+    int64_t item_count;
+    int64_t size_bytes;
+    int64_t created_ms; /* CreationDateTime, Unix ms; 0 when absent */
+};
+void fv_dynamodb_table_clean_up(struct fv_dynamodb_table *t);
+
+/* FV_E_NOTFOUND when the table does not exist. */
+fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
+                                     struct fv_dynamodb_table *out, struct fv_error *err);
+
+/* CreateTable with the caller's request object (TableName, KeySchema,
+ * AttributeDefinitions, BillingMode, ...; borrowed). out may be NULL.
+ * ResourceInUseException (the table exists) is FV_E_AWS with that code. */
+fv_status fv_dynamodb_create_table(struct fv_aws_client *c, struct json_object *request,
+                                   struct fv_dynamodb_table *out, struct fv_error *err);
+
+/* --- On-demand backups --- */
+
+enum fv_dynamodb_backup_status {
+    FV_DDB_BACKUP_UNKNOWN = 0,
+    FV_DDB_BACKUP_CREATING,
+    FV_DDB_BACKUP_AVAILABLE,
+    FV_DDB_BACKUP_DELETED,
+};
+/* "CREATING", ... ; "UNKNOWN" for anything else. */
+const char *fv_dynamodb_backup_status_str(enum fv_dynamodb_backup_status s);
+
+struct fv_dynamodb_backup {
+    char *arn;
+    char *name;
+    char *table_name; /* NULL from CreateBackup (the caller knows it) */
+    char *table_arn;  /* NULL from CreateBackup */
+    enum fv_dynamodb_backup_status status;
+    char *type; /* USER, SYSTEM, AWS_BACKUP; NULL when not reported */
+    int64_t created_ms;
+    int64_t size_bytes; /* -1 when not reported */
+};
+void fv_dynamodb_backup_clean_up(struct fv_dynamodb_backup *b);
+
+/* CreateBackup: backup_name 3-255 of [A-Za-z0-9_.-]. out is caller's. */
+fv_status fv_dynamodb_create_backup(struct fv_aws_client *c, const char *table,
+                                    const char *backup_name, struct fv_dynamodb_backup *out,
+                                    struct fv_error *err);
+/* FV_E_NOTFOUND when the backup does not exist (deleted ones vanish). */
+fv_status fv_dynamodb_describe_backup(struct fv_aws_client *c, const char *backup_arn,
+                                      struct fv_dynamodb_backup *out, struct fv_error *err);
+/* FV_E_NOTFOUND when the backup does not exist. out (may be NULL) is the
+ * backup as deleted (status DELETED). */
+fv_status fv_dynamodb_delete_backup(struct fv_aws_client *c, const char *backup_arn,
+                                    struct fv_dynamodb_backup *out, struct fv_error *err);
+
+struct fv_dynamodb_list_backups {
+    const char *table_name;    /* NULL: the whole account (the cheap way for a fleet) */
+    const char *backup_type;   /* NULL → "USER"; "SYSTEM", "AWS_BACKUP", "ALL" */
+    int limit;                 /* page size 1..100; 0 → 100 */
+    int64_t created_after_ms;  /* TimeRangeLowerBound (inclusive); 0 → none */
+    int64_t created_before_ms; /* TimeRangeUpperBound (exclusive); 0 → none */
+};
+
+/* Backups, a page or many; items are appended. */
+struct fv_dynamodb_backups {
+    struct fv_dynamodb_backup *items;
+    size_t n, cap;
+    char *next;   /* LastEvaluatedBackupArn of the last page; NULL at the end */
+    size_t pages; /* ListBackups calls made into this list */
+};
+void fv_dynamodb_backups_clean_up(struct fv_dynamodb_backups *l);
+
+/* One ListBackups call starting after start_arn (NULL: the first page):
+ * appends to out and sets out->next. */
+fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
+                                        const struct fv_dynamodb_list_backups *req,
+                                        const char *start_arn, struct fv_dynamodb_backups *out,
+                                        struct fv_error *err);
+/* Every page. req may be NULL (the account's USER backups). */
+fv_status fv_dynamodb_list_backups(struct fv_aws_client *c,
+                                   const struct fv_dynamodb_list_backups *req,
+                                   struct fv_dynamodb_backups *out, struct fv_error *err);
+
+/* RestoreTableFromBackup into a new table; out (may be NULL) describes it
+ * (status CREATING on AWS). TableAlreadyExistsException → FV_E_AWS;
+ * BackupNotFoundException → FV_E_NOTFOUND. */
+fv_status fv_dynamodb_restore_table(struct fv_aws_client *c, const char *backup_arn,
+                                    const char *target_table, struct fv_dynamodb_table *out,
+                                    struct fv_error *err);
+
+struct fv_dynamodb_continuous_backups {
+    bool continuous_backups_enabled;
+    bool pitr_enabled;
+    int64_t earliest_restorable_ms; /* 0 when PITR is off */
+    int64_t latest_restorable_ms;
+};
+/* FV_E_NOTFOUND when the table does not exist. */
+fv_status fv_dynamodb_describe_continuous_backups(struct fv_aws_client *c, const char *table,
+                                                  struct fv_dynamodb_continuous_backups *out,
+                                                  struct fv_error *err);
+
+/* --- Items (a control table) --- */
+
+/* Expressions of a write or read; every member optional, all borrowed. */
+struct fv_dynamodb_expr {
+    const char *condition;      /* ConditionExpression */
+    const char *update;         /* UpdateExpression (UpdateItem only) */
+    struct json_object *names;  /* ExpressionAttributeNames {"#s": "status"} */
+    struct json_object *values; /* ExpressionAttributeValues {":v": {"S": "x"}} */
+};
+
+/* True when err is a failed ConditionExpression (the write did not happen:
+ * FV_E_AWS with code ConditionalCheckFailedException). */
+bool fv_dynamodb_is_conditional_failure(const struct fv_error *err);
+
+fv_status fv_dynamodb_put_item(struct fv_aws_client *c, const char *table, struct json_object *item,
+                               const struct fv_dynamodb_expr *expr, struct fv_error *err);
+/* *item_out (caller owns; json_object_put) is the item; FV_E_NOTFOUND (and
+ * *item_out NULL) when there is none. A missing table is FV_E_AWS
+ * (ResourceNotFoundException), not FV_E_NOTFOUND. */
+fv_status fv_dynamodb_get_item(struct fv_aws_client *c, const char *table, struct json_object *key,
+                               bool consistent, struct json_object **item_out,
+                               struct fv_error *err);
+/* UpdateItem with expr->update (required) and an optional condition.
+ * return_values: NULL → "NONE"; "ALL_NEW", "UPDATED_NEW", ... then
+ * *attributes_out (may be NULL; caller owns) holds them. */
+fv_status fv_dynamodb_update_item(struct fv_aws_client *c, const char *table,
+                                  struct json_object *key, const struct fv_dynamodb_expr *expr,
+                                  const char *return_values, struct json_object **attributes_out,
+                                  struct fv_error *err);
+fv_status fv_dynamodb_delete_item(struct fv_aws_client *c, const char *table,
+                                  struct json_object *key, const struct fv_dynamodb_expr *expr,
+                                  struct fv_error *err);
+
+#define FV_DYNAMODB_BATCH_WRITE_MAX 25
+
+/* One BatchWriteItem call. request_items is the RequestItems object
+ * ({"table": [{"PutRequest": {"Item": ...}}, {"DeleteRequest": {"Key": ...}}]},
+ * borrowed) with at most 25 requests in all (more is FV_E_INVALID, nothing
+ * sent). On FV_OK *unprocessed_out (caller owns) is the UnprocessedItems
+ * object to send again (after a backoff), or NULL when everything was
+ * written. */
+fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *request_items,
+                                  struct json_object **unprocessed_out, struct fv_error *err);
+
+/* Query (key_condition set) or Scan (key_condition NULL) over a table or
+ * index. All borrowed; only table is required. */
+struct fv_dynamodb_read {
+    const char *table;
+    const char *index;
+    const char *key_condition; /* KeyConditionExpression (Query) */
+    const char *filter;        /* FilterExpression */
+    const char *projection;    /* ProjectionExpression */
+    struct json_object *names;
+    struct json_object *values;
+    int limit; /* items evaluated per page; 0 → service default */
+    bool consistent;
+    bool descending; /* Query: ScanIndexForward false */
+};
+
+struct fv_dynamodb_page {
+    struct json_object *items; /* array of items (caller owns via clean_up) */
+    int64_t scanned_count;
+    char *next; /* LastEvaluatedKey as JSON text; NULL on the last page */
+};
+void fv_dynamodb_page_clean_up(struct fv_dynamodb_page *p);
+
+/* One page starting at start_key (the previous page's next; NULL first).
+ * out is overwritten (clean it up first when reusing). */
+fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamodb_read *req,
+                                const char *start_key, struct fv_dynamodb_page *out,
+                                struct fv_error *err);
+
+#endif
