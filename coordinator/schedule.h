@@ -15,9 +15,10 @@
  *       Year          1970-2199            , - * /
  *
  *   Exactly one of Day-of-month and Day-of-week is '?'.
- *   a/b is every b-th value from a to the end of the field; * / b starts at
- *   the field's first value; a-b/c steps through a range. Ranges run upwards
- *   (22-2 is an error, not a wrap-around).
+ *   a/b is every b-th value from a to the end of the field ("0/15" minutes:
+ *   0, 15, 30, 45); '*' then /b starts at the field's first value; a-b/c steps
+ *   through a range. Ranges run upwards (22-2 is an error, not a wrap-around).
+ *   Day-of-week takes no '/', as AWS's table has it.
  *   Day-of-month: L = the last day of the month; nW = the weekday (Mon-Fri)
  *   nearest day n, never leaving the month (1W on a Saturday is Monday the
  *   3rd; 31W on a Sunday the 31st is Friday the 29th); a month shorter than n
