@@ -89,6 +89,8 @@ static fv_status s_put_batch(struct fv_aws_client *c, const char *group, const c
     struct json_object *resp = NULL;
     fv_status st = fv_aws_json(c, &fv_aws_logs, "PutLogEvents", in, &resp, err);
     json_object_put(in);
+    if (st == FV_E_AWS && err && strcmp(err->code, "ResourceNotFoundException") == 0)
+        st = err->status = FV_E_NOTFOUND;
     if (st == FV_OK) {
         result->batches++;
         result->rejected += s_count_rejected(resp, n);

@@ -869,7 +869,8 @@ static void test_logs(void **state)
     S_CHECK(fv_logs_put_events(c, group, stream, ev, 0, NULL, &err), err);
     struct fv_log_event empty = {now, ""};
     assert_int_equal(fv_logs_put_events(c, group, stream, &empty, 1, NULL, &err), FV_E_INVALID);
-    assert_int_not_equal(fv_logs_put_events(c, group, "no-such-stream", ev, 1, NULL, &err), FV_OK);
+    assert_int_equal(fv_logs_put_events(c, group, "no-such-stream", ev, 1, NULL, &err),
+                     FV_E_NOTFOUND);
     fv_aws_client_destroy(c);
 
     /* Read back (fleetvault only writes logs). */
@@ -1292,6 +1293,43 @@ static void test_s3_failed_upload_leaves_nothing(void **state)
     struct fv_error err;
     const char *key = "svc-test/fails midway.bin";
 
+    /* The check below can see an open upload. */
+    struct fv_buf kp = {0};
+    fv_s3_key_path(key, &kp);
+    struct fv_aws_call create = {.service = "s3",
+                                 .operation = "CreateMultipartUpload",
+                                 .protocol = FV_PROTO_REST_XML,
+                                 .method = "POST",
+                                 .s3_bucket = S_BUCKET,
+                                 .path = kp.ptr,
+                                 .query = "uploads"};
+    fv_headers_add(&create.headers, "Content-Type", "application/octet-stream");
+    struct fv_aws_response resp = {0};
+    S_CHECK(fv_aws_call_run(c, &create, &resp, &err), err);
+    xmlDocPtr doc = fv_xml_parse((struct fv_cur){resp.body.ptr, resp.body.len}, &err);
+    char *upload_id = fv_xml_path_text(xmlDocGetRootElement(doc), "UploadId");
+    assert_non_null(upload_id);
+    assert_int_equal(s_open_uploads(c, key), 1);
+    struct fv_buf q = {0};
+    fv_buf_append_str(&q, "uploadId=");
+    fv_uri_encode(&q, upload_id, strlen(upload_id), false);
+    struct fv_aws_call abort_call = {.service = "s3",
+                                     .operation = "AbortMultipartUpload",
+                                     .protocol = FV_PROTO_REST_XML,
+                                     .method = "DELETE",
+                                     .s3_bucket = S_BUCKET,
+                                     .path = kp.ptr,
+                                     .query = q.ptr};
+    S_CHECK(fv_aws_call_run(c, &abort_call, &resp, &err), err);
+    assert_int_equal(s_open_uploads(c, key), 0);
+    free(upload_id);
+    xmlFreeDoc(doc);
+    fv_aws_response_clean_up(&resp);
+    fv_aws_call_clean_up(&create);
+    fv_aws_call_clean_up(&abort_call);
+    fv_buf_clean_up(&q);
+    fv_buf_clean_up(&kp);
+
     /* The data source fails after 12 MiB (two parts sent). */
     struct s_gen g;
     s_gen_init(&g, 99, 20 * S_MIB);
@@ -1338,6 +1376,59 @@ static void test_s3_failed_upload_leaves_nothing(void **state)
     up.part_size = 5 * S_MIB;
     up.opt.content_type = "application/x-www-form-urlencoded; charset=utf-8";
     assert_int_equal(fv_s3_upload(c, &up, &res, &err), FV_E_INVALID);
+    fv_aws_client_destroy(c);
+}
+
+static void test_s3_get_retries(void **state)
+{
+    (void)state;
+    struct fv_aws_client *c = s_fleetvault();
+    struct fv_error err;
+    const char *key = "svc-test/retried.bin";
+    const uint64_t size = 3 * S_MIB;
+    struct s_gen g;
+    s_gen_init(&g, 77, size);
+    struct fv_s3_upload up = {.bucket = S_BUCKET, .key = key, .read = s_gen_read, .read_ud = &g};
+    struct fv_s3_upload_result res;
+    S_CHECK(fv_s3_upload(c, &up, &res, &err), err);
+    fv_s3_upload_result_clean_up(&res);
+    char want[65], hex[65];
+    s_gen_sha256(77, size, want);
+
+    /* The connection drops before any byte: retried, and whole. */
+    struct fv_aws_stats before, after;
+    fv_aws_client_stats(c, &before);
+    s_world_send("POST", "/_world/faults",
+                 "{\"operation\":\"GetObject\",\"kind\":\"reset\",\"count\":1}");
+    struct s_sink sink;
+    s_sink_init(&sink);
+    struct fv_s3_get_result got;
+    S_CHECK(fv_s3_get_object(c, S_BUCKET, key, s_sink_write, &sink, &got, &err), err);
+    s_sink_finish(&sink, hex);
+    fv_aws_client_stats(c, &after);
+    assert_int_equal(after.retries - before.retries, 1);
+    assert_int_equal(got.size, size);
+    assert_string_equal(got.sha256_hex, want);
+    assert_string_equal(hex, want);
+    fv_s3_get_result_clean_up(&got);
+    fv_buf_clean_up(&sink.bytes);
+
+    /* The body breaks half-way: bytes were delivered, so no silent retry
+     * that would deliver them twice. */
+    s_world_send("POST", "/_world/faults",
+                 "{\"operation\":\"GetObject\",\"kind\":\"truncate\",\"count\":1}");
+    s_sink_init(&sink);
+    fv_status st = fv_s3_get_object(c, S_BUCKET, key, s_sink_write, &sink, &got, &err);
+    s_sink_finish(&sink, hex);
+    s_world_send("DELETE", "/_world/faults", NULL);
+    assert_int_equal(st, FV_E_NET);
+    assert_true(err.retryable);
+    assert_non_null(strstr(err.message, "broke after"));
+    assert_true(sink.n > 0 && sink.n < size);
+    assert_null(got.etag);
+    fv_buf_clean_up(&sink.bytes);
+
+    S_CHECK(fv_s3_delete_object(c, S_BUCKET, key, &err), err);
     fv_aws_client_destroy(c);
 }
 
@@ -1447,6 +1538,7 @@ int main(void)
         cmocka_unit_test(test_s3_streaming_upload),
         cmocka_unit_test(test_s3_async_uploads),
         cmocka_unit_test(test_s3_failed_upload_leaves_nothing),
+        cmocka_unit_test(test_s3_get_retries),
         cmocka_unit_test(test_s3_awkward_keys_and_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,8 @@ struct fv_logs_put_result {
 /* Writes n events in as few PutLogEvents calls as the limits allow (10,000
  * events, 1 MiB, 24 hours a batch), in timestamp order (a stable sort of a
  * copy: the caller's array is untouched). A message over
- * FV_LOGS_MAX_MESSAGE is FV_E_INVALID (nothing sent). result may be NULL. */
+ * FV_LOGS_MAX_MESSAGE is FV_E_INVALID (nothing sent); a missing group or
+ * stream is FV_E_NOTFOUND (create it and put again). result may be NULL. */
 fv_status fv_logs_put_events(struct fv_aws_client *c, const char *group, const char *stream,
                              const struct fv_log_event *events, size_t n,
                              struct fv_logs_put_result *result, struct fv_error *err);

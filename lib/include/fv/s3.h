@@ -79,7 +79,8 @@ fv_status fv_s3_upload(struct fv_aws_client *c, const struct fv_s3_upload *req,
 /* Asynchronous form, driven by the client's engine (fv_http_engine_poll):
  * done runs once from the engine with err NULL on success. req is copied,
  * but the strings, metadata and read_ud it points to, and out, must stay
- * valid until done. The read callback runs on the engine's thread. */
+ * valid until done. The read callback runs on the engine's thread, inside
+ * its poll: it must not poll the engine itself. */
 typedef void fv_s3_upload_done_fn(void *ud, struct fv_s3_upload_result *out,
                                   const struct fv_error *err);
 void fv_s3_upload_start(struct fv_aws_client *c, const struct fv_s3_upload *req,
