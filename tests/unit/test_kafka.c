@@ -1,0 +1,637 @@
+/* Kafka: topic names, configuration, the completed-prefix tracker, and the
+ * producer and consumer against the embedded (mock) cluster on loopback: one
+ * member consumes everything, two members split the partitions, a restart
+ * resumes at the first unfinished offset, a 3 s outage of every broker is
+ * ridden out, and bad passthrough properties are named.
+ *
+ * FV_TEST_LOG=debug (or info, warn) shows the library's log;
+ * FV_TEST_FILTER=*down* runs only the matching tests. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "kafka/inflight.h"
+#include <fv/clock.h>
+#include <fv/kafka.h>
+#include <fv/log.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION_MS 6000
+
+static int64_t s_now(void)
+{
+    return fv_clock_mono_ms(fv_clock_system());
+}
+
+/* ---- fixture: a fresh 3-broker cluster per test ---- */
+
+struct s_env {
+    struct fv_kafka_mock *mock;
+    struct fv_kafka_config cfg;
+};
+
+static int s_setup(void **state)
+{
+    static int s_n;
+    struct s_env *env = calloc(1, sizeof(*env));
+    fv_kafka_config_init(&env->cfg);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "t%d.", ++s_n);
+    free(env->cfg.topic_prefix);
+    env->cfg.topic_prefix = strdup(prefix);
+    env->cfg.partitions = 6;
+    env->cfg.session_timeout_ms = SESSION_MS;
+    struct fv_error err;
+    env->mock = fv_kafka_mock_start(3, &env->cfg, &err);
+    if (!env->mock) {
+        fprintf(stderr, "mock: %s\n", err.message);
+        return -1;
+    }
+    env->cfg.brokers = strdup(fv_kafka_mock_bootstraps(env->mock));
+    *state = env;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    struct s_env *env = *state;
+    fv_kafka_mock_stop(env->mock);
+    fv_kafka_config_clean_up(&env->cfg);
+    free(env);
+    return 0;
+}
+
+static struct fv_producer *s_producer(struct s_env *env)
+{
+    struct fv_error err;
+    struct fv_producer *p = fv_producer_new(&env->cfg, "test-producer", &err);
+    if (!p)
+        fail_msg("producer: %s", err.message);
+    return p;
+}
+
+static struct fv_consumer *s_consumer(struct s_env *env, const char *group, const char *id)
+{
+    struct fv_error err;
+    struct fv_consumer *c = fv_consumer_new(&env->cfg, group, id, 1u << FV_TOPIC_TASKS, &err);
+    if (!c)
+        fail_msg("consumer: %s", err.message);
+    return c;
+}
+
+static void s_send(struct fv_producer *p, const char *key, const char *value)
+{
+    struct fv_error err;
+    if (fv_producer_send(p, FV_TOPIC_TASKS, FV_CUR_STR(key), FV_CUR_STR(value), &err) != FV_OK)
+        fail_msg("send: %s", err.message);
+}
+
+static void s_flush(struct fv_producer *p)
+{
+    struct fv_error err;
+    if (fv_producer_flush(p, 30000, &err) != FV_OK)
+        fail_msg("flush: %s", err.message);
+}
+
+/* Messages "v<i>" for i in [0, n): how often each was seen. */
+struct s_seen {
+    int *count;
+    int n;
+    int total;
+    int dupes;
+};
+
+/* The number after the one-letter tag of "k12" / "v12". */
+static int s_num(struct fv_cur c)
+{
+    char buf[32];
+    assert_true(c.len > 1 && c.len < sizeof(buf));
+    snprintf(buf, sizeof(buf), "%.*s", (int)c.len - 1, c.ptr + 1);
+    int64_t v;
+    assert_true(fv_parse_i64(buf, &v));
+    return (int)v;
+}
+
+static void s_seen_add(struct s_seen *s, const struct fv_message *m)
+{
+    assert_true(m->value.len > 1 && m->value.ptr[0] == 'v');
+    int i = s_num(m->value);
+    assert_true(i >= 0 && i < s->n);
+    if (s->count[i]++)
+        s->dupes++;
+    s->total++;
+}
+
+static int s_seen_distinct(const struct s_seen *s)
+{
+    int d = 0;
+    for (int i = 0; i < s->n; i++)
+        d += s->count[i] > 0;
+    return d;
+}
+
+/* Polls c (done at once) until want distinct values are seen or timeout. */
+static int64_t s_consume(struct fv_consumer *c, struct s_seen *s, int want, int timeout_ms)
+{
+    int64_t t0 = s_now(), first = -1;
+    while (s_seen_distinct(s) < want && s_now() - t0 < timeout_ms) {
+        struct fv_message m;
+        struct fv_error err;
+        int r = fv_consumer_poll(c, 200, &m, &err);
+        if (r < 0)
+            fail_msg("poll: %s", err.message);
+        if (r == 0)
+            continue;
+        if (first < 0)
+            first = s_now() - t0;
+        s_seen_add(s, &m);
+        fv_consumer_done(c, &m);
+    }
+    return first;
+}
+
+/* ---- no cluster ---- */
+
+static void test_topic_names(void **state)
+{
+    (void)state;
+    struct fv_kafka_config c;
+    fv_kafka_config_init(&c);
+    char name[64];
+    fv_kafka_topic_name(&c, FV_TOPIC_TASKS, name, sizeof(name));
+    assert_string_equal(name, "fleetvault.tasks");
+    fv_kafka_topic_name(&c, FV_TOPIC_RESULTS, name, sizeof(name));
+    assert_string_equal(name, "fleetvault.results");
+    fv_kafka_topic_name(&c, FV_TOPIC_EVENTS, name, sizeof(name));
+    assert_string_equal(name, "fleetvault.events");
+    fv_kafka_topic_name(&c, FV_TOPIC_DLQ, name, sizeof(name));
+    assert_string_equal(name, "fleetvault.dlq");
+    free(c.topic_prefix);
+    c.topic_prefix = strdup("prod-eu.fv-");
+    fv_kafka_topic_name(&c, FV_TOPIC_DLQ, name, sizeof(name));
+    assert_string_equal(name, "prod-eu.fv-dlq");
+    fv_kafka_topic_name(&c, FV_TOPIC_TASKS, name, 8); /* truncated, terminated */
+    assert_string_equal(name, "prod-eu");
+    free(c.topic_prefix);
+    c.topic_prefix = NULL;
+    fv_kafka_topic_name(&c, FV_TOPIC_TASKS, name, sizeof(name));
+    assert_string_equal(name, "tasks");
+    fv_kafka_config_clean_up(&c);
+}
+
+static void test_config_defaults_and_clean_up(void **state)
+{
+    (void)state;
+    struct fv_kafka_config c;
+    fv_kafka_config_init(&c);
+    assert_null(c.brokers);
+    assert_string_equal(c.topic_prefix, "fleetvault.");
+    assert_int_equal(c.partitions, 6);
+    assert_int_equal(c.replication, 3);
+    assert_int_equal(c.session_timeout_ms, 10000);
+    assert_int_equal(c.max_poll_interval_ms, 300000);
+    c.brokers = strdup("a:9092");
+    c.n_properties = 2;
+    c.properties = calloc(2 * c.n_properties + 1, sizeof(char *));
+    c.properties[0] = strdup("security.protocol");
+    c.properties[1] = strdup("SASL_SSL");
+    c.properties[2] = strdup("sasl.mechanism");
+    c.properties[3] = strdup("SCRAM-SHA-512");
+    fv_kafka_config_clean_up(&c); /* frees everything (ASan checks) */
+    assert_null(c.properties);
+    fv_kafka_config_clean_up(&c); /* twice is fine */
+    fv_kafka_config_clean_up(NULL);
+}
+
+static void test_brokers_must_be_set_and_resolved(void **state)
+{
+    (void)state;
+    struct fv_kafka_config c;
+    fv_kafka_config_init(&c);
+    struct fv_error err;
+    assert_null(fv_producer_new(&c, "p", &err));
+    assert_non_null(strstr(err.message, "kafka.brokers"));
+    c.brokers = strdup("embedded");
+    assert_null(fv_consumer_new(&c, "g", "c", 1u << FV_TOPIC_TASKS, &err));
+    assert_non_null(strstr(err.message, "embedded"));
+    fv_kafka_config_clean_up(&c);
+}
+
+static void test_inflight_commit_point(void **state)
+{
+    (void)state;
+    struct fv_kafka_inflight f;
+    fv_kafka_inflight_init(&f);
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), -1);
+    for (int64_t o = 100; o < 110; o++)
+        fv_kafka_inflight_add(&f, o);
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 100);
+    /* Done out of order: the commit point waits for the gap at 105. */
+    int64_t order[] = {103, 101, 104, 100, 102, 106, 107, 108, 109};
+    int64_t expect[] = {100, 100, 100, 102, 105, 105, 105, 105, 105};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        assert_true(fv_kafka_inflight_done(&f, order[i]));
+        assert_int_equal(fv_kafka_inflight_commit_point(&f), expect[i]);
+    }
+    assert_false(fv_kafka_inflight_done(&f, 103)); /* already done */
+    assert_false(fv_kafka_inflight_done(&f, 999)); /* never handed out */
+    assert_int_equal(fv_kafka_inflight_pending(&f), 1);
+    assert_true(fv_kafka_inflight_done(&f, 105));
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 110); /* one past the highest */
+    assert_int_equal(fv_kafka_inflight_pending(&f), 0);
+    /* Gaps in the offsets themselves (compaction, transaction markers). */
+    fv_kafka_inflight_add(&f, 120);
+    fv_kafka_inflight_add(&f, 125);
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 120);
+    assert_true(fv_kafka_inflight_done(&f, 120));
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 125);
+    /* A rewind hands out 121 (below the window) and 125 again. */
+    fv_kafka_inflight_add(&f, 121);
+    fv_kafka_inflight_add(&f, 125);
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 121);
+    assert_int_equal(fv_kafka_inflight_pending(&f), 3);
+    assert_true(fv_kafka_inflight_done(&f, 121));
+    assert_true(fv_kafka_inflight_done(&f, 125));
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 125); /* still one 125 out */
+    assert_true(fv_kafka_inflight_done(&f, 125));
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 126);
+    /* Many, done in order far behind: the window slides instead of growing. */
+    for (int64_t o = 1000; o < 101000; o++) {
+        fv_kafka_inflight_add(&f, o);
+        if (o >= 1010)
+            assert_true(fv_kafka_inflight_done(&f, o - 10));
+    }
+    assert_int_equal(fv_kafka_inflight_commit_point(&f), 100990);
+    assert_true(f.cap <= 256);
+    fv_kafka_inflight_clean_up(&f);
+    fv_kafka_inflight_clean_up(&f);
+}
+
+/* ---- against the embedded cluster ---- */
+
+static void test_produce_and_consume_one_member(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 200 };
+    struct fv_producer *p = s_producer(env);
+    for (int i = 0; i < N; i++) {
+        char key[16], value[16];
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_flush(p);
+
+    int64_t t0 = s_now();
+    struct fv_consumer *c = s_consumer(env, "one", "c1");
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    int32_t key_partition[20];
+    int last_of_key[20];
+    for (int k = 0; k < 20; k++)
+        key_partition[k] = last_of_key[k] = -1;
+    int64_t first = -1;
+    while (seen.total < N && s_now() - t0 < 30000) {
+        struct fv_message m;
+        struct fv_error err;
+        int r = fv_consumer_poll(c, 200, &m, &err);
+        assert_true(r >= 0);
+        if (r == 0)
+            continue;
+        if (first < 0)
+            first = s_now() - t0;
+        assert_int_equal(m.topic, FV_TOPIC_TASKS);
+        assert_int_equal(fv_consumer_in_flight(c), 1);
+        /* One key, one partition, in order. */
+        int k = s_num(m.key), v = s_num(m.value);
+        assert_int_equal(v % 20, k);
+        if (key_partition[k] < 0)
+            key_partition[k] = m.partition;
+        assert_int_equal(key_partition[k], m.partition);
+        assert_true(v > last_of_key[k]);
+        last_of_key[k] = v;
+        s_seen_add(&seen, &m);
+        fv_consumer_done(c, &m);
+        assert_null(m.opaque);
+        assert_int_equal(fv_consumer_in_flight(c), 0);
+    }
+    print_message("  one member: first message after %lld ms, all %d after %lld ms\n",
+                  (long long)first, N, (long long)(s_now() - t0));
+    assert_int_equal(seen.total, N);
+    assert_int_equal(seen.dupes, 0);
+    unsigned used = 0;
+    for (int k = 0; k < 20; k++)
+        used |= 1u << key_partition[k];
+    assert_true(__builtin_popcount(used) >= 3); /* 20 keys spread over the 6 partitions */
+
+    struct fv_error err;
+    assert_int_equal(fv_consumer_commit(c, &err), FV_OK);
+    assert_int_equal(fv_consumer_lag(c), 0);
+
+    /* Paused: new messages are not handed out. */
+    fv_consumer_pause_all(c);
+    s_send(p, "k0", "v0");
+    s_flush(p);
+    struct fv_message m;
+    int64_t tp = s_now();
+    while (s_now() - tp < 1000)
+        assert_int_equal(fv_consumer_poll(c, 200, &m, &err), 0);
+    assert_int_equal(fv_consumer_lag(c), 1);
+    fv_consumer_close(c);
+    fv_producer_destroy(p);
+}
+
+/* Member a consumes alone; b joins the live group and takes some of a's
+ * partitions (a commits what it finished on revocation: nothing replays). */
+static void s_two_members(struct s_env *env, const char *group, bool replays_allowed)
+{
+    enum { N = 400 };
+    struct fv_producer *p = s_producer(env);
+    int64_t t0 = s_now();
+    struct fv_consumer *cs[2] = {s_consumer(env, group, "a"), NULL};
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    int got[2] = {0, 0}, sent = 0;
+    unsigned parts[2] = {0, 0};
+    int64_t a_first = -1, b_joined = -1, b_first = -1, last_send = 0;
+    /* Trickle messages in until both members have some, then the rest. */
+    while (s_now() - t0 < 45000 && (s_seen_distinct(&seen) < N || sent < N)) {
+        if (sent < N && (b_first >= 0 || s_now() - last_send >= 100)) {
+            int batch = b_first >= 0 ? N - sent : 2;
+            for (int i = 0; i < batch && sent < N; i++, sent++) {
+                char key[16], value[16];
+                snprintf(key, sizeof(key), "k%d", sent);
+                snprintf(value, sizeof(value), "v%d", sent);
+                s_send(p, key, value);
+            }
+            s_flush(p);
+            last_send = s_now();
+        }
+        for (int i = 0; i < 2; i++) {
+            if (!cs[i])
+                continue;
+            struct fv_message m;
+            struct fv_error err;
+            int r = fv_consumer_poll(cs[i], 20, &m, &err);
+            assert_true(r >= 0);
+            if (r == 0)
+                continue;
+            got[i]++;
+            parts[i] |= 1u << m.partition;
+            s_seen_add(&seen, &m);
+            fv_consumer_done(cs[i], &m);
+            if (i == 0 && a_first < 0)
+                a_first = s_now() - t0;
+            if (i == 1 && b_first < 0)
+                b_first = s_now() - t0;
+        }
+        if (!cs[1] && got[0] >= 20) {
+            b_joined = s_now() - t0;
+            cs[1] = s_consumer(env, group, "b");
+        }
+    }
+    print_message("  two members (%s): a consuming after %lld ms; b joined at %lld ms, "
+                  "consuming %lld ms later (a %d msgs, partitions 0x%x; b %d, 0x%x; "
+                  "%d redelivered)\n",
+                  env->cfg.n_properties ? env->cfg.properties[1] : "cooperative-sticky",
+                  (long long)a_first, (long long)b_joined, (long long)(b_first - b_joined), got[0],
+                  parts[0], got[1], parts[1], seen.dupes);
+    assert_true(got[0] > 0 && got[1] > 0);
+    assert_int_equal(s_seen_distinct(&seen), N);
+    assert_int_equal(parts[0] | parts[1], 0x3f); /* all six partitions */
+    if (!replays_allowed)
+        assert_int_equal(seen.dupes, 0);
+    fv_consumer_close(cs[0]);
+    fv_consumer_close(cs[1]);
+    fv_producer_destroy(p);
+}
+
+static void test_two_members_split_partitions(void **state)
+{
+    s_two_members(*state, "split", false);
+}
+
+static void s_add_property(struct fv_kafka_config *c, const char *name, const char *value);
+
+/* The eager protocol (what a passthrough "range" or "roundrobin" selects)
+ * goes through the same rebalance callback. It replays here: a revoked
+ * member's commit reaches the mock while the group is joining, and the mock
+ * answers REBALANCE_IN_PROGRESS (a real broker accepts commits of the current
+ * generation until the join completes). */
+static void test_two_members_eager_protocol(void **state)
+{
+    struct s_env *env = *state;
+    s_add_property(&env->cfg, "partition.assignment.strategy", "range");
+    s_two_members(env, "split-eager", true);
+}
+
+/* Ten messages for each of two keys (two partitions). Member 1 finishes
+ * all of "whole" and all of "gap" but offset 5, and closes. Member 2 of the
+ * same group then gets exactly "gap" offsets 5..9 — the unfinished one and
+ * everything after it — and nothing of "whole"; then the fresh messages.
+ *
+ * At-least-once: "gap" 6..9 were done but lie after the gap, so they come
+ * again. That is the price of one committed offset per partition, and why
+ * every task handler is idempotent. */
+static void test_restart_resumes_at_first_unfinished(void **state)
+{
+    struct s_env *env = *state;
+    static const char *const keys[2] = {"gap", "whole"};
+    struct fv_producer *p = s_producer(env);
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 10; i++) {
+            char value[16];
+            snprintf(value, sizeof(value), "v%d", i);
+            s_send(p, keys[k], value);
+        }
+    }
+    s_flush(p);
+
+    struct fv_consumer *c1 = s_consumer(env, "restart", "first");
+    struct fv_message msgs[20];
+    int n = 0;
+    int64_t t0 = s_now();
+    while (n < 20 && s_now() - t0 < 30000) {
+        struct fv_error err;
+        int r = fv_consumer_poll(c1, 200, &msgs[n], &err);
+        assert_true(r >= 0);
+        n += r;
+    }
+    assert_int_equal(n, 20);
+    int32_t part[2] = {-1, -1};
+    for (int i = 0; i < 20; i++) {
+        int k = msgs[i].key.len == 3 ? 0 : 1; /* "gap" or "whole" */
+        if (part[k] < 0)
+            part[k] = msgs[i].partition;
+        assert_int_equal(msgs[i].partition, part[k]);
+    }
+    assert_int_not_equal(part[0], part[1]); /* murmur2: "gap" and "whole" differ */
+    assert_int_equal(fv_consumer_in_flight(c1), 20);
+    struct fv_message *unfinished = NULL;
+    for (int i = 0; i < 20; i++) {
+        if (msgs[i].partition == part[0] && msgs[i].offset == 5)
+            unfinished = &msgs[i];
+        else
+            fv_consumer_done(c1, &msgs[i]);
+    }
+    assert_non_null(unfinished);
+    assert_int_equal(fv_consumer_in_flight(c1), 1);
+    fv_consumer_close(c1); /* frees the one not done */
+
+    int64_t t1 = s_now(), first = -1;
+    struct fv_consumer *c2 = s_consumer(env, "restart", "second");
+    int64_t expect[2] = {5, 10}; /* next offset per key */
+    bool fresh_sent = false;
+    while (s_now() - t1 < 30000 && (expect[0] < 11 || expect[1] < 11)) {
+        struct fv_message m;
+        struct fv_error err;
+        int r = fv_consumer_poll(c2, 200, &m, &err);
+        assert_true(r >= 0);
+        if (r == 0) {
+            /* Nothing (more) to redeliver: the fresh messages come next. */
+            if (!fresh_sent && expect[0] == 10) {
+                s_send(p, keys[0], "v10");
+                s_send(p, keys[1], "v10");
+                s_flush(p);
+                fresh_sent = true;
+            }
+            continue;
+        }
+        if (first < 0)
+            first = s_now() - t1;
+        int k = m.partition == part[0] ? 0 : 1;
+        assert_int_equal(m.partition, part[k]);
+        assert_int_equal(m.offset, expect[k]);
+        expect[k]++;
+        fv_consumer_done(c2, &m);
+    }
+    print_message("  restart: first redelivery %lld ms after the new member started\n",
+                  (long long)first);
+    assert_int_equal(expect[0], 11);
+    assert_int_equal(expect[1], 11);
+    fv_consumer_close(c2);
+    fv_producer_destroy(p);
+}
+
+static void test_brokers_down_mid_produce(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 100 };
+    struct fv_producer *p = s_producer(env);
+    struct fv_consumer *c = s_consumer(env, "outage", "c");
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    char key[16], value[16];
+    for (int i = 0; i < N / 2; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_consume(c, &seen, 10, 30000); /* the member is in and consuming */
+
+    int64_t t0 = s_now();
+    fv_kafka_mock_set_down(env->mock, true);
+    for (int i = N / 2; i < N; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    /* The consumer rides the outage out: no fatal error, nothing lost. */
+    s_consume(c, &seen, N, 3000);
+    fv_kafka_mock_set_down(env->mock, false);
+    struct fv_error err;
+    assert_int_equal(fv_producer_flush(p, 60000, &err), FV_OK);
+    int64_t flushed = s_now() - t0;
+    s_consume(c, &seen, N, 30000);
+    print_message("  outage: 3 s down; flushed %lld ms after going down, all consumed after "
+                  "%lld ms (%d redelivered)\n",
+                  (long long)flushed, (long long)(s_now() - t0), seen.dupes);
+    assert_int_equal(s_seen_distinct(&seen), N);
+    fv_consumer_close(c);
+    fv_producer_destroy(p);
+}
+
+static void s_add_property(struct fv_kafka_config *c, const char *name, const char *value)
+{
+    c->properties = realloc(c->properties, (2 * c->n_properties + 3) * sizeof(char *));
+    c->properties[2 * c->n_properties] = strdup(name);
+    c->properties[2 * c->n_properties + 1] = strdup(value);
+    c->properties[2 * c->n_properties + 2] = NULL;
+    c->n_properties++;
+}
+
+static void test_property_passthrough(void **state)
+{
+    (void)state;
+    struct fv_kafka_config c;
+    fv_kafka_config_init(&c);
+    c.brokers = strdup("127.0.0.1:1"); /* never contacted */
+    struct fv_error err;
+
+    s_add_property(&c, "no.such.property", "1");
+    assert_null(fv_producer_new(&c, "p", &err));
+    assert_int_equal(err.status, FV_E_INVALID);
+    assert_non_null(strstr(err.message, "'no.such.property'"));
+    assert_null(fv_consumer_new(&c, "g", "c", 1u << FV_TOPIC_TASKS, &err));
+    assert_non_null(strstr(err.message, "'no.such.property'"));
+    fv_kafka_config_clean_up(&c);
+
+    /* A bad value names the property, not the value (it may be a secret). */
+    fv_kafka_config_init(&c);
+    c.brokers = strdup("127.0.0.1:1");
+    s_add_property(&c, "sasl.password", "hunter2-very-secret");
+    s_add_property(&c, "socket.timeout.ms", "soon");
+    assert_null(fv_producer_new(&c, "p", &err));
+    assert_non_null(strstr(err.message, "'socket.timeout.ms'"));
+    assert_null(strstr(err.message, "hunter2"));
+    fv_kafka_config_clean_up(&c);
+
+    /* Passthrough is applied last, so it wins over fleetvault's own
+     * settings — here, fatally: acks=0 contradicts the idempotent producer. */
+    fv_kafka_config_init(&c);
+    c.brokers = strdup("127.0.0.1:1");
+    s_add_property(&c, "acks", "0");
+    assert_null(fv_producer_new(&c, "p", &err));
+    assert_non_null(strstr(err.message, "acks"));
+    fv_kafka_config_clean_up(&c);
+
+    /* And a good one is accepted. */
+    fv_kafka_config_init(&c);
+    c.brokers = strdup("127.0.0.1:1");
+    s_add_property(&c, "linger.ms", "0");
+    struct fv_producer *p = fv_producer_new(&c, "p", &err);
+    assert_non_null(p);
+    fv_producer_destroy(p);
+    fv_kafka_config_clean_up(&c);
+}
+
+int main(void)
+{
+    enum fv_log_level lv = FV_LOG_ERROR;
+    const char *want = getenv("FV_TEST_LOG");
+    if (want)
+        fv_log_level_parse(want, &lv);
+    fv_log_set_level(lv);
+    if (getenv("FV_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("FV_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_topic_names),
+        cmocka_unit_test(test_config_defaults_and_clean_up),
+        cmocka_unit_test(test_brokers_must_be_set_and_resolved),
+        cmocka_unit_test(test_inflight_commit_point),
+        cmocka_unit_test(test_property_passthrough),
+        cmocka_unit_test_setup_teardown(test_produce_and_consume_one_member, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_members_split_partitions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_members_eager_protocol, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_resumes_at_first_unfinished, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_brokers_down_mid_produce, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
