@@ -523,17 +523,24 @@ static void s_unlink(struct s_msg *w)
     w->next->prev = w->prev;
 }
 
-void fv_consumer_done(struct fv_consumer *c, struct fv_message *m)
+/* Frees m's wrapper; marks it complete in its partition's tracker when done
+ * is true (and the partition is still ours, in the same ownership). */
+static void s_finish(struct fv_consumer *c, struct fv_message *m, bool done)
 {
     if (!m || !m->opaque)
         return;
     struct s_msg *w = m->opaque;
     pthread_mutex_lock(&c->lock);
     struct s_part *p = s_part_find(c, w->topic, w->partition);
-    if (p && p->gen == w->gen && fv_kafka_inflight_done(&p->fl, w->rkm->offset))
+    bool ours = p && p->gen == w->gen;
+    if (ours && done && fv_kafka_inflight_done(&p->fl, w->rkm->offset))
         c->dones_since_commit++;
-    else
-        FV_LOG(FV_LOG_DEBUG, FV_KAFKA_SUBSYS, "%s[%d]@%lld done after revocation: dropped",
+    if (!ours)
+        FV_LOG(FV_LOG_DEBUG, FV_KAFKA_SUBSYS, "%s[%d]@%lld finished after revocation: dropped",
+               c->topics.name[w->topic], (int)w->partition, (long long)w->rkm->offset);
+    else if (!done)
+        FV_LOG(FV_LOG_INFO, FV_KAFKA_SUBSYS,
+               "%s[%d]@%lld released: the partition's commits stop before it",
                c->topics.name[w->topic], (int)w->partition, (long long)w->rkm->offset);
     s_unlink(w);
     pthread_mutex_unlock(&c->lock);
@@ -541,6 +548,18 @@ void fv_consumer_done(struct fv_consumer *c, struct fv_message *m)
     rd_kafka_message_destroy(w->rkm);
     free(w);
     memset(m, 0, sizeof(*m));
+}
+
+void fv_consumer_done(struct fv_consumer *c, struct fv_message *m)
+{
+    s_finish(c, m, true);
+}
+
+/* Stays pending in the tracker for as long as this member owns the
+ * partition: the commit point cannot pass it. */
+void fv_consumer_release(struct fv_consumer *c, struct fv_message *m)
+{
+    s_finish(c, m, false);
 }
 
 /* A commit that waits for its result, at most timeout_ms (the coordinator may

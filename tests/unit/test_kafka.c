@@ -431,10 +431,12 @@ static void test_two_members_eager_protocol(void **state)
     s_two_members(env, "split-eager", true);
 }
 
-/* Ten messages for each of two keys (two partitions). Member 1 finishes
- * all of "whole" and all of "gap" but offset 5, and closes. Member 2 of the
- * same group then gets exactly "gap" offsets 5..9 — the unfinished one and
- * everything after it — and nothing of "whole"; then the fresh messages.
+/* Ten messages for each of three keys (three partitions). Member 1
+ * finishes all of "whole"; all of "gap" but offset 5, which it releases
+ * (fv_consumer_release: freed, not complete); and all of "open" but offset 7,
+ * still in flight when it closes. Member 2 of the same group then gets
+ * exactly "gap" 5..9 and "open" 7..9 — the unfinished message and everything
+ * after it — and nothing of "whole"; then the fresh messages.
  *
  * At-least-once: "gap" 6..9 were done but lie after the gap, so they come
  * again. That is the price of one committed offset per partition, and why
@@ -442,9 +444,11 @@ static void test_two_members_eager_protocol(void **state)
 static void test_restart_resumes_at_first_unfinished(void **state)
 {
     struct s_env *env = *state;
-    static const char *const keys[2] = {"gap", "whole"};
+    enum { GAP, OPEN, WHOLE, NKEYS };
+    static const char *const keys[NKEYS] = {"gap", "open", "whole"};
+    static const int64_t unfinished[NKEYS] = {5, 7, 10};
     struct fv_producer *p = s_producer(env);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NKEYS; k++) {
         for (int i = 0; i < 10; i++) {
             char value[16];
             snprintf(value, sizeof(value), "v%d", i);
@@ -454,50 +458,57 @@ static void test_restart_resumes_at_first_unfinished(void **state)
     s_flush(p);
 
     struct fv_consumer *c1 = s_consumer(env, "restart", "first");
-    struct fv_message msgs[20];
+    struct fv_message msgs[10 * NKEYS];
     int n = 0;
     int64_t t0 = s_now();
-    while (n < 20 && s_now() - t0 < 30000) {
+    while (n < 10 * NKEYS && s_now() - t0 < 30000) {
         struct fv_error err;
         int r = fv_consumer_poll(c1, 200, &msgs[n], &err);
         assert_true(r >= 0);
         n += r;
     }
-    assert_int_equal(n, 20);
-    int32_t part[2] = {-1, -1};
-    for (int i = 0; i < 20; i++) {
-        int k = msgs[i].key.len == 3 ? 0 : 1; /* "gap" or "whole" */
+    assert_int_equal(n, 10 * NKEYS);
+    int32_t part[NKEYS] = {-1, -1, -1};
+    int key_of[10 * NKEYS];
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < NKEYS && (msgs[i].key.len != strlen(keys[k]) ||
+                             memcmp(msgs[i].key.ptr, keys[k], msgs[i].key.len) != 0))
+            k++;
+        assert_true(k < NKEYS);
+        key_of[i] = k;
         if (part[k] < 0)
             part[k] = msgs[i].partition;
         assert_int_equal(msgs[i].partition, part[k]);
     }
-    assert_int_not_equal(part[0], part[1]); /* murmur2: "gap" and "whole" differ */
-    assert_int_equal(fv_consumer_in_flight(c1), 20);
-    struct fv_message *unfinished = NULL;
-    for (int i = 0; i < 20; i++) {
-        if (msgs[i].partition == part[0] && msgs[i].offset == 5)
-            unfinished = &msgs[i];
-        else
+    /* murmur2 puts the three keys in three partitions (of six) */
+    assert_true(part[GAP] != part[OPEN] && part[GAP] != part[WHOLE] && part[OPEN] != part[WHOLE]);
+    assert_int_equal(fv_consumer_in_flight(c1), 10 * NKEYS);
+    for (int i = 0; i < n; i++) {
+        int k = key_of[i];
+        if (msgs[i].offset != unfinished[k])
             fv_consumer_done(c1, &msgs[i]);
+        else if (k == GAP)
+            fv_consumer_release(c1, &msgs[i]);
     }
-    assert_non_null(unfinished);
-    assert_int_equal(fv_consumer_in_flight(c1), 1);
-    fv_consumer_close(c1); /* frees the one not done */
+    assert_int_equal(fv_consumer_in_flight(c1), 1); /* "open" 7 */
+    fv_consumer_close(c1);                          /* frees it */
 
     int64_t t1 = s_now(), first = -1;
     struct fv_consumer *c2 = s_consumer(env, "restart", "second");
-    int64_t expect[2] = {5, 10}; /* next offset per key */
+    int64_t expect[NKEYS]; /* next offset per key */
+    memcpy(expect, unfinished, sizeof(expect));
     bool fresh_sent = false;
-    while (s_now() - t1 < 30000 && (expect[0] < 11 || expect[1] < 11)) {
+    while (s_now() - t1 < 30000 && (expect[GAP] < 11 || expect[OPEN] < 11 || expect[WHOLE] < 11)) {
         struct fv_message m;
         struct fv_error err;
         int r = fv_consumer_poll(c2, 200, &m, &err);
         assert_true(r >= 0);
         if (r == 0) {
             /* Nothing (more) to redeliver: the fresh messages come next. */
-            if (!fresh_sent && expect[0] == 10) {
-                s_send(p, keys[0], "v10");
-                s_send(p, keys[1], "v10");
+            if (!fresh_sent && expect[GAP] == 10 && expect[OPEN] == 10) {
+                for (int k = 0; k < NKEYS; k++)
+                    s_send(p, keys[k], "v10");
                 s_flush(p);
                 fresh_sent = true;
             }
@@ -505,16 +516,18 @@ static void test_restart_resumes_at_first_unfinished(void **state)
         }
         if (first < 0)
             first = s_now() - t1;
-        int k = m.partition == part[0] ? 0 : 1;
-        assert_int_equal(m.partition, part[k]);
+        int k = 0;
+        while (k < NKEYS && m.partition != part[k])
+            k++;
+        assert_true(k < NKEYS);
         assert_int_equal(m.offset, expect[k]);
         expect[k]++;
         fv_consumer_done(c2, &m);
     }
     print_message("  restart: first redelivery %lld ms after the new member started\n",
                   (long long)first);
-    assert_int_equal(expect[0], 11);
-    assert_int_equal(expect[1], 11);
+    for (int k = 0; k < NKEYS; k++)
+        assert_int_equal(expect[k], 11);
     fv_consumer_close(c2);
     fv_producer_destroy(p);
 }
