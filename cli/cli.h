@@ -9,5 +9,6 @@ struct fv_cli_command {
 
 int fv_cli_aws_check(int argc, char **argv);
 int fv_cli_config(int argc, char **argv);
+int fv_cli_kafka_mock(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct fv_cli_command s_commands[] = {
      fv_cli_aws_check},
     {"config", "check a configuration file, or print the configuration reference",
      fv_cli_config},
+    {"kafka-mock", "a mock Kafka cluster for tests, with fault control", fv_cli_kafka_mock},
 };
 
 static void s_usage(FILE *f)
