@@ -16,8 +16,8 @@ enum fv_topic {
 };
 
 struct fv_kafka_config {
-    char *brokers;      /* bootstrap servers; "embedded" is resolved by the caller to
-                           the in-process mock cluster's bootstraps */
+    char *brokers;      /* bootstrap servers (no default); "embedded" is resolved by the
+                           caller to the in-process mock cluster's bootstraps */
     char *topic_prefix; /* default "fleetvault." → fleetvault.tasks, .results, ... */
     int partitions;     /* for topics fleetvault creates (mock cluster); default 6 */
     int replication;    /* default 3 (1 on a 1-broker cluster) */
@@ -84,7 +84,9 @@ int fv_consumer_poll(struct fv_consumer *c, int timeout_ms, struct fv_message *m
                      struct fv_error *err);
 /* Marks m complete (whatever its outcome) and frees it. The committed offset
  * of its partition advances to the end of the contiguous completed prefix.
- * Messages of a partition this member no longer owns are dropped quietly. */
+ * Messages of a partition this member no longer owns are dropped quietly.
+ * Done and release may be called from any thread; the rest from the thread
+ * that polls. */
 void fv_consumer_done(struct fv_consumer *c, struct fv_message *m);
 /* Frees m WITHOUT marking it complete: its partition's commit point stays
  * before it, so it is redelivered after a restart or rebalance (used when a
@@ -99,7 +101,9 @@ size_t fv_consumer_in_flight(const struct fv_consumer *c);
 int64_t fv_consumer_lag(struct fv_consumer *c);
 /* Stop fetching (SIGTERM); in-flight messages can still be marked done. */
 void fv_consumer_pause_all(struct fv_consumer *c);
-/* Commits what is complete and leaves the group. NULL-safe. */
+/* Commits what is complete and leaves the group. Messages not yet done or
+ * released are freed here (they are redelivered to the partitions' next
+ * owner): do not pass them to fv_consumer_done afterwards. NULL-safe. */
 void fv_consumer_close(struct fv_consumer *c);
 
 #endif
