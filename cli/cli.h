@@ -10,5 +10,10 @@ struct fv_cli_command {
 int fv_cli_aws_check(int argc, char **argv);
 int fv_cli_config(int argc, char **argv);
 int fv_cli_kafka_mock(int argc, char **argv);
+int fv_cli_backup(int argc, char **argv);
+int fv_cli_coordinator(int argc, char **argv);
+int fv_cli_worker(int argc, char **argv);
+int fv_cli_verify(int argc, char **argv);
+int fv_cli_restore(int argc, char **argv);
 
 #endif

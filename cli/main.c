@@ -7,9 +7,13 @@
 static const struct fv_cli_command s_commands[] = {
     {"aws-check", "check credentials and reachability of every configured account",
      fv_cli_aws_check},
-    {"config", "check a configuration file, or print the configuration reference",
-     fv_cli_config},
+    {"config", "check a configuration file, or print the configuration reference", fv_cli_config},
     {"kafka-mock", "a mock Kafka cluster for tests, with fault control", fv_cli_kafka_mock},
+    {"backup", "run one complete backup of a job (embedded Kafka by default)", fv_cli_backup},
+    {"coordinator", "the scheduling daemon: runs jobs on their schedules", fv_cli_coordinator},
+    {"worker", "the worker daemon: consumes and performs tasks", fv_cli_worker},
+    {"verify", "re-read everything a run's manifest lists and check it", fv_cli_verify},
+    {"restore", "restore from a backup (restore dynamodb ...)", fv_cli_restore},
 };
 
 static void s_usage(FILE *f)

@@ -51,8 +51,7 @@ static fv_status s_publish(struct fv_producer *p, const struct fv_task *t, struc
     return st;
 }
 
-static void s_progress(const struct fv_coordinator_options *o, const struct fv_run *r,
-                       bool final)
+static void s_progress(const struct fv_coordinator_options *o, const struct fv_run *r, bool final)
 {
     if (o->progress == FV_PROGRESS_NONE)
         return;
@@ -108,8 +107,7 @@ static void s_plan_followups(const struct fv_coordinator_options *o, struct fv_r
 
 /* Run event → events topic, SNS and CloudWatch Logs (when configured). */
 static void s_notify(const struct fv_coordinator_options *o, const struct fv_run *r,
-                     struct fv_producer *p, struct fv_aws_client *central,
-                     const char *manifest_key)
+                     struct fv_producer *p, struct fv_aws_client *central, const char *manifest_key)
 {
     size_t ok, failed, skipped;
     fv_run_counts(r, &ok, &failed, &skipped);
@@ -156,10 +154,9 @@ static void s_notify(const struct fv_coordinator_options *o, const struct fv_run
         struct fv_logs_put_result res;
         struct fv_log_event ev = {s_now_ms(), summary.ptr};
         if ((fv_logs_create_group(central, cfg->events_log_group, &err) != FV_OK ||
-             fv_logs_create_stream(central, cfg->events_log_group, r->job->name, &err) !=
-                 FV_OK ||
-             fv_logs_put_events(central, cfg->events_log_group, r->job->name, &ev, 1, &res,
-                                &err) != FV_OK))
+             fv_logs_create_stream(central, cfg->events_log_group, r->job->name, &err) != FV_OK ||
+             fv_logs_put_events(central, cfg->events_log_group, r->job->name, &ev, 1, &res, &err) !=
+                 FV_OK))
             FV_LOG(FV_LOG_ERROR, "coordinator", "run %s: CloudWatch Logs: %s", r->run_id,
                    err.message);
     }
@@ -194,8 +191,7 @@ static char *s_upload_outputs(const struct fv_coordinator_options *o, const stru
     snprintf(stamp, sizeof(stamp), "%.8s_%.6s", r->stamp, r->stamp + 9);
     fv_buf_printf(&mk, "%s/runs/%s/backup_manifest_%s.json", cfg->central_prefix, r->job->name,
                   stamp);
-    fv_buf_printf(&rk, "%s/runs/%s/backup_report_%s.txt", cfg->central_prefix, r->job->name,
-                  stamp);
+    fv_buf_printf(&rk, "%s/runs/%s/backup_report_%s.txt", cfg->central_prefix, r->job->name, stamp);
     struct fv_s3_put_options opt = {.content_type = "application/json"};
     struct fv_s3_upload_result res = {0};
     struct fv_error err;
@@ -204,8 +200,8 @@ static char *s_upload_outputs(const struct fv_coordinator_options *o, const stru
     fv_s3_upload_result_clean_up(&res);
     opt.content_type = "text/plain; charset=utf-8";
     if (ok)
-        ok = fv_s3_put_object(central, cfg->central_bucket, rk.ptr, FV_CUR_STR(report), &opt,
-                              &res, &err) == FV_OK;
+        ok = fv_s3_put_object(central, cfg->central_bucket, rk.ptr, FV_CUR_STR(report), &opt, &res,
+                              &err) == FV_OK;
     fv_s3_upload_result_clean_up(&res);
     if (!ok)
         FV_LOG(FV_LOG_ERROR, "coordinator", "run %s: uploading manifest: %s", r->run_id,
@@ -277,8 +273,8 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
          * than starting a second one. */
         char *prev = NULL;
         int64_t prev_started = 0;
-        if (fv_control_run_unfinished(central, cfg->control_table, job->name, &prev,
-                                      &prev_started, err) == FV_OK &&
+        if (fv_control_run_unfinished(central, cfg->control_table, job->name, &prev, &prev_started,
+                                      err) == FV_OK &&
             prev && prev_started > 0 && s_now_ms() - prev_started < cfg->run_deadline_s * 1000) {
             started_ms = prev_started;
             resumed = true;
@@ -334,8 +330,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                     s_plan_followups(o, &r, producer);
                 fv_result_clean_up(&res);
             } else {
-                FV_LOG(FV_LOG_WARN, "coordinator", "undecodable result skipped: %s",
-                       derr.message);
+                FV_LOG(FV_LOG_WARN, "coordinator", "undecodable result skipped: %s", derr.message);
             }
             fv_consumer_done(consumer, &m);
         }
@@ -352,8 +347,8 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                                  S_LEASE_TTL_S, &got, &holder, &lerr) == FV_OK &&
                 !got) {
                 free(holder);
-                st = fv_error_set(err, FV_E_INVALID, "run %s: lost the coordinator lease",
-                                  r.run_id);
+                st =
+                    fv_error_set(err, FV_E_INVALID, "run %s: lost the coordinator lease", r.run_id);
                 goto out;
             }
             free(holder);
@@ -440,8 +435,7 @@ fv_status fv_coordinator_daemon(const struct fv_coordinator_options *o, struct f
             struct fv_run_summary sum;
             struct fv_error rerr;
             if (fv_coordinator_run(o, &cfg->jobs[i], &sum, &rerr) != FV_OK)
-                FV_LOG(FV_LOG_ERROR, "coordinator", "job %s: %s", cfg->jobs[i].name,
-                       rerr.message);
+                FV_LOG(FV_LOG_ERROR, "coordinator", "job %s: %s", cfg->jobs[i].name, rerr.message);
             else
                 FV_LOG(FV_LOG_INFO, "coordinator", "job %s: run %s: %zu ok, %zu failed",
                        cfg->jobs[i].name, sum.run_id, sum.succeeded, sum.failed);

@@ -77,10 +77,10 @@ char *fv_run_manifest_json(const struct fv_run *r)
         s_add_str(o, "account", it->task.account);
         s_add_str(o, "region", it->task.region);
         s_add_str(o, "resource", it->task.resource);
-        json_object_object_add(
-            o, "status",
-            json_object_new_string(it->terminal ? fv_result_status_str(it->result.status)
-                                                : "UNFINISHED"));
+        json_object_object_add(o, "status",
+                               json_object_new_string(it->terminal
+                                                          ? fv_result_status_str(it->result.status)
+                                                          : "UNFINISHED"));
         json_object_object_add(o, "attempts",
                                json_object_new_int64(it->attempts ? it->attempts : 1));
         s_add_str(o, "error_code", it->result.error_code);
@@ -105,8 +105,8 @@ char *fv_run_manifest_json(const struct fv_run *r)
         json_object_array_add(res, o);
     }
     json_object_object_add(m, "resources", res);
-    char *s = fv_strdup(
-        json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    char *s = fv_strdup(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(m);
     return s;
 }
@@ -146,8 +146,7 @@ char *fv_run_report_text(const struct fv_run *r)
                 if (strcmp(o->extra[e].key, "action") == 0)
                     action = o->extra[e].value;
             if (o->backup_arn)
-                fv_buf_printf(&b, "          %s %s\n", action ? action : "created",
-                              o->backup_arn);
+                fv_buf_printf(&b, "          %s %s\n", action ? action : "created", o->backup_arn);
             if (o->object_key)
                 fv_buf_printf(&b, "          s3://%s/%s (%lld bytes, sha256 %s)\n",
                               o->bucket ? o->bucket : "", o->object_key, (long long)o->size,

@@ -70,8 +70,8 @@ static bool s_exempt(struct fv_fleet *fleet, const struct fv_config_job *job, co
 }
 
 /* Tables carrying every tag of the job, by name (from their ARNs). */
-static fv_status s_tagged(struct fv_aws_client *c, const struct fv_config_job *job,
-                          char ***names, size_t *n, struct fv_error *err)
+static fv_status s_tagged(struct fv_aws_client *c, const struct fv_config_job *job, char ***names,
+                          size_t *n, struct fv_error *err)
 {
     struct fv_tag_filter *filters = fv_calloc(job->n_table_tags, sizeof(*filters));
     char **keys = fv_calloc(job->n_table_tags, sizeof(char *));
@@ -162,8 +162,7 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
     goto out;
 fail:
     f->error = fv_strdup(err.message);
-    FV_LOG(FV_LOG_WARN, "coordinator", "enumerating %s/%s: %s", t->account, t->region,
-           err.message);
+    FV_LOG(FV_LOG_WARN, "coordinator", "enumerating %s/%s: %s", t->account, t->region, err.message);
 out:
     for (size_t k = 0; k < n_tagged; k++)
         free(tagged[k]);
@@ -256,8 +255,10 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
         for (size_t k = 0; k < f->n_tables; k++) {
             struct fv_buf name = {0};
             fv_buf_printf(&name, "%s-%s", f->tables[k], r->stamp);
-            struct fv_task task = {.kind = "dynamodb.backup", .account = t->account,
-                                   .region = t->region, .resource = f->tables[k],
+            struct fv_task task = {.kind = "dynamodb.backup",
+                                   .account = t->account,
+                                   .region = t->region,
+                                   .resource = f->tables[k],
                                    .step = "create"};
             struct fv_task tmp;
             fv_task_copy(&tmp, &task);
@@ -271,8 +272,10 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
             fv_buf_clean_up(&name);
         }
         for (size_t k = 0; k < f->n_principals; k++) {
-            struct fv_task task = {.kind = "iam.deny_delete_backup", .account = t->account,
-                                   .region = t->region, .resource = f->principals[k].arn,
+            struct fv_task task = {.kind = "iam.deny_delete_backup",
+                                   .account = t->account,
+                                   .region = t->region,
+                                   .resource = f->principals[k].arn,
                                    .step = "put"};
             struct fv_task tmp;
             fv_task_copy(&tmp, &task);
@@ -304,8 +307,10 @@ struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv
         fv_buf_printf(&tables, "%s%s", k ? "," : "", target->tables[k]);
     char keep[32];
     snprintf(keep, sizeof(keep), "%lld", (long long)r->job->retention);
-    struct fv_task task = {.kind = "dynamodb.retention", .account = target->account,
-                           .region = target->region, .resource = "retention",
+    struct fv_task task = {.kind = "dynamodb.retention",
+                           .account = target->account,
+                           .region = target->region,
+                           .resource = "retention",
                            .step = "expire"};
     struct fv_task tmp;
     fv_task_copy(&tmp, &task);

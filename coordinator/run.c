@@ -82,7 +82,6 @@ struct fv_run_item *fv_run_find(struct fv_run *r, const char *task_id)
     return NULL;
 }
 
-
 bool fv_run_record(struct fv_run *r, const struct fv_result *res)
 {
     if (!res->run_id || strcmp(res->run_id, r->run_id) != 0)

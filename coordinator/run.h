@@ -7,10 +7,10 @@
 #include <fv/task.h>
 
 struct fv_run_item {
-    struct fv_task task;      /* as planned (step "create" etc.) */
-    struct fv_result result;  /* the terminal result, once there */
+    struct fv_task task;     /* as planned (step "create" etc.) */
+    struct fv_result result; /* the terminal result, once there */
     bool terminal;
-    uint32_t attempts;        /* highest attempt seen */
+    uint32_t attempts; /* highest attempt seen */
 };
 
 /* An account × region the run covers, and how its enumeration went. */
@@ -18,15 +18,15 @@ struct fv_run_target {
     char *account;
     char *account_name;
     char *region;
-    char *error;              /* enumeration failure; the target is FAILED */
-    char **tables;            /* selected tables */
+    char *error;   /* enumeration failure; the target is FAILED */
+    char **tables; /* selected tables */
     size_t n_tables;
     bool retention_planned;
 };
 
 struct fv_run {
     char *run_id;
-    char *stamp;              /* YYYYMMDDTHHMMSSZ: run id and backup names carry it */
+    char *stamp; /* YYYYMMDDTHHMMSSZ: run id and backup names carry it */
     const struct fv_config_job *job;
     int64_t started_ms;
     int64_t finished_ms;

@@ -16,8 +16,7 @@ void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *clien
     const char *stream = ctx->task->run_id;
     struct fv_error err;
     struct fv_buf key = {0};
-    fv_buf_printf(&key, "logs/%s/%s/%s/%s", ctx->task->account, ctx->task->region, group,
-                  stream);
+    fv_buf_printf(&key, "logs/%s/%s/%s/%s", ctx->task->account, ctx->task->region, group, stream);
     if (fv_fleet_clients_once(ctx->clients, key.ptr)) {
         if (fv_logs_create_group(client, group, &err) != FV_OK ||
             fv_logs_create_stream(client, group, stream, &err) != FV_OK)
@@ -28,6 +27,6 @@ void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *clien
     struct fv_log_event ev = {fv_clock_now_ms(fv_clock_system()), message};
     struct fv_logs_put_result res;
     if (fv_logs_put_events(client, group, stream, &ev, 1, &res, &err) != FV_OK)
-        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: logging to %s failed: %s",
-               ctx->task->run_id, ctx->task->task_id, group, err.message);
+        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: logging to %s failed: %s", ctx->task->run_id,
+               ctx->task->task_id, group, err.message);
 }

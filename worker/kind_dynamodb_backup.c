@@ -55,8 +55,7 @@ static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup
         fv_task_set_param(next, "backup_arn", b->arn);
         if (!s) {
             char now[32];
-            snprintf(now, sizeof(now), "%lld",
-                     (long long)fv_clock_now_ms(fv_clock_system()));
+            snprintf(now, sizeof(now), "%lld", (long long)fv_clock_now_ms(fv_clock_system()));
             fv_task_set_param(next, "created_ms", now);
         }
         return;
@@ -122,8 +121,8 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     struct fv_aws_client *cc =
         central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
     bool fresh = false;
-    if (!cc || fv_control_claim(cc, table, t->task_id, ctx->worker_name, &fresh, &claim, &err) !=
-                   FV_OK) {
+    if (!cc ||
+        fv_control_claim(cc, table, t->task_id, ctx->worker_name, &fresh, &claim, &err) != FV_OK) {
         fv_handler_fail(ctx, &err);
         goto out;
     }
@@ -140,8 +139,9 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
             goto out;
         }
         if (arn)
-            FV_LOG(FV_LOG_INFO, "worker", "run %s task %s: backup %s exists from an earlier "
-                                          "delivery",
+            FV_LOG(FV_LOG_INFO, "worker",
+                   "run %s task %s: backup %s exists from an earlier "
+                   "delivery",
                    t->run_id, t->task_id, arn);
     }
     if (arn) {
@@ -163,8 +163,8 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     /* The note lets a redelivery skip the ListBackups; failing to write it is
      * harmless (the name finds the backup). */
     if (fv_control_note(cc, table, t->task_id, "backup_arn", b.arn, &err) != FV_OK)
-        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting %s: %s", t->run_id, t->task_id,
-               b.arn, err.message);
+        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting %s: %s", t->run_id, t->task_id, b.arn,
+               err.message);
     struct fv_buf msg = {0};
     fv_buf_printf(&msg, "created backup %s (%s) of table %s in %s/%s", name, b.arn, t->resource,
                   t->account, t->region);

@@ -83,8 +83,8 @@ void fv_kind_dynamodb_retention(struct fv_handler_ctx *ctx)
         for (size_t i = (size_t)keep; i < n; i++) {
             struct fv_dynamodb_backup gone = {0};
             fv_status st = fv_dynamodb_delete_backup(client, mine[i]->arn, &gone, &err);
-            if (st != FV_OK && (err.status == FV_E_NOTFOUND ||
-                                strcmp(err.code, "BackupNotFoundException") == 0))
+            if (st != FV_OK &&
+                (err.status == FV_E_NOTFOUND || strcmp(err.code, "BackupNotFoundException") == 0))
                 st = FV_OK;
             fv_dynamodb_backup_clean_up(&gone);
             if (st != FV_OK) {
@@ -105,8 +105,9 @@ void fv_kind_dynamodb_retention(struct fv_handler_ctx *ctx)
             fv_buf_clean_up(&msg);
         }
     }
-    FV_LOG(FV_LOG_INFO, "worker", "run %s task %s: retention in %s/%s deleted %zu backups "
-                                  "(%zu ListBackups calls)",
+    FV_LOG(FV_LOG_INFO, "worker",
+           "run %s task %s: retention in %s/%s deleted %zu backups "
+           "(%zu ListBackups calls)",
            t->run_id, t->task_id, t->account, t->region, deleted, all.pages);
     if (failed) {
         /* The deletes are idempotent: a retry only does what is left. */

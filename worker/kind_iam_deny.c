@@ -35,8 +35,8 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
                        : fv_iam_put_user_policy(client, name, S_POLICY_NAME, S_POLICY, &err);
     if (st != FV_OK) {
         if (err.status == FV_E_NOTFOUND || strcmp(err.code, "NoSuchEntity") == 0)
-            fv_handler_failf(ctx, FV_RESULT_SKIPPED, "NoSuchEntity",
-                             "%s %s no longer exists", type, name);
+            fv_handler_failf(ctx, FV_RESULT_SKIPPED, "NoSuchEntity", "%s %s no longer exists", type,
+                             name);
         else
             fv_handler_fail(ctx, &err);
         return;

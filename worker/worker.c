@@ -33,10 +33,10 @@ struct fv_worker {
     int n_threads;
     pthread_mutex_t lock;
     pthread_cond_t work_cv;
-    struct s_queue todo;  /* for the pool */
-    struct s_queue done;  /* back to the consumer thread */
+    struct s_queue todo; /* for the pool */
+    struct s_queue done; /* back to the consumer thread */
     bool shutting_down;
-    size_t in_pool;       /* handed to the pool, not yet back */
+    size_t in_pool;         /* handed to the pool, not yet back */
     struct s_job **delayed; /* not_before in the future: a min-heap on not_before */
     size_t n_delayed, cap_delayed;
     struct fv_worker_stats stats;
@@ -101,8 +101,7 @@ void fv_handler_failf(struct fv_handler_ctx *ctx, enum fv_result_status status, 
     r->error_message = fv_buf_detach(&msg);
 }
 
-struct fv_task *fv_handler_follow_up(struct fv_handler_ctx *ctx, const char *step,
-                                     int64_t delay_ms)
+struct fv_task *fv_handler_follow_up(struct fv_handler_ctx *ctx, const char *step, int64_t delay_ms)
 {
     if (ctx->follow_up) {
         fv_task_clean_up(ctx->follow_up);
@@ -132,14 +131,12 @@ static fv_status s_send_task(struct fv_worker *w, const struct fv_task *t, struc
     return st;
 }
 
-static fv_status s_send_result(struct fv_worker *w, const struct fv_result *r,
-                               struct fv_error *err)
+static fv_status s_send_result(struct fv_worker *w, const struct fv_result *r, struct fv_error *err)
 {
     struct fv_buf val = {0};
     fv_result_encode(r, &val);
-    fv_status st =
-        fv_producer_send(w->producer, FV_TOPIC_RESULTS, FV_CUR_STR(r->run_id),
-                         (struct fv_cur){val.ptr, val.len}, err);
+    fv_status st = fv_producer_send(w->producer, FV_TOPIC_RESULTS, FV_CUR_STR(r->run_id),
+                                    (struct fv_cur){val.ptr, val.len}, err);
     fv_buf_clean_up(&val);
     return st;
 }
@@ -153,8 +150,8 @@ static void s_send_dlq(struct fv_worker *w, const struct fv_message *m, const ch
     json_object_object_add(env, "partition", json_object_new_int(m->partition));
     json_object_object_add(env, "offset", json_object_new_int64(m->offset));
     json_object_object_add(env, "time_ms", json_object_new_int64(s_now_ms()));
-    json_object_object_add(env, "key", json_object_new_string_len(m->key.ptr ? m->key.ptr : "",
-                                                                  (int)m->key.len));
+    json_object_object_add(
+        env, "key", json_object_new_string_len(m->key.ptr ? m->key.ptr : "", (int)m->key.len));
     size_t b64_len = 4 * ((m->value.len + 2) / 3) + 1;
     unsigned char *b64 = fv_malloc(b64_len);
     EVP_EncodeBlock(b64, (const unsigned char *)m->value.ptr, (int)m->value.len);
@@ -256,8 +253,9 @@ static void s_run_job(struct s_thread *th, struct s_job *job)
     if (st == FV_OK)
         st = fv_producer_flush(w->producer, 60000, &err);
     if (st != FV_OK)
-        FV_LOG(FV_LOG_ERROR, "worker", "run %s task %s: publishing failed: %s (it will be "
-                                       "redelivered)",
+        FV_LOG(FV_LOG_ERROR, "worker",
+               "run %s task %s: publishing failed: %s (it will be "
+               "redelivered)",
                t->run_id, t->task_id, err.message);
 
     pthread_mutex_lock(&w->lock);
@@ -431,8 +429,8 @@ struct fv_worker *fv_worker_new(const struct fv_worker_options *o, struct fv_err
     w->producer = fv_producer_new(o->kafka, o->name, err);
     if (!w->producer)
         goto fail;
-    w->consumer = fv_consumer_new(o->kafka, "fleetvault-workers", o->name,
-                                  1u << FV_TOPIC_TASKS, err);
+    w->consumer =
+        fv_consumer_new(o->kafka, "fleetvault-workers", o->name, 1u << FV_TOPIC_TASKS, err);
     if (!w->consumer)
         goto fail;
     return w;
@@ -451,8 +449,7 @@ fv_status fv_worker_run(struct fv_worker *w, struct fv_error *err)
         th->w = w;
         pthread_create(&w->threads[i], NULL, s_thread_main, th);
     }
-    FV_LOG(FV_LOG_INFO, "worker", "%s: consuming tasks with %d in flight", w->o.name,
-           w->n_threads);
+    FV_LOG(FV_LOG_INFO, "worker", "%s: consuming tasks with %d in flight", w->o.name, w->n_threads);
 
     while (!*w->o.stop && !w->fatal) {
         s_reap(w);
@@ -514,8 +511,9 @@ fv_status fv_worker_run(struct fv_worker *w, struct fv_error *err)
     fv_consumer_commit(w->consumer, NULL);
     FV_LOG(FV_LOG_INFO, "worker", "%s: stopped", w->o.name);
     if (w->fatal && st == FV_OK)
-        st = fv_error_set(err, FV_E_NET, "Kafka did not accept task outputs; stopped so that "
-                                         "unfinished tasks are redelivered");
+        st = fv_error_set(err, FV_E_NET,
+                          "Kafka did not accept task outputs; stopped so that "
+                          "unfinished tasks are redelivered");
     return st;
 }
 

@@ -51,15 +51,14 @@ struct s_op {
 };
 
 const struct fv_aws_json_service fv_aws_dynamodb = {"dynamodb", "DynamoDB_20120810", "1.0"};
-const struct fv_aws_json_service fv_aws_cognito_idp = {
-    "cognito-idp", "AWSCognitoIdentityProviderService", "1.1"};
+const struct fv_aws_json_service fv_aws_cognito_idp = {"cognito-idp",
+                                                       "AWSCognitoIdentityProviderService", "1.1"};
 const struct fv_aws_json_service fv_aws_logs = {"logs", "Logs_20140328", "1.1"};
 const struct fv_aws_json_service fv_aws_tagging = {"tagging", "ResourceGroupsTaggingAPI_20170126",
                                                    "1.1"};
 const struct fv_aws_json_service fv_aws_ssm = {"ssm", "AmazonSSM", "1.1"};
 
-struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o,
-                                        struct fv_error *err)
+struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o, struct fv_error *err)
 {
     if (!o->region || !*o->region) {
         fv_error_set(err, FV_E_INVALID,
@@ -308,8 +307,8 @@ static void s_attempt(void *ud)
     struct fv_buf host = {0};
 
     if (c->limiter) {
-        int64_t wait = fv_ratelimiter_try_acquire(c->limiter, c->account_id, call->service,
-                                                  call->operation);
+        int64_t wait =
+            fv_ratelimiter_try_acquire(c->limiter, c->account_id, call->service, call->operation);
         if (wait > 0) {
             fv_http_engine_after(c->engine, wait, s_attempt, op);
             return;
@@ -352,9 +351,8 @@ static void s_attempt(void *ud)
         .time = fv_clock_now_ms(c->clock) / 1000,
         .creds = &creds,
         .s3_path_rules = strcmp(ep->signing_name, "s3") == 0,
-        .payload_hash = call->payload_hash
-                            ? call->payload_hash
-                            : (call->read_body ? FV_SIGV4_UNSIGNED_PAYLOAD : NULL),
+        .payload_hash = call->payload_hash ? call->payload_hash
+                                           : (call->read_body ? FV_SIGV4_UNSIGNED_PAYLOAD : NULL),
         .add_content_sha256 = true,
     };
     struct fv_sigv4_request sr = {
@@ -483,8 +481,7 @@ fv_status fv_aws_json(struct fv_aws_client *c, const struct fv_aws_json_service 
 
 fv_status fv_aws_rest_json(struct fv_aws_client *c, const char *service, const char *operation,
                            const char *method, const char *path, const char *query,
-                           struct json_object *in, struct json_object **out,
-                           struct fv_error *err)
+                           struct json_object *in, struct json_object **out, struct fv_error *err)
 {
     const char *body = in ? json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN) : NULL;
     struct fv_aws_call call = {

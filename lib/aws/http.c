@@ -39,7 +39,7 @@ struct fv_http_engine {
     struct fv_http_options opt;
     int n_transfers;
     struct s_transfer *transfers; /* in flight, for cancellation */
-    struct s_timer *timers; /* binary min-heap on (due, seq) */
+    struct s_timer *timers;       /* binary min-heap on (due, seq) */
     size_t n_timers, cap_timers;
     uint64_t timer_seq;
 };
@@ -288,8 +288,8 @@ void fv_http_engine_after(struct fv_http_engine *e, int64_t delay_ms, void (*fn)
         e->timers = fv_realloc(e->timers, e->cap_timers * sizeof(*e->timers));
     }
     size_t i = e->n_timers++;
-    e->timers[i] = (struct s_timer){s_mono_ms() + (delay_ms > 0 ? delay_ms : 0), e->timer_seq++,
-                                    fn, ud};
+    e->timers[i] =
+        (struct s_timer){s_mono_ms() + (delay_ms > 0 ? delay_ms : 0), e->timer_seq++, fn, ud};
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (!s_timer_less(&e->timers[i], &e->timers[parent]))
@@ -345,8 +345,8 @@ static void s_finish(struct fv_http_engine *e, CURL *easy, CURLcode rc)
         errp = &err;
         const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
         if (t->too_large) {
-            fv_error_set(&err, FV_E_NET, "response body larger than %zu bytes from %s",
-                         t->max_body, t->req->url);
+            fv_error_set(&err, FV_E_NET, "response body larger than %zu bytes from %s", t->max_body,
+                         t->req->url);
         } else if (t->sink_aborted) {
             fv_error_set(&err, FV_E_IO, "response body sink stopped the transfer from %s",
                          t->req->url);
@@ -364,11 +364,8 @@ static void s_finish(struct fv_http_engine *e, CURL *easy, CURLcode rc)
             case CURLE_PARTIAL_FILE:
             case CURLE_SSL_CONNECT_ERROR:
             case CURLE_HTTP2:
-            case CURLE_HTTP2_STREAM:
-                err.retryable = true;
-                break;
-            default:
-                break;
+            case CURLE_HTTP2_STREAM: err.retryable = true; break;
+            default: break;
             }
         }
         err.http_status = (int)status;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_log_levels[] = {"error", "warn", "warning", "info",
+static const char *const s_log_levels[] = {"error", "warn",  "warning", "info",
                                            "debug", "trace", NULL};
 
 #define S_OFF(f) offsetof(struct fv_config, f)
@@ -25,28 +25,27 @@ static const struct fv_prop s_props[] = {
      86400000, NULL, NULL, "Whole-request timeout for ordinary calls."},
     {"aws.ca_bundle", FV_PROP_STRING, S_OFF(ca_bundle), 0, NULL, false, 0, 0, NULL, NULL,
      "CA bundle file for TLS verification (system store otherwise)."},
-    {"logging.level", FV_PROP_STRING, S_OFF(log_level), 0, "info", false, 0, 0, NULL,
-     s_log_levels, "Log level."},
+    {"logging.level", FV_PROP_STRING, S_OFF(log_level), 0, "info", false, 0, 0, NULL, s_log_levels,
+     "Log level."},
     {"logging.file", FV_PROP_STRING, S_OFF(log_file), 0, NULL, false, 0, 0, NULL, NULL,
      "Also write logs to this file (JSON lines)."},
-    {"central.account", FV_PROP_STRING, S_OFF(central_account), 0, NULL, false, 0, 0,
-     "account-id", NULL,
+    {"central.account", FV_PROP_STRING, S_OFF(central_account), 0, NULL, false, 0, 0, "account-id",
+     NULL,
      "The central backup account, where fleetvault's base credentials act (checked at start)."},
     {"central.bucket", FV_PROP_STRING, S_OFF(central_bucket), 0, NULL, false, 0, 0, NULL, NULL,
      "S3 bucket in the central account for run manifests and reports (local files only "
      "otherwise)."},
     {"central.prefix", FV_PROP_STRING, S_OFF(central_prefix), 0, "fleetvault", false, 0, 0, NULL,
      NULL, "Key prefix for manifests and reports in central.bucket."},
-    {"central.control_table", FV_PROP_STRING, S_OFF(control_table), 0, "fleetvault-control",
-     false, 0, 0, NULL, NULL,
+    {"central.control_table", FV_PROP_STRING, S_OFF(control_table), 0, "fleetvault-control", false,
+     0, 0, NULL, NULL,
      "DynamoDB table in the central account holding the coordinator lease, run state and task "
      "claims (created when absent, PAY_PER_REQUEST)."},
-    {"kafka.brokers", FV_PROP_STRING, S_OFF(kafka_brokers), 0, "embedded", false, 0, 0, NULL,
-     NULL,
+    {"kafka.brokers", FV_PROP_STRING, S_OFF(kafka_brokers), 0, "embedded", false, 0, 0, NULL, NULL,
      "Bootstrap servers (host:port,...), or `embedded`: an in-process cluster (librdkafka's "
      "mock cluster) running coordinator and workers in one process."},
-    {"kafka.topic_prefix", FV_PROP_STRING, S_OFF(kafka_topic_prefix), 0, "fleetvault.", false, 0,
-     0, NULL, NULL, "Topic names are this prefix + tasks, results, events, dlq."},
+    {"kafka.topic_prefix", FV_PROP_STRING, S_OFF(kafka_topic_prefix), 0, "fleetvault.", false, 0, 0,
+     NULL, NULL, "Topic names are this prefix + tasks, results, events, dlq."},
     {"kafka.partitions", FV_PROP_INT, S_OFF(kafka_partitions), 0, "6", false, 1, 1000, NULL, NULL,
      "Partitions of the topics fleetvault creates (embedded cluster). On a real cluster create "
      "the topics yourself (deploy/kafka/)."},
@@ -54,26 +53,26 @@ static const struct fv_prop s_props[] = {
      1000, 300000, NULL, NULL,
      "Consumer group session timeout: how long a dead worker's partitions wait before "
      "reassignment."},
-    {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000,
-     NULL, NULL, "Tasks in flight per worker process."},
+    {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000, NULL,
+     NULL, "Tasks in flight per worker process."},
     {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,
      "Worker threads in embedded mode (`fleetvault backup`)."},
     {"worker.max_attempts", FV_PROP_INT, S_OFF(task_max_attempts), 0, "5", false, 1, 100, NULL,
      NULL, "Deliveries of a task before it goes to the DLQ as exhausted."},
-    {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600,
-     NULL, NULL, "On SIGTERM: time to finish in-flight tasks before handing them back."},
-    {"coordinator.run_deadline_s", FV_PROP_INT, S_OFF(run_deadline_s), 0, "3600", false, 10,
-     604800, NULL, NULL, "A run ends at this deadline; unfinished tasks are reported FAILED."},
-    {"coordinator.enumerate_concurrency", FV_PROP_INT, S_OFF(enumerate_concurrency), 0, "4",
-     false, 1, 256, NULL, NULL, "Account × region enumerations at once."},
+    {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600, NULL,
+     NULL, "On SIGTERM: time to finish in-flight tasks before handing them back."},
+    {"coordinator.run_deadline_s", FV_PROP_INT, S_OFF(run_deadline_s), 0, "3600", false, 10, 604800,
+     NULL, NULL, "A run ends at this deadline; unfinished tasks are reported FAILED."},
+    {"coordinator.enumerate_concurrency", FV_PROP_INT, S_OFF(enumerate_concurrency), 0, "4", false,
+     1, 256, NULL, NULL, "Account × region enumerations at once."},
     {"metrics.bind", FV_PROP_STRING, S_OFF(metrics_bind), 0, "0.0.0.0", false, 0, 0, NULL, NULL,
      "Address of the /healthz, /readyz and /metrics server."},
     {"metrics.port", FV_PROP_INT, S_OFF(metrics_port), 0, "0", false, 0, 65535, NULL, NULL,
      "Port of that server; 0: no server."},
     {"notifications.sns_topic_arn", FV_PROP_STRING, S_OFF(sns_topic_arn), 0, NULL, false, 0, 0,
      "arn", NULL, "SNS topic (central account) that gets each run's event."},
-    {"notifications.log_group", FV_PROP_STRING, S_OFF(events_log_group), 0, NULL, false, 0, 0,
-     NULL, NULL, "CloudWatch Logs group (central account) that gets each run's event."},
+    {"notifications.log_group", FV_PROP_STRING, S_OFF(events_log_group), 0, NULL, false, 0, 0, NULL,
+     NULL, "CloudWatch Logs group (central account) that gets each run's event."},
 };
 #undef S_OFF
 
@@ -87,8 +86,8 @@ static const struct fv_prop s_account_props[] = {
      "Role fleetvault assumes in this account; none means the base credentials act there."},
     {"external_id", FV_PROP_STRING, S_OFF(external_id), 0, NULL, false, 0, 0, NULL, NULL,
      "ExternalId for the AssumeRole call, when the role's trust policy requires one."},
-    {"session_name", FV_PROP_STRING, S_OFF(session_name), 0, "fleetvault", false, 0, 0, NULL,
-     NULL, "RoleSessionName (shows in CloudTrail)."},
+    {"session_name", FV_PROP_STRING, S_OFF(session_name), 0, "fleetvault", false, 0, 0, NULL, NULL,
+     "RoleSessionName (shows in CloudTrail)."},
     {"regions", FV_PROP_STRLIST, S_OFF(regions), S_OFF(n_regions), NULL, false, 0, 0, "region",
      NULL, "Regions to back up in this account (the top-level region otherwise)."},
 };
@@ -107,8 +106,8 @@ static const struct fv_prop s_job_props[] = {
      "runs the job on it. None: on demand only."},
     {"accounts", FV_PROP_STRLIST, S_OFF(accounts), S_OFF(n_accounts), NULL, false, 0, 0,
      "account-id", NULL, "Account ids this job covers (all configured accounts otherwise)."},
-    {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0,
-     0, NULL, NULL, "dynamodb_backups: these tables."},
+    {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0, 0,
+     NULL, NULL, "dynamodb_backups: these tables."},
     {"tables.prefixes", FV_PROP_STRLIST, S_OFF(table_prefixes), S_OFF(n_table_prefixes), NULL,
      false, 0, 0, NULL, NULL, "dynamodb_backups: tables whose names start so."},
     {"tables.tags", FV_PROP_STRLIST, S_OFF(table_tags), S_OFF(n_table_tags), NULL, false, 0, 0,
@@ -122,14 +121,14 @@ static const struct fv_prop s_job_props[] = {
      NULL,
      "dynamodb_backups: put the inline policy DenydynamodbDeleteBackup on every IAM user and "
      "role that AWS does not manage."},
-    {"exempt_principals", FV_PROP_STRLIST, S_OFF(exempt_principals),
-     S_OFF(n_exempt_principals), NULL, false, 0, 0, "arn", NULL,
+    {"exempt_principals", FV_PROP_STRLIST, S_OFF(exempt_principals), S_OFF(n_exempt_principals),
+     NULL, false, 0, 0, "arn", NULL,
      "Principals that never get the deny policy (fleetvault's own roles always are exempt)."},
-    {"log_group", FV_PROP_STRING, S_OFF(log_group), 0, "/fleetvault/dynamodb-backups", false, 0,
-     0, NULL, NULL,
+    {"log_group", FV_PROP_STRING, S_OFF(log_group), 0, "/fleetvault/dynamodb-backups", false, 0, 0,
+     NULL, NULL,
      "dynamodb_backups: CloudWatch Logs group in each account for backup create/delete events."},
-    {"wait_timeout_s", FV_PROP_INT, S_OFF(wait_timeout_s), 0, "1800", false, 10, 86400, NULL,
-     NULL, "How long a backup may stay CREATING before its task fails."},
+    {"wait_timeout_s", FV_PROP_INT, S_OFF(wait_timeout_s), 0, "1800", false, 10, 86400, NULL, NULL,
+     "How long a backup may stay CREATING before its task fails."},
 };
 #undef S_OFF
 
@@ -163,8 +162,8 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
     memset(out, 0, sizeof(*out));
     out->path = fv_strdup(name);
     out->doc = json_object_get(doc);
-    fv_status st = fv_props_apply(name, "", s_props, S_N(s_props), doc, out, s_other_sections,
-                                  "FV_", err);
+    fv_status st =
+        fv_props_apply(name, "", s_props, S_N(s_props), doc, out, s_other_sections, "FV_", err);
     if (st != FV_OK)
         goto fail;
     if (!out->region) {
@@ -202,9 +201,8 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
                 goto fail;
             for (size_t k = 0; k < i; k++) {
                 if (strcmp(out->accounts[k].id, out->accounts[i].id) == 0) {
-                    st = fv_error_set(err, FV_E_INVALID,
-                                      "%s: %s.id: account %s is listed twice", name, where,
-                                      out->accounts[i].id);
+                    st = fv_error_set(err, FV_E_INVALID, "%s: %s.id: account %s is listed twice",
+                                      name, where, out->accounts[i].id);
                     goto fail;
                 }
             }
@@ -258,12 +256,12 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
             }
             out->n_jobs++;
             struct fv_config_job *job = &out->jobs[i];
-            st = fv_props_apply(name, where, s_job_props, S_N(s_job_props), j, job, NULL, NULL,
-                                err);
+            st =
+                fv_props_apply(name, where, s_job_props, S_N(s_job_props), j, job, NULL, NULL, err);
             if (st != FV_OK)
                 goto fail;
-            job->kind = strcmp(job->type, "quicksight") == 0 ? FV_JOB_QUICKSIGHT
-                                                             : FV_JOB_DYNAMODB_BACKUPS;
+            job->kind =
+                strcmp(job->type, "quicksight") == 0 ? FV_JOB_QUICKSIGHT : FV_JOB_DYNAMODB_BACKUPS;
             for (size_t k = 0; k < i; k++) {
                 if (strcmp(out->jobs[k].name, job->name) == 0) {
                     st = fv_error_set(err, FV_E_INVALID, "%s: %s.name: job '%s' is defined twice",

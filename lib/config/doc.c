@@ -39,15 +39,14 @@ struct s_frame {
     char *pending_key; /* in a mapping, the key awaiting its value */
 };
 
-static fv_status s_yaml_error(const char *name, size_t line, const char *what,
-                              struct fv_error *err)
+static fv_status s_yaml_error(const char *name, size_t line, const char *what, struct fv_error *err)
 {
     return fv_error_set(err, FV_E_INVALID, "%s:%zu: %s", name, line, what);
 }
 
 /* Adds v to the container on top of the stack. */
-static fv_status s_add(const char *name, struct s_frame *top, struct json_object *v,
-                       size_t line, struct fv_error *err)
+static fv_status s_add(const char *name, struct s_frame *top, struct json_object *v, size_t line,
+                       struct fv_error *err)
 {
     if (json_object_is_type(top->obj, json_type_array)) {
         json_object_array_add(top->obj, v);
@@ -103,9 +102,7 @@ static fv_status s_parse_yaml(const char *name, const char *text, size_t len,
         struct json_object *v = NULL;
         bool push = false, add = false;
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
+        case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_ALIAS_EVENT:
             st = s_yaml_error(name, line, "YAML aliases are not supported in configuration", err);
             break;
@@ -126,8 +123,7 @@ static fv_status s_parse_yaml(const char *name, const char *text, size_t len,
             depth--;
             free(stack[depth].pending_key);
             break;
-        default:
-            break;
+        default: break;
         }
         if (st == FV_OK && add) {
             if (depth == 0) {
@@ -175,8 +171,7 @@ static fv_status s_parse_yaml(const char *name, const char *text, size_t len,
     }
     if (!root || !json_object_is_type(root, json_type_object)) {
         json_object_put(root);
-        return fv_error_set(err, FV_E_INVALID, "%s: the document must be a mapping of keys",
-                            name);
+        return fv_error_set(err, FV_E_INVALID, "%s: the document must be a mapping of keys", name);
     }
     *out = root;
     return FV_OK;
@@ -213,8 +208,7 @@ fv_status fv_doc_parse(const char *name, const char *text, size_t len, bool json
                        struct json_object **out, struct fv_error *err)
 {
     *out = NULL;
-    return json ? s_parse_json(name, text, len, out, err)
-                : s_parse_yaml(name, text, len, out, err);
+    return json ? s_parse_json(name, text, len, out, err) : s_parse_yaml(name, text, len, out, err);
 }
 
 fv_status fv_doc_load(const char *path, struct json_object **out, struct fv_error *err)

@@ -88,10 +88,8 @@ static const char *s_scalar_text(struct json_object *v)
     case json_type_string:
     case json_type_int:
     case json_type_double:
-    case json_type_boolean:
-        return json_object_get_string(v);
-    default:
-        return NULL;
+    case json_type_boolean: return json_object_get_string(v);
+    default: return NULL;
     }
 }
 
@@ -110,8 +108,9 @@ static fv_status s_set_string(const char *file, const char *where, const struct 
             struct fv_buf list = {0};
             for (const char *const *c = pr->choices; *c; c++)
                 fv_buf_printf(&list, "%s%s", list.len ? ", " : "", *c);
-            fv_status st = fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be one of %s, got '%s'",
-                                        file, where, sep, pr->key, list.ptr, v);
+            fv_status st =
+                fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be one of %s, got '%s'", file,
+                             where, sep, pr->key, list.ptr, v);
             fv_buf_clean_up(&list);
             return st;
         }
@@ -135,10 +134,9 @@ static fv_status s_set_int(const char *file, const char *where, const struct fv_
                             where, sep, pr->key, text ? text : json_object_get_string(v));
     }
     if ((pr->min || pr->max) && (iv < pr->min || iv > pr->max))
-        return fv_error_set(err, FV_E_INVALID,
-                            "%s: %s%s%s: must be between %lld and %lld inclusive, got %lld", file,
-                            where, sep, pr->key, (long long)pr->min, (long long)pr->max,
-                            (long long)iv);
+        return fv_error_set(
+            err, FV_E_INVALID, "%s: %s%s%s: must be between %lld and %lld inclusive, got %lld",
+            file, where, sep, pr->key, (long long)pr->min, (long long)pr->max, (long long)iv);
     *S_FIELD(target, pr->offset, int64_t) = iv;
     return FV_OK;
 }
@@ -151,15 +149,15 @@ static fv_status s_set_bool(const char *file, const char *where, const struct fv
     bool b;
     if (v && json_object_is_type(v, json_type_boolean))
         b = json_object_get_boolean(v);
-    else if (text && (strcmp(text, "true") == 0 || strcmp(text, "1") == 0 ||
-                      strcmp(text, "yes") == 0))
+    else if (text &&
+             (strcmp(text, "true") == 0 || strcmp(text, "1") == 0 || strcmp(text, "yes") == 0))
         b = true;
-    else if (text && (strcmp(text, "false") == 0 || strcmp(text, "0") == 0 ||
-                      strcmp(text, "no") == 0))
+    else if (text &&
+             (strcmp(text, "false") == 0 || strcmp(text, "0") == 0 || strcmp(text, "no") == 0))
         b = false;
     else
-        return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be true or false, got '%s'",
-                            file, where, sep, pr->key, text ? text : json_object_get_string(v));
+        return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be true or false, got '%s'", file,
+                            where, sep, pr->key, text ? text : json_object_get_string(v));
     *S_FIELD(target, pr->offset, bool) = b;
     return FV_OK;
 }
@@ -202,9 +200,9 @@ static fv_status s_set_list(const char *file, const char *where, const struct fv
         items[n] = NULL;
     for (size_t i = 0; i < n; i++) {
         if (pr->pattern && !s_check_pattern(pr->pattern, items[i])) {
-            fv_status st = fv_error_set(err, FV_E_INVALID, "%s: %s%s%s[%zu]: %s, got '%s'", file,
-                                        where, sep, pr->key, i, s_pattern_what(pr->pattern),
-                                        items[i]);
+            fv_status st =
+                fv_error_set(err, FV_E_INVALID, "%s: %s%s%s[%zu]: %s, got '%s'", file, where, sep,
+                             pr->key, i, s_pattern_what(pr->pattern), items[i]);
             for (size_t k = 0; k < n; k++)
                 free(items[k]);
             free(items);
@@ -257,8 +255,8 @@ static fv_status s_check_unknown(const char *file, const char *where, const stru
             allowed = allowed || strcmp(*a, path) == 0;
         if (!is_leaf && !allowed) {
             if (!json_object_is_type(val, json_type_object))
-                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be a mapping", file,
-                                    where, where && *where ? "." : "", path);
+                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be a mapping", file, where,
+                                    where && *where ? "." : "", path);
             fv_status st = s_check_unknown(file, where, props, n, allow, val, path, err);
             if (st != FV_OK)
                 return st;
@@ -267,10 +265,9 @@ static fv_status s_check_unknown(const char *file, const char *where, const stru
     return FV_OK;
 }
 
-fv_status fv_props_apply(const char *file, const char *where, const struct fv_prop *props,
-                         size_t n, struct json_object *obj, void *target,
-                         const char *const *allow_unknown, const char *env_prefix,
-                         struct fv_error *err)
+fv_status fv_props_apply(const char *file, const char *where, const struct fv_prop *props, size_t n,
+                         struct json_object *obj, void *target, const char *const *allow_unknown,
+                         const char *env_prefix, struct fv_error *err)
 {
     fv_status st = s_check_unknown(file, where, props, n, allow_unknown, obj, "", err);
     if (st != FV_OK)
@@ -300,16 +297,16 @@ fv_status fv_props_apply(const char *file, const char *where, const struct fv_pr
             }
             text = s_scalar_text(v);
             if (!text)
-                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be a %s", file, where,
-                                    sep, pr->key,
+                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be a %s", file, where, sep,
+                                    pr->key,
                                     pr->type == FV_PROP_INT    ? "number"
                                     : pr->type == FV_PROP_BOOL ? "boolean"
                                                                : "string");
         }
         if (!text && !v) {
             if (pr->required)
-                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: required key is missing",
-                                    file, where, sep, pr->key);
+                return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: required key is missing", file,
+                                    where, sep, pr->key);
             if (!pr->def)
                 continue;
             text = pr->def;
@@ -321,15 +318,9 @@ fv_status fv_props_apply(const char *file, const char *where, const struct fv_pr
                                     where, sep, pr->key);
             st = s_set_string(src_file, where, pr, text, target, err);
             break;
-        case FV_PROP_INT:
-            st = s_set_int(src_file, where, pr, text, v, target, err);
-            break;
-        case FV_PROP_BOOL:
-            st = s_set_bool(src_file, where, pr, text, v, target, err);
-            break;
-        case FV_PROP_STRLIST:
-            st = s_set_list(src_file, where, pr, NULL, text, target, err);
-            break;
+        case FV_PROP_INT: st = s_set_int(src_file, where, pr, text, v, target, err); break;
+        case FV_PROP_BOOL: st = s_set_bool(src_file, where, pr, text, v, target, err); break;
+        case FV_PROP_STRLIST: st = s_set_list(src_file, where, pr, NULL, text, target, err); break;
         }
         if (st != FV_OK)
             return st;

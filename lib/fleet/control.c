@@ -40,8 +40,7 @@ const char *fv_control_item_str(struct json_object *item, const char *attr)
     return NULL;
 }
 
-fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table,
-                                  struct fv_error *err)
+fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table, struct fv_error *err)
 {
     struct fv_dynamodb_table t = {0};
     fv_status st = fv_dynamodb_describe_table(c, table, &t, err);

@@ -170,8 +170,7 @@ struct fv_aws_client *fv_fleet_client(struct fv_fleet_clients *cc, const char *a
                                       const char *region, struct fv_error *err)
 {
     for (size_t i = 0; i < cc->n; i++)
-        if (strcmp(cc->slots[i].account, account) == 0 &&
-            strcmp(cc->slots[i].region, region) == 0)
+        if (strcmp(cc->slots[i].account, account) == 0 && strcmp(cc->slots[i].region, region) == 0)
             return cc->slots[i].client;
     struct fv_fleet *f = cc->f;
     struct fv_creds_provider *creds = s_creds(f, account);

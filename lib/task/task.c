@@ -42,8 +42,8 @@ static void s_kv_set(struct fv_kv **kv, size_t *n, const char *key, const char *
     (*n)++;
 }
 
-void fv_task_make_id(const char *run_id, const char *kind, const char *account,
-                     const char *region, const char *resource, char out[33])
+void fv_task_make_id(const char *run_id, const char *kind, const char *account, const char *region,
+                     const char *resource, char out[33])
 {
     struct fv_buf b = {0};
     const char *parts[] = {run_id, kind, account, region, resource};

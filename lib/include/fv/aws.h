@@ -17,16 +17,16 @@
 struct json_object;
 
 struct fv_aws_client_options {
-    const char *region;               /* required */
-    struct fv_creds_provider *creds;  /* required; the client takes a reference */
-    const char *account_id;           /* rate-limit key; NULL → "default" */
-    struct fv_http_engine *engine;    /* borrowed; NULL → the client owns one */
-    struct fv_http_options http;      /* for an owned engine; zeroed → defaults */
-    struct fv_ratelimiter *limiter;   /* borrowed; NULL → no client-side limiting */
-    struct fv_retry_quota *quota;     /* borrowed; NULL → the client owns one */
-    struct fv_retry_options retry;    /* zeroed → defaults */
-    const struct fv_clock *clock;     /* NULL → system */
-    const struct fv_rand *rand;       /* NULL → system */
+    const char *region;              /* required */
+    struct fv_creds_provider *creds; /* required; the client takes a reference */
+    const char *account_id;          /* rate-limit key; NULL → "default" */
+    struct fv_http_engine *engine;   /* borrowed; NULL → the client owns one */
+    struct fv_http_options http;     /* for an owned engine; zeroed → defaults */
+    struct fv_ratelimiter *limiter;  /* borrowed; NULL → no client-side limiting */
+    struct fv_retry_quota *quota;    /* borrowed; NULL → the client owns one */
+    struct fv_retry_options retry;   /* zeroed → defaults */
+    const struct fv_clock *clock;    /* NULL → system */
+    const struct fv_rand *rand;      /* NULL → system */
     /* Environment for endpoint overrides; NULL → getenv(3). */
     const char *(*getenv)(void *ud, const char *name);
     void *getenv_ud;
@@ -52,11 +52,11 @@ struct fv_aws_call {
     const char *service;   /* endpoint prefix and signing name: "dynamodb", "s3", ... */
     const char *operation; /* for logs, rate limits, stats: "CreateBackup" */
     enum fv_aws_protocol protocol;
-    const char *method;    /* NULL → POST */
-    const char *path;      /* wire path (rest protocols); NULL → "/" */
-    const char *query;     /* wire query without '?'; may be NULL */
-    const char *s3_bucket; /* rest-xml: the bucket (addressing style decided here); path is then
-                              the wire key path after the bucket, e.g. "/a%20b" or NULL */
+    const char *method;        /* NULL → POST */
+    const char *path;          /* wire path (rest protocols); NULL → "/" */
+    const char *query;         /* wire query without '?'; may be NULL */
+    const char *s3_bucket;     /* rest-xml: the bucket (addressing style decided here); path is then
+                                  the wire key path after the bucket, e.g. "/a%20b" or NULL */
     struct fv_headers headers; /* extra headers; owned by the call, freed by fv_aws_call_clean_up */
     struct fv_cur body;        /* request body bytes */
     /* Streaming request body instead of bytes. rewind_body (may be NULL)
@@ -120,8 +120,7 @@ fv_status fv_aws_json(struct fv_aws_client *c, const struct fv_aws_json_service 
 /* rest-json: method + wire path (+ query); in may be NULL (no body). */
 fv_status fv_aws_rest_json(struct fv_aws_client *c, const char *service, const char *operation,
                            const char *method, const char *path, const char *query,
-                           struct json_object *in, struct json_object **out,
-                           struct fv_error *err);
+                           struct json_object *in, struct json_object **out, struct fv_error *err);
 
 /* query protocol: Action=<operation>&Version=<version>&params...; *out is the
  * parsed XML (caller owns; xmlFreeDoc). */

@@ -16,8 +16,14 @@ struct fv_clock {
 /* The real clock; a static object, never freed. */
 const struct fv_clock *fv_clock_system(void);
 
-static inline int64_t fv_clock_now_ms(const struct fv_clock *c) { return c->now_ms(c->ud); }
-static inline int64_t fv_clock_mono_ms(const struct fv_clock *c) { return c->mono_ms(c->ud); }
+static inline int64_t fv_clock_now_ms(const struct fv_clock *c)
+{
+    return c->now_ms(c->ud);
+}
+static inline int64_t fv_clock_mono_ms(const struct fv_clock *c)
+{
+    return c->mono_ms(c->ud);
+}
 
 /* Uniform random numbers; the default is seeded from the OS. */
 struct fv_rand {

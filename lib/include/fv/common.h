@@ -26,10 +26,10 @@ typedef enum fv_status {
  * decisions read .retryable / .throttle, never the message text. */
 struct fv_error {
     fv_status status;
-    int http_status;  /* 0 when no HTTP response */
-    bool retryable;   /* a retry may succeed */
-    bool throttle;    /* the service asked us to slow down */
-    char code[64];    /* AWS error code, e.g. "ThrottlingException" */
+    int http_status; /* 0 when no HTTP response */
+    bool retryable;  /* a retry may succeed */
+    bool throttle;   /* the service asked us to slow down */
+    char code[64];   /* AWS error code, e.g. "ThrottlingException" */
     char message[512];
     char request_id[80];
 };
@@ -72,7 +72,7 @@ void fv_buf_vprintf(struct fv_buf *b, const char *fmt, va_list ap);
 void fv_buf_reset(struct fv_buf *b); /* len = 0, keeps memory */
 /* Returns the bytes (caller owns; free()) and leaves b empty. Never NULL. */
 char *fv_buf_detach(struct fv_buf *b);
-void fv_buf_clean_up(struct fv_buf *b); /* safe on zeroed buffers and NULL */
+void fv_buf_clean_up(struct fv_buf *b);         /* safe on zeroed buffers and NULL */
 const char *fv_buf_str(const struct fv_buf *b); /* "" when empty */
 
 /* An ordered list of HTTP headers. Names keep the caller's case; lookups are

@@ -10,12 +10,12 @@
 struct json_object;
 
 struct fv_config_account {
-    char *id;          /* 12 digits */
-    char *name;        /* label in reports; defaults to the id */
-    char *role_arn;    /* NULL: use the base credentials directly */
+    char *id;       /* 12 digits */
+    char *name;     /* label in reports; defaults to the id */
+    char *role_arn; /* NULL: use the base credentials directly */
     char *external_id;
     char *session_name;
-    char **regions;    /* NULL-terminated; NULL → the top-level region */
+    char **regions; /* NULL-terminated; NULL → the top-level region */
     size_t n_regions;
 };
 
@@ -26,30 +26,30 @@ enum fv_job_type {
 
 struct fv_config_job {
     char *name;
-    char *type;          /* "dynamodb_backups", "quicksight" */
+    char *type; /* "dynamodb_backups", "quicksight" */
     enum fv_job_type kind;
-    char *schedule;      /* rate(...) or cron(...); NULL: on demand only */
-    char **accounts;     /* subset of the fleet's account ids; NULL → all */
+    char *schedule;  /* rate(...) or cron(...); NULL: on demand only */
+    char **accounts; /* subset of the fleet's account ids; NULL → all */
     size_t n_accounts;
     /* dynamodb_backups */
     char **table_names;
     size_t n_table_names;
     char **table_prefixes;
     size_t n_table_prefixes;
-    char **table_tags;   /* "key=value" (all must match) */
+    char **table_tags; /* "key=value" (all must match) */
     size_t n_table_tags;
-    int64_t retention;   /* keep the N newest fleetvault backups of each table */
+    int64_t retention; /* keep the N newest fleetvault backups of each table */
     bool deny_delete_policy;
     char **exempt_principals; /* ARNs that never get the deny policy */
     size_t n_exempt_principals;
-    char *log_group;     /* CloudWatch Logs group for backup events; NULL: none */
+    char *log_group; /* CloudWatch Logs group for backup events; NULL: none */
     int64_t wait_timeout_s;
 };
 
 struct fv_config {
-    char *path;        /* the file it came from */
+    char *path; /* the file it came from */
     char *region;
-    char *profile;     /* AWS profile for the base credentials; NULL → chain default */
+    char *profile; /* AWS profile for the base credentials; NULL → chain default */
     struct fv_config_account *accounts;
     size_t n_accounts;
     /* aws.* */
@@ -61,12 +61,12 @@ struct fv_config {
     char *log_level;
     char *log_file;
     /* central.* */
-    char *central_account;  /* where fleetvault's own state lives */
-    char *central_bucket;   /* manifests and reports; NULL: local only */
+    char *central_account; /* where fleetvault's own state lives */
+    char *central_bucket;  /* manifests and reports; NULL: local only */
     char *central_prefix;
     char *control_table;
     /* kafka.* */
-    char *kafka_brokers;    /* "embedded" or bootstrap servers */
+    char *kafka_brokers; /* "embedded" or bootstrap servers */
     char *kafka_topic_prefix;
     int64_t kafka_partitions;
     int64_t kafka_session_timeout_ms;
@@ -82,7 +82,7 @@ struct fv_config {
     int64_t enumerate_concurrency;
     /* metrics.* */
     char *metrics_bind;
-    int64_t metrics_port;   /* 0: no server */
+    int64_t metrics_port; /* 0: no server */
     /* notifications.* */
     char *sns_topic_arn;
     char *events_log_group;
@@ -115,14 +115,14 @@ enum fv_prop_type {
 };
 
 struct fv_prop {
-    const char *key;  /* dotted path within its object, e.g. "aws.max_attempts" */
+    const char *key; /* dotted path within its object, e.g. "aws.max_attempts" */
     enum fv_prop_type type;
-    size_t offset;    /* into the target struct */
+    size_t offset;       /* into the target struct */
     size_t count_offset; /* STRLIST: where the count goes */
-    const char *def;  /* default, as text; NULL → none */
+    const char *def;     /* default, as text; NULL → none */
     bool required;
-    int64_t min, max; /* INT bounds (both 0: unbounded) */
-    const char *pattern; /* STRING check: "account-id", "arn", "region", or NULL */
+    int64_t min, max;           /* INT bounds (both 0: unbounded) */
+    const char *pattern;        /* STRING check: "account-id", "arn", "region", or NULL */
     const char *const *choices; /* STRING: allowed values, NULL-terminated */
     const char *doc;
 };
@@ -131,10 +131,9 @@ struct fv_prop {
  * ("accounts[1]"). Unknown keys are errors unless allow_unknown lists their
  * top-level names (NULL-terminated). env_prefix (e.g. "FV_") enables
  * FV_<KEY_WITH_UNDERSCORES> overrides for scalars; NULL disables. */
-fv_status fv_props_apply(const char *file, const char *where, const struct fv_prop *props,
-                         size_t n, struct json_object *obj, void *target,
-                         const char *const *allow_unknown, const char *env_prefix,
-                         struct fv_error *err);
+fv_status fv_props_apply(const char *file, const char *where, const struct fv_prop *props, size_t n,
+                         struct json_object *obj, void *target, const char *const *allow_unknown,
+                         const char *env_prefix, struct fv_error *err);
 void fv_props_clean_up(const struct fv_prop *props, size_t n, void *target);
 void fv_props_write_docs(FILE *f, const char *prefix, const struct fv_prop *props, size_t n);
 

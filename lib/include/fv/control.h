@@ -9,8 +9,7 @@
 struct json_object;
 
 /* Creates the table when absent (PAY_PER_REQUEST) and waits until ACTIVE. */
-fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table,
-                                  struct fv_error *err);
+fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table, struct fv_error *err);
 
 /* Claims task_id for this delivery. *fresh: no earlier delivery claimed it.
  * Otherwise *item_out (caller owns; may be NULL) is the claim as an earlier

@@ -13,12 +13,12 @@
 #include <fv/credentials.h>
 
 struct fv_endpoint {
-    char *scheme;        /* "https" or "http" */
-    char *host;          /* host[:port] as sent in the Host header */
-    char *base_path;     /* path prefix from an override URL, "" when none */
+    char *scheme;    /* "https" or "http" */
+    char *host;      /* host[:port] as sent in the Host header */
+    char *base_path; /* path prefix from an override URL, "" when none */
     char *signing_region;
-    char *signing_name;  /* e.g. "s3", "dynamodb", "cognito-idp" */
-    bool overridden;     /* from AWS_ENDPOINT_URL*: S3 then uses path style */
+    char *signing_name; /* e.g. "s3", "dynamodb", "cognito-idp" */
+    bool overridden;    /* from AWS_ENDPOINT_URL*: S3 then uses path style */
 };
 
 void fv_endpoint_clean_up(struct fv_endpoint *e);
@@ -29,8 +29,8 @@ void fv_endpoint_clean_up(struct fv_endpoint *e);
  * Errors: missing region, an override without a scheme or host (naming the
  * variable). */
 fv_status fv_endpoint_resolve(const char *service, const char *region,
-                              const char *(*getenv_fn)(void *ud, const char *name),
-                              void *getenv_ud, struct fv_endpoint *out, struct fv_error *err);
+                              const char *(*getenv_fn)(void *ud, const char *name), void *getenv_ud,
+                              struct fv_endpoint *out, struct fv_error *err);
 
 /* S3 addressing: writes the host and the wire path for bucket/key. Virtual
  * host style (bucket.s3.region.amazonaws.com) unless the endpoint is

@@ -39,14 +39,14 @@ void fv_http_request_clean_up(struct fv_http_request *r);
 void fv_http_response_clean_up(struct fv_http_response *r); /* also resets for reuse */
 
 struct fv_http_options {
-    long connect_timeout_ms; /* default 3000 */
-    long timeout_ms;         /* default 60000 per request; 0 keeps it */
-    long low_speed_secs;     /* abort a transfer slower than 1 byte/s for this long; default 30 */
-    const char *ca_bundle;   /* NULL → system store */
-    bool insecure;           /* never in production; tests with self-signed certs */
+    long connect_timeout_ms;  /* default 3000 */
+    long timeout_ms;          /* default 60000 per request; 0 keeps it */
+    long low_speed_secs;      /* abort a transfer slower than 1 byte/s for this long; default 30 */
+    const char *ca_bundle;    /* NULL → system store */
+    bool insecure;            /* never in production; tests with self-signed certs */
     int max_host_connections; /* default 32 */
-    bool no_proxy;           /* ignore http(s)_proxy: instance metadata and container
-                                credential endpoints are never proxied (as the SDKs) */
+    bool no_proxy;            /* ignore http(s)_proxy: instance metadata and container
+                                 credential endpoints are never proxied (as the SDKs) */
 };
 void fv_http_options_default(struct fv_http_options *o);
 

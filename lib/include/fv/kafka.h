@@ -24,9 +24,9 @@ struct fv_kafka_config {
     /* librdkafka properties passed straight through (SASL, SSL, ...):
      * name, value, name, value, ..., NULL. Owned. */
     char **properties;
-    size_t n_properties; /* number of pairs */
-    int session_timeout_ms; /* default 10000 (6000 in tests: the mock cluster waits a
-                               session timeout before reassigning a dead member's partitions) */
+    size_t n_properties;      /* number of pairs */
+    int session_timeout_ms;   /* default 10000 (6000 in tests: the mock cluster waits a
+                                 session timeout before reassigning a dead member's partitions) */
     int max_poll_interval_ms; /* default 300000 */
 };
 void fv_kafka_config_init(struct fv_kafka_config *c); /* defaults */

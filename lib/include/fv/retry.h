@@ -97,7 +97,7 @@ void fv_ratelimiter_set_aws_defaults(struct fv_ratelimiter *rl);
 int64_t fv_ratelimiter_try_acquire(struct fv_ratelimiter *rl, const char *account,
                                    const char *service, const char *operation);
 /* Feedback for the adaptive rate. */
-void fv_ratelimiter_on_response(struct fv_ratelimiter *rl, const char *account,
-                                const char *service, bool throttled);
+void fv_ratelimiter_on_response(struct fv_ratelimiter *rl, const char *account, const char *service,
+                                bool throttled);
 
 #endif

@@ -18,10 +18,10 @@
 
 struct fv_sigv4_params {
     const char *region;
-    const char *service;    /* signing name: "s3", "dynamodb", "sts", "iam", "quicksight", ... */
-    int64_t time;           /* Unix seconds, UTC (injected) */
+    const char *service; /* signing name: "s3", "dynamodb", "sts", "iam", "quicksight", ... */
+    int64_t time;        /* Unix seconds, UTC (injected) */
     const struct fv_credentials *creds;
-    bool s3_path_rules;     /* true: no double encoding, no normalisation */
+    bool s3_path_rules; /* true: no double encoding, no normalisation */
     /* Hex SHA-256 of the body, FV_SIGV4_UNSIGNED_PAYLOAD, or NULL to hash
      * req->body. */
     const char *payload_hash;
@@ -37,8 +37,8 @@ struct fv_sigv4_params {
 
 struct fv_sigv4_request {
     const char *method;
-    const char *path;  /* wire form, e.g. "/my%20key" */
-    const char *query; /* wire form without '?', may be NULL or "" */
+    const char *path;           /* wire form, e.g. "/my%20key" */
+    const char *query;          /* wire form without '?', may be NULL or "" */
     struct fv_headers *headers; /* must hold Host; signing adds to it */
     struct fv_cur body;         /* hashed when payload_hash is NULL */
 };
@@ -62,8 +62,7 @@ fv_status fv_sigv4_canonical_request(const struct fv_sigv4_params *p,
 void fv_sigv4_string_to_sign(const struct fv_sigv4_params *p, const char *canonical_request,
                              struct fv_buf *out);
 /* Hex signature (65 bytes) of string_to_sign. */
-void fv_sigv4_signature(const struct fv_sigv4_params *p, const char *string_to_sign,
-                        char out[65]);
+void fv_sigv4_signature(const struct fv_sigv4_params *p, const char *string_to_sign, char out[65]);
 
 /* RFC 3986 percent-encoding of everything but A-Z a-z 0-9 - _ . ~ (and '/'
  * when keep_slash). Appends to out. */

@@ -35,8 +35,8 @@ struct fv_task {
  * region, resource (NUL-separated; step is not part of it: every step of a
  * resource's work is the same task). Deterministic, so re-planning a run
  * yields the same ids. */
-void fv_task_make_id(const char *run_id, const char *kind, const char *account,
-                     const char *region, const char *resource, char out[33]);
+void fv_task_make_id(const char *run_id, const char *kind, const char *account, const char *region,
+                     const char *resource, char out[33]);
 
 /* The Kafka key of a task: "<account>/<region>/<resource>", so every step of
  * one resource lands on one partition, in order. */
@@ -103,7 +103,7 @@ void fv_result_encode(const struct fv_result *r, struct fv_buf *out);
 fv_status fv_result_decode(struct fv_cur bytes, struct fv_result *out, struct fv_error *err);
 
 struct fv_event {
-    char *type;     /* "run.completed", "run.failed", "task.failed" */
+    char *type; /* "run.completed", "run.failed", "task.failed" */
     char *run_id;
     char *job;
     int64_t time_ms;

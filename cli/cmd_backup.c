@@ -1,0 +1,179 @@
+/* fleetvault backup: one complete run of a job. With kafka.brokers
+ * "embedded" the coordinator and the workers run in this process over an
+ * in-process Kafka cluster (librdkafka's mock cluster) — the same producer
+ * and consumer code as against a real cluster. */
+#include "cli.h"
+#include "common.h"
+
+#include <coordinator.h>
+#include <worker.h>
+
+#include <fv/fleet.h>
+#include <fv/log.h>
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void s_usage(FILE *f)
+{
+    fprintf(f, "usage: fleetvault backup --config FILE [--job NAME] [--dry-run]\n"
+               "                         [--output-dir DIR] [--no-progress] [--verbose]\n"
+               "                         [--log-file FILE]\n"
+               "Runs one complete backup run. Exit 0: every resource succeeded (or was\n"
+               "skipped); 1: some failed; 2: configuration or credential errors.\n");
+}
+
+struct s_embedded_worker {
+    struct fv_worker *w;
+    pthread_t thread;
+    volatile sig_atomic_t stop;
+};
+
+static void *s_worker_thread(void *arg)
+{
+    struct s_embedded_worker *ew = arg;
+    struct fv_error err;
+    if (fv_worker_run(ew->w, &err) != FV_OK)
+        FV_LOG(FV_LOG_ERROR, "worker", "%s", err.message);
+    return NULL;
+}
+
+int fv_cli_backup(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"job", required_argument, NULL, 'j'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"output-dir", required_argument, NULL, 'o'},
+                                         {"no-progress", no_argument, NULL, 'P'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"log-file", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL, *job_name = NULL, *output_dir = ".", *log_file = NULL;
+    bool dry_run = false, progress = true, verbose = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:j:no:Pvl:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'j': job_name = optarg; break;
+        case 'n': dry_run = true; break;
+        case 'o': output_dir = optarg; break;
+        case 'P': progress = false; break;
+        case 'v': verbose = true; break;
+        case 'l': log_file = optarg; break;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    struct fv_config cfg;
+    int rc = fv_cli_load_config(config, &cfg);
+    if (rc)
+        return rc;
+    if (verbose)
+        fv_log_set_level(FV_LOG_DEBUG);
+    FILE *logf = NULL;
+    if ((rc = fv_cli_log_file(log_file ? log_file : cfg.log_file, &logf)) != 0) {
+        fv_config_clean_up(&cfg);
+        return rc;
+    }
+    const struct fv_config_job *job = NULL;
+    if (job_name) {
+        job = fv_config_job(&cfg, job_name);
+        if (!job)
+            fprintf(stderr, "fleetvault: %s: no job named '%s'\n", config, job_name);
+    } else if (cfg.n_jobs == 1) {
+        job = &cfg.jobs[0];
+    } else {
+        fprintf(stderr, "fleetvault: %s: %zu jobs: choose one with --job\n", config, cfg.n_jobs);
+    }
+    if (!job) {
+        fv_config_clean_up(&cfg);
+        return 2;
+    }
+    fv_cli_install_signals();
+
+    struct fv_error err = {0};
+    struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
+    struct fv_kafka_config kc;
+    fv_cli_kafka_config(&cfg, &kc);
+    struct fv_kafka_mock *mock = NULL;
+    struct s_embedded_worker ew = {0};
+    char name[160];
+    fv_cli_instance_name("backup", name, sizeof(name));
+    int exit_code = 1;
+
+    /* Credentials first: a wrong key is a set-up error (exit 2), found before
+     * anything is started or written. */
+    if (!fv_fleet_central_account(fleet, &err)) {
+        fprintf(stderr, "fleetvault: credentials: %s\n", err.message);
+        exit_code = 2;
+        goto out;
+    }
+    if (!dry_run && strcmp(kc.brokers, "embedded") == 0) {
+        mock = fv_kafka_mock_start(3, &kc, &err);
+        if (!mock) {
+            fprintf(stderr, "fleetvault: embedded Kafka: %s\n", err.message);
+            goto out;
+        }
+        free(kc.brokers);
+        kc.brokers = fv_strdup(fv_kafka_mock_bootstraps(mock));
+        kc.session_timeout_ms = 6000;
+    }
+    if (!dry_run && mock) {
+        struct fv_worker_options wo = {.cfg = &cfg,
+                                       .fleet = fleet,
+                                       .kafka = &kc,
+                                       .concurrency = (int)cfg.worker_concurrency,
+                                       .name = "embedded-worker",
+                                       .stop = &ew.stop};
+        ew.w = fv_worker_new(&wo, &err);
+        if (!ew.w) {
+            fprintf(stderr, "fleetvault: worker: %s\n", err.message);
+            goto out;
+        }
+        pthread_create(&ew.thread, NULL, s_worker_thread, &ew);
+    }
+    struct fv_coordinator_options co = {
+        .cfg = &cfg,
+        .fleet = fleet,
+        .kafka = &kc,
+        .name = name,
+        .dry_run = dry_run,
+        .output_dir = output_dir,
+        .progress = !progress               ? FV_PROGRESS_NONE
+                    : isatty(STDERR_FILENO) ? FV_PROGRESS_TTY
+                                            : FV_PROGRESS_JSON,
+        .lease_wait_s = 0,
+        .stop = &fv_cli_stop,
+    };
+    struct fv_run_summary sum;
+    fv_status st = fv_coordinator_run(&co, job, &sum, &err);
+    if (st != FV_OK) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        exit_code = st == FV_E_AUTH ? 2 : 1;
+    } else {
+        if (!dry_run)
+            fputs(sum.report, stdout);
+        if (sum.manifest_path)
+            printf("\nmanifest: %s\nreport:   %s\n", sum.manifest_path, sum.report_path);
+        exit_code = sum.failed ? 1 : 0;
+    }
+    fv_run_summary_clean_up(&sum);
+out:
+    if (ew.w) {
+        ew.stop = 1;
+        pthread_join(ew.thread, NULL);
+        fv_worker_destroy(ew.w);
+    }
+    fv_kafka_mock_stop(mock);
+    fv_kafka_config_clean_up(&kc);
+    fv_fleet_destroy(fleet);
+    fv_config_clean_up(&cfg);
+    if (logf)
+        fclose(logf);
+    return exit_code;
+}

@@ -1,0 +1,85 @@
+/* Shared by the pipeline subcommands: config loading, logging set-up,
+ * Kafka settings from the configuration. */
+#include "common.h"
+
+#include <fv/log.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t fv_cli_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    fv_cli_stop = 1;
+}
+
+void fv_cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int fv_cli_load_config(const char *path, struct fv_config *cfg)
+{
+    struct fv_error err;
+    if (!path) {
+        fprintf(stderr, "fleetvault: --config FILE is required\n");
+        return 2;
+    }
+    if (fv_config_load(path, cfg, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        return 2;
+    }
+    enum fv_log_level level;
+    if (fv_log_level_parse(cfg->log_level, &level))
+        fv_log_set_level(level);
+    return 0;
+}
+
+int fv_cli_log_file(const char *path, FILE **out)
+{
+    *out = NULL;
+    if (!path)
+        return 0;
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        fprintf(stderr, "fleetvault: cannot open log file %s\n", path);
+        return 2;
+    }
+    fv_log_set_sink(f, true);
+    *out = f;
+    return 0;
+}
+
+void fv_cli_kafka_config(const struct fv_config *cfg, struct fv_kafka_config *kc)
+{
+    fv_kafka_config_init(kc);
+    free(kc->brokers);
+    kc->brokers = fv_strdup(cfg->kafka_brokers);
+    free(kc->topic_prefix);
+    kc->topic_prefix = fv_strdup(cfg->kafka_topic_prefix);
+    kc->partitions = (int)cfg->kafka_partitions;
+    kc->session_timeout_ms = (int)cfg->kafka_session_timeout_ms;
+    if (cfg->n_kafka_properties) {
+        kc->properties = fv_calloc(2 * cfg->n_kafka_properties + 1, sizeof(char *));
+        for (size_t i = 0; i < 2 * cfg->n_kafka_properties; i++)
+            kc->properties[i] = fv_strdup(cfg->kafka_properties[i]);
+        kc->n_properties = cfg->n_kafka_properties;
+    }
+}
+
+void fv_cli_instance_name(const char *role, char *out, size_t n)
+{
+    char host[128] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(out, n, "%s-%s-%d", role, host, (int)getpid());
+}

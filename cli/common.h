@@ -1,0 +1,20 @@
+#ifndef FV_CLI_COMMON_H
+#define FV_CLI_COMMON_H
+
+#include <fv/config.h>
+#include <fv/kafka.h>
+
+#include <signal.h>
+#include <stdio.h>
+
+/* Set by SIGTERM/SIGINT (the CLI's one piece of process state). */
+extern volatile sig_atomic_t fv_cli_stop;
+void fv_cli_install_signals(void);
+/* 0, or 2 after printing the one-line error. */
+int fv_cli_load_config(const char *path, struct fv_config *cfg);
+int fv_cli_log_file(const char *path, FILE **out);
+/* Kafka settings from cfg (brokers as configured, "embedded" included). */
+void fv_cli_kafka_config(const struct fv_config *cfg, struct fv_kafka_config *kc);
+void fv_cli_instance_name(const char *role, char *out, size_t n);
+
+#endif

@@ -1,0 +1,112 @@
+"""Shared by the end-to-end tests: run the fleetvault binary against a test
+world, write configs, and read the world back with boto3 (the independent
+client: our own reader never checks our own writes)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "awsworld"))
+from worldclient import WorldProcess  # noqa: E402
+
+SOURCE = os.path.abspath(os.path.join(HERE, "..", ".."))
+BIN = os.environ.get("FV_BIN") or os.path.join(SOURCE, "build", "bin", "fleetvault")
+MEMBERS = ("111111111111", "222222222222")
+MANAGED_PREFIXES = ("/aws-service-role/", "/aws-reserved/")
+
+
+def fleet_config(path, jobs, kafka=None, extra=""):
+    """Writes a fleet config for the test world's small fleet."""
+    lines = [
+        "region: us-east-1",
+        "accounts:",
+    ]
+    for acct, name in zip(MEMBERS, ("member-a", "member-b")):
+        lines += [f'  - id: "{acct}"', f"    name: {name}",
+                  f"    role_arn: arn:aws:iam::{acct}:role/fleetvault-member",
+                  "    external_id: fleetvault-demo"]
+    lines += ["central:", '  account: "123456789012"', "  bucket: fleetvault-backups-123456789012",
+              "kafka:", f"  brokers: {kafka or 'embedded'}", "  session_timeout_ms: 6000",
+              "worker:", "  concurrency: 8", "  shutdown_grace_s: 5",
+              "coordinator:", "  run_deadline_s: 300",
+              "logging:", "  level: info"]
+    lines.append("jobs:")
+    lines += ["  " + l for l in jobs.strip("\n").split("\n")]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + extra)
+
+
+def run(args, world, timeout=240, env_extra=None, **kw):
+    env = dict(os.environ)
+    env.update(world.env)
+    env.update(env_extra or {})
+    return subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def spawn(args, world, env_extra=None, **kw):
+    env = dict(os.environ)
+    env.update(world.env)
+    env.update(env_extra or {})
+    return subprocess.Popen([BIN] + args, env=env, **kw)
+
+
+def admin(world, service, account):
+    return world.client(service, who=f"admin:{account}")
+
+
+def backups_by_table(world, account):
+    ddb = admin(world, "dynamodb", account)
+    out = {}
+    kw = {"BackupType": "USER"}
+    while True:
+        page = ddb.list_backups(**kw)
+        for b in page.get("BackupSummaries", []):
+            out.setdefault(b["TableName"], []).append(b)
+        if "LastEvaluatedBackupArn" not in page:
+            return out
+        kw["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]
+
+
+def tables(world, account):
+    return admin(world, "dynamodb", account).list_tables()["TableNames"]
+
+
+def tagged_tables(world, account, key="backup", value="daily"):
+    tag = admin(world, "resourcegroupstaggingapi", account)
+    res = tag.get_resources(TagFilters=[{"Key": key, "Values": [value]}], ResourceTypeFilters=["dynamodb:table"])
+    return sorted(r["ResourceARN"].split(":table/")[1] for r in res["ResourceTagMappingList"])
+
+
+def inline_policies(world, account):
+    """{arn: [policy names]} for every user and role."""
+    iam = admin(world, "iam", account)
+    out = {}
+    for u in iam.list_users()["Users"]:
+        out[u["Arn"]] = (u["Path"], iam.list_user_policies(UserName=u["UserName"])["PolicyNames"])
+    for r in iam.list_roles()["Roles"]:
+        out[r["Arn"]] = (r["Path"], iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"])
+    return out
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="fv-e2e-")
+
+
+def wait_for(pred, timeout=60, step=0.2):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def load_manifest(out_dir):
+    names = [n for n in os.listdir(out_dir) if n.startswith("backup_manifest_")]
+    assert len(names) == 1, names
+    with open(os.path.join(out_dir, names[0])) as f:
+        return json.load(f)

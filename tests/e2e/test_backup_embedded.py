@@ -1,0 +1,144 @@
+"""`fleetvault backup` on the embedded default (in-process Kafka) against the
+test world's small fleet: the DynamoDB backups job, complete (seeds 002, 004)."""
+
+import json
+import os
+import time
+import unittest
+
+from fvtest import (BIN, MEMBERS, WorldProcess, admin, backups_by_table, fleet_config, inline_policies,
+                    load_manifest, run, tagged_tables, tables, tmpdir)
+
+JOB = """
+- name: dynamodb-daily
+  type: dynamodb_backups
+  tables:
+    tags: [backup=daily]
+  retention: 30
+  log_group: /fleetvault/dynamodb-backups
+"""
+
+
+def setUpModule():
+    global W
+    W = WorldProcess.start(fleet="small")
+
+
+def tearDownModule():
+    W.stop()
+
+
+class TestBackupRun(unittest.TestCase):
+    def test_full_run_backs_up_tagged_tables_once_and_guards_them(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, JOB)
+        before = {a: backups_by_table(W, a) for a in MEMBERS}
+        r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("fleetvault backup report", r.stdout)
+        manifest = load_manifest(d)
+        self.assertEqual(manifest["outcome"], "succeeded")
+        stamp = manifest["run_id"].rsplit("-", 1)[1]
+        for acct in MEMBERS:
+            after = backups_by_table(W, acct)
+            selected = tagged_tables(W, acct)
+            self.assertTrue(selected)
+            for t in tables(W, acct):
+                new = [b for b in after.get(t, []) if b not in before[acct].get(t, [])]
+                if t in selected:
+                    self.assertEqual([b["BackupName"] for b in new], [f"{t}-{stamp}"], t)
+                    self.assertEqual(new[0]["BackupStatus"], "AVAILABLE")
+                    arns = [o["backup_arn"] for res in manifest["resources"] if res["resource"] == t
+                            and res["account"] == acct for o in res["outputs"]]
+                    self.assertEqual(arns, [new[0]["BackupArn"]])
+                else:
+                    self.assertEqual(new, [], f"{t} is not tagged backup=daily")
+            # The deny policy: every principal AWS does not manage, except
+            # fleetvault's own role (retention must be able to delete).
+            for arn, (path, names) in inline_policies(W, acct).items():
+                managed = path.startswith(("/aws-service-role/", "/aws-reserved/"))
+                own = arn.endswith(":role/fleetvault-member")
+                if managed or own:
+                    self.assertNotIn("DenydynamodbDeleteBackup", names, arn)
+                else:
+                    self.assertIn("DenydynamodbDeleteBackup", names, arn)
+            # Every create is in CloudWatch Logs (seed 004), in the member account.
+            logs = admin(W, "logs", acct)
+            events = logs.filter_log_events(logGroupName="/fleetvault/dynamodb-backups",
+                                            logStreamNames=[manifest["run_id"]])["events"]
+            created = [e["message"] for e in events if e["message"].startswith("created backup")]
+            self.assertEqual(len(created), len(selected), created)
+        # The manifest and report are beside the backups in the central bucket.
+        s3 = W.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="fleetvault-backups-123456789012",
+                                                     Prefix="fleetvault/runs/dynamodb-daily/")["Contents"]]
+        self.assertTrue(any(k.endswith(".json") for k in keys))
+        self.assertTrue(any(k.endswith(".txt") for k in keys))
+
+    def test_dry_run_writes_nothing(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, JOB)
+
+        def state():
+            s3 = W.client("s3")
+            objs = s3.list_objects_v2(Bucket="fleetvault-backups-123456789012").get("Contents", [])
+            ddb = W.client("dynamodb")
+            return ({a: {t: sorted(b["BackupArn"] for b in bs) for t, bs in backups_by_table(W, a).items()}
+                     for a in MEMBERS},
+                    {a: inline_policies(W, a) for a in MEMBERS},
+                    sorted(o["Key"] for o in objs), sorted(ddb.list_tables()["TableNames"]))
+
+        before = state()
+        r = run(["backup", "--config", cfg, "--output-dir", d, "--dry-run", "--no-progress"], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("nothing written", r.stdout)
+        self.assertIn("dynamodb.backup", r.stdout)
+        self.assertEqual(state(), before)
+        self.assertEqual(os.listdir(d), ["fleet.yaml"])
+
+    def test_retention_keeps_the_newest_across_runs(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, """
+- name: orders-keep-2
+  type: dynamodb_backups
+  accounts: ["111111111111"]
+  tables:
+    names: [orders]
+  retention: 2
+  deny_delete_policy: false
+""")
+        ddb = admin(W, "dynamodb", "111111111111")
+        manual = ddb.create_backup(TableName="orders", BackupName="orders-by-hand")["BackupDetails"]["BackupArn"]
+        names = []
+        for i in range(3):
+            r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            latest = sorted(n for n in os.listdir(d) if n.startswith("backup_manifest_"))[-1]
+            with open(os.path.join(d, latest)) as f:
+                names.append("orders-" + json.load(f)["run_id"].rsplit("-", 1)[1])
+            W.advance_clock(86400)
+            time.sleep(1.1)  # run ids have one-second resolution
+        mine = sorted(b["BackupName"] for b in backups_by_table(W, "111111111111")["orders"]
+                      if b["BackupName"].startswith("orders-2"))
+        # Only fleetvault's own backups expire; older ones from other tests too.
+        self.assertEqual(mine, sorted(names[1:]))
+        self.assertIn(manual, [b["BackupArn"] for b in backups_by_table(W, "111111111111")["orders"]])
+
+    def test_malformed_config_exits_2_before_any_write(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "bad.yaml")
+        with open(cfg, "w") as f:
+            f.write("region: us-east-1\njobs:\n  - name: x\n    type: dynamodb_backups\n    retention: 0\n")
+        W.control("DELETE", "/_world/requests")
+        r = run(["backup", "--config", cfg], W)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn(f"{cfg}: jobs[0].retention", r.stderr)
+        self.assertEqual(W.control("GET", "/_world/requests")[1]["counts"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
