@@ -62,8 +62,7 @@ static void s_world_post(const char *path, const char *json)
 {
     struct fv_buf url = {0};
     fv_buf_printf(&url, "%s%s", getenv("FV_WORLD_URL"), path);
-    struct fv_http_request req = {.method = "POST", .url = url.ptr,
-                                  .body = {json, strlen(json)}};
+    struct fv_http_request req = {.method = "POST", .url = url.ptr, .body = {json, strlen(json)}};
     fv_headers_add(&req.headers, "Content-Type", "application/json");
     struct fv_http_response resp = {0};
     struct fv_error err;
@@ -118,8 +117,8 @@ static void test_rest_json_bodyless_get(void **state)
     struct fv_buf path = {0};
     fv_buf_printf(&path, "/accounts/%s/namespaces/default/users", id.account);
     struct json_object *out = NULL;
-    fv_status st = fv_aws_rest_json(c, "quicksight", "ListUsers", "GET", path.ptr, NULL, NULL,
-                                    &out, &err);
+    fv_status st =
+        fv_aws_rest_json(c, "quicksight", "ListUsers", "GET", path.ptr, NULL, NULL, &out, &err);
     if (st != FV_OK)
         fail_msg("%s", err.message);
     assert_true(json_object_object_get_ex(out, "UserList", NULL));
@@ -127,9 +126,9 @@ static void test_rest_json_bodyless_get(void **state)
     fv_aws_client_destroy(c);
 
     c = s_bad_client();
-    assert_int_equal(fv_aws_rest_json(c, "quicksight", "ListUsers", "GET", path.ptr, NULL, NULL,
-                                      &out, &err),
-                     FV_E_AWS);
+    assert_int_equal(
+        fv_aws_rest_json(c, "quicksight", "ListUsers", "GET", path.ptr, NULL, NULL, &out, &err),
+        FV_E_AWS);
     assert_string_equal(err.code, "SignatureDoesNotMatch");
     fv_aws_client_destroy(c);
     fv_buf_clean_up(&path);
@@ -224,9 +223,9 @@ static void test_assume_role_into_member_account(void **state)
 {
     (void)state;
     struct fv_creds_provider *base = fv_creds_default_chain(NULL, s_region(), NULL);
-    struct fv_creds_provider *role = fv_creds_assume_role(
-        base, s_region(), "arn:aws:iam::111111111111:role/fleetvault-member", "fleetvault-demo",
-        "fv-test", NULL);
+    struct fv_creds_provider *role =
+        fv_creds_assume_role(base, s_region(), "arn:aws:iam::111111111111:role/fleetvault-member",
+                             "fleetvault-demo", "fv-test", NULL);
     struct fv_aws_client *c = s_client_with(role, 0);
     struct fv_caller_identity id;
     struct fv_error err;
@@ -239,9 +238,9 @@ static void test_assume_role_into_member_account(void **state)
     fv_creds_unref(role);
 
     /* The trust policy wants the external id. */
-    role = fv_creds_assume_role(base, s_region(),
-                                "arn:aws:iam::111111111111:role/fleetvault-member", "wrong",
-                                "fv-test", NULL);
+    role =
+        fv_creds_assume_role(base, s_region(), "arn:aws:iam::111111111111:role/fleetvault-member",
+                             "wrong", "fv-test", NULL);
     c = s_client_with(role, 0);
     assert_int_not_equal(fv_sts_get_caller_identity(c, &id, &err), FV_OK);
     assert_non_null(strstr(err.message, "AccessDenied"));
@@ -263,8 +262,8 @@ static void test_retries_injected_faults(void **state)
     const char *kinds[] = {"throttle", "error500", "reset", "truncate"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         char fault[160];
-        snprintf(fault, sizeof(fault),
-                 "{\"operation\":\"ListTables\",\"kind\":\"%s\",\"count\":2}", kinds[i]);
+        snprintf(fault, sizeof(fault), "{\"operation\":\"ListTables\",\"kind\":\"%s\",\"count\":2}",
+                 kinds[i]);
         s_world_post("/_world/faults", fault);
         fv_aws_client_stats(c, &before);
         fv_status st = fv_aws_json(c, &fv_aws_dynamodb, "ListTables", NULL, &out, &err);
@@ -277,7 +276,8 @@ static void test_retries_injected_faults(void **state)
                      (unsigned long long)(after.retries - before.retries));
     }
     /* More faults than attempts: the error comes back, decoded. */
-    s_world_post("/_world/faults", "{\"operation\":\"ListTables\",\"kind\":\"throttle\",\"count\":9}");
+    s_world_post("/_world/faults",
+                 "{\"operation\":\"ListTables\",\"kind\":\"throttle\",\"count\":9}");
     assert_int_equal(fv_aws_json(c, &fv_aws_dynamodb, "ListTables", NULL, &out, &err), FV_E_AWS);
     assert_true(err.throttle);
     s_world_delete("/_world/faults");

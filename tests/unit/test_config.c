@@ -175,8 +175,7 @@ static void test_missing_file(void **state)
     struct fv_config cfg;
     struct fv_error err;
     assert_int_equal(fv_config_load("/nonexistent/fleet.yaml", &cfg, &err), FV_E_NOTFOUND);
-    assert_string_equal(err.message,
-                        "Configuration file does not exist: /nonexistent/fleet.yaml");
+    assert_string_equal(err.message, "Configuration file does not exist: /nonexistent/fleet.yaml");
 }
 
 static void test_env_overrides_and_region_fallback(void **state)

@@ -112,8 +112,8 @@ static void test_streaming_both_ways(void **state)
     fv_buf_printf(&url, "%s/up", stub_http_url(s));
 
     struct s_reader r = {.left = 50000};
-    struct fv_http_request req = {.method = "PUT", .url = url.ptr, .read_body = s_read,
-                                  .read_ud = &r, .body_len = 50000};
+    struct fv_http_request req = {
+        .method = "PUT", .url = url.ptr, .read_body = s_read, .read_ud = &r, .body_len = 50000};
     fv_headers_add(&req.headers, "x-amz-meta-test", "1");
     struct fv_http_response resp = {0};
     struct fv_error err;
@@ -132,8 +132,8 @@ static void test_streaming_both_ways(void **state)
     fv_buf_reset(&url);
     fv_buf_printf(&url, "%s/down", stub_http_url(s));
     struct s_sink k = {0};
-    req = (struct fv_http_request){.method = "GET", .url = url.ptr, .write_body = s_write,
-                                   .write_ud = &k};
+    req = (struct fv_http_request){
+        .method = "GET", .url = url.ptr, .write_body = s_write, .write_ud = &k};
     assert_int_equal(fv_http_simple(NULL, &req, &resp, &err), FV_OK);
     assert_int_equal(k.bytes, sizeof(big) - 1);
     assert_int_equal(resp.body.len, 0); /* streamed, not collected */

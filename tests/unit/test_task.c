@@ -27,10 +27,18 @@ static void test_task_ids_are_deterministic(void **state)
 static void test_task_round_trip(void **state)
 {
     (void)state;
-    struct fv_task t = {.task_id = "t1", .run_id = "r1", .job = "nightly", .kind = "k",
-                        .account = "111111111111", .region = "us-east-1", .resource = "orders",
-                        .step = "create", .attempt = 3, .not_before_ms = 42,
-                        .created_ms = 7, .deadline_ms = 99};
+    struct fv_task t = {.task_id = "t1",
+                        .run_id = "r1",
+                        .job = "nightly",
+                        .kind = "k",
+                        .account = "111111111111",
+                        .region = "us-east-1",
+                        .resource = "orders",
+                        .step = "create",
+                        .attempt = 3,
+                        .not_before_ms = 42,
+                        .created_ms = 7,
+                        .deadline_ms = 99};
     struct fv_task src;
     fv_task_copy(&src, &t);
     fv_task_set_param(&src, "retention", "30");
@@ -78,8 +86,11 @@ static void test_garbage_is_rejected(void **state)
 static void test_result_and_event_round_trip(void **state)
 {
     (void)state;
-    struct fv_task t = {.task_id = "t1", .run_id = "r1", .kind = "dynamodb.backup",
-                        .resource = "orders", .attempt = 2};
+    struct fv_task t = {.task_id = "t1",
+                        .run_id = "r1",
+                        .kind = "dynamodb.backup",
+                        .resource = "orders",
+                        .attempt = 2};
     struct fv_result r;
     fv_result_for_task(&r, &t);
     r.status = FV_RESULT_FAILED;
@@ -105,8 +116,8 @@ static void test_result_and_event_round_trip(void **state)
     fv_result_clean_up(&out);
     fv_result_clean_up(&r);
 
-    struct fv_event e = {.type = fv_strdup("run.completed"), .run_id = fv_strdup("r1"),
-                         .succeeded = 5, .failed = 1};
+    struct fv_event e = {
+        .type = fv_strdup("run.completed"), .run_id = fv_strdup("r1"), .succeeded = 5, .failed = 1};
     fv_event_set_detail(&e, "report", "s3://b/k");
     fv_event_encode(&e, &b);
     struct fv_event eo;
