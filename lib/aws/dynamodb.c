@@ -93,7 +93,7 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
                                   struct fv_error *err)
 {
     fv_status st = FV_OK;
-    char *start = NULL;
+    char *start = NULL, *prev = NULL;
     size_t cap = 0;
     memset(out, 0, sizeof(*out));
     do {
@@ -103,7 +103,8 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
         struct json_object *resp = NULL;
         st = s_call(c, "ListTables", in, &resp, err);
         json_object_put(in);
-        free(start);
+        free(prev);
+        prev = start;
         start = NULL;
         if (st != FV_OK)
             break;
@@ -123,7 +124,14 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
         }
         start = fv_page_token_json(resp, "LastEvaluatedTableName");
         json_object_put(resp);
+        if (start && prev && strcmp(start, prev) == 0) {
+            st = fv_error_set(err, FV_E_PARSE,
+                              "dynamodb ListTables: the same LastEvaluatedTableName twice");
+            free(start);
+            start = NULL;
+        }
     } while (start);
+    free(prev);
     if (st != FV_OK)
         fv_dynamodb_table_names_clean_up(out);
     return st;
@@ -371,6 +379,9 @@ fv_status fv_dynamodb_list_backups(struct fv_aws_client *c,
         char *start = out->next;
         out->next = NULL;
         st = fv_dynamodb_list_backups_page(c, req, start, out, err);
+        if (st == FV_OK && out->next && strcmp(out->next, start) == 0)
+            st = fv_error_set(err, FV_E_PARSE,
+                              "dynamodb ListBackups: the same LastEvaluatedBackupArn twice");
         free(start);
     }
     return st;

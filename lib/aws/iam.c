@@ -45,14 +45,15 @@ static fv_status s_list(struct fv_aws_client *c, const char *op, const char *lis
     char result_path[64];
     snprintf(result_path, sizeof(result_path), "%sResult/%s", op, list);
     fv_status st = FV_OK;
-    char *marker = NULL;
+    char *marker = NULL, *prev = NULL;
     do {
         struct fv_params p = {0};
         fv_params_add(&p, "PathPrefix", req && req->path_prefix ? req->path_prefix : "/");
         fv_params_addf(&p, "MaxItems", "%d", page_size);
         if (marker)
             fv_params_add(&p, "Marker", marker);
-        free(marker);
+        free(prev);
+        prev = marker;
         marker = NULL;
         xmlDocPtr doc = NULL;
         st = fv_aws_query(c, "iam", op, S_IAM_VERSION, &p, &doc, err);
@@ -89,8 +90,11 @@ static fv_status s_list(struct fv_aws_client *c, const char *op, const char *lis
         if (st == FV_OK)
             marker = fv_page_token_xml(doc, "Marker");
         xmlFreeDoc(doc);
+        if (marker && prev && strcmp(marker, prev) == 0)
+            st = fv_error_set(err, FV_E_PARSE, "iam %s: the same Marker twice", op);
     } while (st == FV_OK && marker);
     free(marker);
+    free(prev);
     return st;
 }
 

@@ -148,6 +148,8 @@ fv_status fv_tagging_get_resources(struct fv_aws_client *c, const struct fv_tagg
         char *token = out->next;
         out->next = NULL;
         st = fv_tagging_get_resources_page(c, q, token, out, err);
+        if (st == FV_OK && out->next && strcmp(out->next, token) == 0)
+            st = fv_error_set(err, FV_E_PARSE, "tagging GetResources: the same token twice");
         free(token);
     }
     return st;

@@ -1516,6 +1516,336 @@ static void test_s3_awkward_keys_and_listing(void **state)
     fv_aws_client_destroy(c);
 }
 
+/* --- a local stub, for what the world cannot show ---
+ *
+ * moto neither pages ListBackups or ListUsers, nor verifies part checksums,
+ * nor can it answer CompleteMultipartUpload with a 200 that carries an
+ * <Error>. This stub (libmicrohttpd, no signature checks) does, so the
+ * client's side of each is proven here. */
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+enum s_complete_mode {
+    S_COMPLETE_OK,
+    S_COMPLETE_ERROR_ALWAYS, /* 200 + <Error>InternalError</Error>, every time */
+    S_COMPLETE_ERROR_ONCE,   /* ... the first time only */
+    S_COMPLETE_ERROR_FATAL,  /* 200 + <Error>InvalidPart</Error> */
+};
+
+struct s_stub {
+    struct MHD_Daemon *d;
+    char url[64];
+    enum s_complete_mode complete_mode;
+    atomic_int creates, parts, bad_checksums, completes, bad_completes, aborts;
+    atomic_int list_backups, list_users, page_errors;
+    pthread_mutex_t mu;
+    char part_b64[8][45];
+};
+
+static void s_b64_sha256(const char *data, size_t n, char out[45])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, md, 32);
+}
+
+static void s_stub_list_backups(struct s_stub *st, const struct fv_buf *body, struct fv_buf *out)
+{
+    int page = atomic_fetch_add(&st->list_backups, 1);
+    struct json_object *in = json_tokener_parse(fv_buf_str(body)), *start;
+    bool second = in && json_object_object_get_ex(in, "ExclusiveStartBackupArn", &start) &&
+                  strcmp(json_object_get_string(start), "arn:b/099") == 0;
+    json_object_put(in);
+    if (second != (page == 1))
+        atomic_fetch_add(&st->page_errors, 1);
+    fv_buf_append_str(out, "{\"BackupSummaries\":[");
+    int from = second ? 100 : 0, to = second ? 120 : 100;
+    for (int i = from; i < to; i++)
+        fv_buf_printf(out,
+                      "%s{\"BackupArn\":\"arn:b/%03d\",\"BackupName\":\"b-%03d\","
+                      "\"TableName\":\"t%d\",\"TableArn\":\"arn:t%d\",\"BackupStatus\":"
+                      "\"AVAILABLE\",\"BackupType\":\"USER\",\"BackupCreationDateTime\":"
+                      "1795280900.325,\"BackupSizeBytes\":12}",
+                      i > from ? "," : "", i, i, i % 7, i % 7);
+    fv_buf_append_str(out, "]");
+    if (!second)
+        fv_buf_append_str(out, ",\"LastEvaluatedBackupArn\":\"arn:b/099\"");
+    fv_buf_append_str(out, "}");
+}
+
+static void s_stub_list_users(struct s_stub *st, const struct fv_buf *body, struct fv_buf *out)
+{
+    int page = atomic_fetch_add(&st->list_users, 1);
+    bool second = strstr(fv_buf_str(body), "Marker=m%2B1") != NULL;
+    if (second != (page == 1))
+        atomic_fetch_add(&st->page_errors, 1);
+    fv_buf_printf(out,
+                  "<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+                  "<ListUsersResult><Users><member><UserName>u%d</UserName>"
+                  "<Arn>arn:aws:iam::1:user/u%d</Arn><Path>/</Path><UserId>ID%d</UserId>"
+                  "</member></Users><IsTruncated>%s</IsTruncated>%s</ListUsersResult>"
+                  "</ListUsersResponse>",
+                  page, page, page, second ? "false" : "true",
+                  second ? "" : "<Marker>m+1</Marker>");
+}
+
+static void s_stub_complete(struct s_stub *st, const struct fv_buf *body, struct fv_buf *out)
+{
+    int n = atomic_fetch_add(&st->completes, 1);
+    int parts = atomic_load(&st->parts);
+    pthread_mutex_lock(&st->mu);
+    for (int i = 1; i <= parts && i < 8; i++) {
+        char want[160];
+        snprintf(want, sizeof(want),
+                 "<Part><PartNumber>%d</PartNumber><ETag>&quot;etag-%d&quot;</ETag>"
+                 "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
+                 i, i, st->part_b64[i]);
+        if (!strstr(fv_buf_str(body), want))
+            atomic_fetch_add(&st->bad_completes, 1);
+    }
+    pthread_mutex_unlock(&st->mu);
+    const char *error = NULL;
+    if (st->complete_mode == S_COMPLETE_ERROR_ALWAYS ||
+        (st->complete_mode == S_COMPLETE_ERROR_ONCE && n == 0))
+        error = "InternalError";
+    else if (st->complete_mode == S_COMPLETE_ERROR_FATAL)
+        error = "InvalidPart";
+    if (error)
+        fv_buf_printf(out,
+                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Error><Code>%s</Code>"
+                      "<Message>We encountered an internal error. Please try again.</Message>"
+                      "<RequestId>R1</RequestId></Error>",
+                      error);
+    else
+        fv_buf_append_str(out, "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
+                               "<ETag>&quot;whole-2&quot;</ETag></CompleteMultipartUploadResult>");
+}
+
+static enum MHD_Result s_stub_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    (void)url;
+    (void)version;
+    struct s_stub *st = cls;
+    struct fv_buf *body = *con_cls;
+    if (!body) {
+        *con_cls = fv_calloc(1, sizeof(*body));
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        fv_buf_append(body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct fv_buf out = {0};
+    unsigned int status = 200;
+    char etag[32] = "";
+    const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
+    const char *upload_id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "uploadId");
+    if (target && strstr(target, ".ListBackups")) {
+        s_stub_list_backups(st, body, &out);
+    } else if (strcmp(method, "POST") == 0 && strstr(fv_buf_str(body), "Action=ListUsers")) {
+        s_stub_list_users(st, body, &out);
+    } else if (strcmp(method, "POST") == 0 && !upload_id) {
+        atomic_fetch_add(&st->creates, 1);
+        const char *alg =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-amz-checksum-algorithm");
+        if (!alg || strcmp(alg, "SHA256") != 0)
+            atomic_fetch_add(&st->bad_checksums, 1);
+        fv_buf_append_str(&out, "<InitiateMultipartUploadResult><UploadId>up/1+x</UploadId>"
+                                "</InitiateMultipartUploadResult>");
+    } else if (strcmp(method, "PUT") == 0 && upload_id) {
+        const char *pn = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "partNumber");
+        const char *sent =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-amz-checksum-sha256");
+        int64_t part = 0;
+        char b64[45];
+        s_b64_sha256(body->ptr ? body->ptr : "", body->len, b64);
+        if (!pn || !fv_parse_i64(pn, &part) || part < 1 || part > 7 || !sent ||
+            strcmp(sent, b64) != 0 || strcmp(upload_id, "up/1+x") != 0) {
+            atomic_fetch_add(&st->bad_checksums, 1);
+        } else {
+            pthread_mutex_lock(&st->mu);
+            memcpy(st->part_b64[part], b64, sizeof(b64));
+            pthread_mutex_unlock(&st->mu);
+        }
+        atomic_fetch_add(&st->parts, 1);
+        snprintf(etag, sizeof(etag), "\"etag-%d\"", (int)part);
+    } else if (strcmp(method, "POST") == 0 && upload_id) {
+        s_stub_complete(st, body, &out);
+    } else if (strcmp(method, "DELETE") == 0 && upload_id) {
+        atomic_fetch_add(&st->aborts, 1);
+        status = 204;
+    } else {
+        status = 400;
+        fv_buf_append_str(&out, "<Error><Code>BadRequest</Code></Error>");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        out.len, out.ptr ? out.ptr : (char *)"", MHD_RESPMEM_MUST_COPY);
+    if (etag[0])
+        MHD_add_response_header(resp, "ETag", etag);
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    fv_buf_clean_up(&out);
+    return r;
+}
+
+static void s_stub_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct fv_buf *body = *con_cls;
+    fv_buf_clean_up(body);
+    free(body);
+    *con_cls = NULL;
+}
+
+static void s_stub_start(struct s_stub *st, enum s_complete_mode mode)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_init(&st->mu, NULL);
+    st->complete_mode = mode;
+    st->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_stub_handler, st,
+                             MHD_OPTION_NOTIFY_COMPLETED, s_stub_completed, NULL, MHD_OPTION_END);
+    assert_non_null(st->d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(st->d, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(st->url, sizeof(st->url), "http://127.0.0.1:%u", (unsigned)info->port);
+}
+
+static void s_stub_stop(struct s_stub *st)
+{
+    MHD_stop_daemon(st->d);
+    pthread_mutex_destroy(&st->mu);
+}
+
+static const char *s_stub_getenv(void *ud, const char *name)
+{
+    return strcmp(name, "AWS_ENDPOINT_URL") == 0 ? ((struct s_stub *)ud)->url : NULL;
+}
+
+static struct fv_aws_client *s_stub_client(struct s_stub *st)
+{
+    struct fv_credentials cr = {.access_key_id = "AKIASTUB", .secret_access_key = "stub"};
+    struct fv_creds_provider *p = fv_creds_static(&cr);
+    struct fv_aws_client_options o = {
+        .region = "us-east-1", .creds = p, .getenv = s_stub_getenv, .getenv_ud = st};
+    struct fv_error err;
+    struct fv_aws_client *c = fv_aws_client_new(&o, &err);
+    fv_creds_unref(p);
+    assert_non_null(c);
+    return c;
+}
+
+static void test_stub_paging(void **state)
+{
+    (void)state;
+    struct s_stub st;
+    s_stub_start(&st, S_COMPLETE_OK);
+    struct fv_aws_client *c = s_stub_client(&st);
+    struct fv_error err;
+
+    struct fv_dynamodb_backups l = {0};
+    S_CHECK(fv_dynamodb_list_backups(c, NULL, &l, &err), err);
+    assert_int_equal(l.n, 120);
+    assert_int_equal(l.pages, 2);
+    assert_null(l.next);
+    assert_string_equal(l.items[119].arn, "arn:b/119");
+    assert_string_equal(l.items[3].table_name, "t3");
+    assert_int_equal(l.items[3].created_ms, 1795280900325LL);
+    assert_int_equal(l.items[3].size_bytes, 12);
+    fv_dynamodb_backups_clean_up(&l);
+
+    struct fv_iam_principals users = {0};
+    S_CHECK(fv_iam_list_users(c, NULL, &users, &err), err);
+    assert_int_equal(users.n, 2);
+    assert_int_equal(users.pages, 2);
+    assert_string_equal(users.items[1].name, "u1");
+    fv_iam_principals_clean_up(&users);
+    assert_int_equal(atomic_load(&st.page_errors), 0);
+
+    fv_aws_client_destroy(c);
+    s_stub_stop(&st);
+}
+
+/* Uploads 11 MiB in 5 MiB parts to the stub. */
+static fv_status s_stub_upload(struct fv_aws_client *c, struct fv_s3_upload_result *res,
+                               struct fv_error *err)
+{
+    struct s_gen g;
+    s_gen_init(&g, 3, 11 * S_MIB);
+    struct fv_s3_upload up = {.bucket = "b",
+                              .key = "k",
+                              .read = s_gen_read,
+                              .read_ud = &g,
+                              .part_size = 5 * S_MIB,
+                              .parts_in_flight = 2};
+    return fv_s3_upload(c, &up, res, err);
+}
+
+static void test_stub_multipart_checksums_and_complete_errors(void **state)
+{
+    (void)state;
+    struct s_stub st;
+    struct fv_s3_upload_result res;
+    struct fv_error err;
+
+    /* Every part's checksum, checked on arrival and listed in Complete. */
+    s_stub_start(&st, S_COMPLETE_OK);
+    struct fv_aws_client *c = s_stub_client(&st);
+    S_CHECK(s_stub_upload(c, &res, &err), err);
+    assert_string_equal(res.etag, "\"whole-2\"");
+    assert_int_equal(res.parts, 3);
+    assert_int_equal(atomic_load(&st.parts), 3);
+    assert_int_equal(atomic_load(&st.bad_checksums), 0);
+    assert_int_equal(atomic_load(&st.bad_completes), 0);
+    assert_int_equal(atomic_load(&st.aborts), 0);
+    fv_s3_upload_result_clean_up(&res);
+    fv_aws_client_destroy(c);
+    s_stub_stop(&st);
+
+    /* A 200 with an <Error> once: Complete is sent again. */
+    s_stub_start(&st, S_COMPLETE_ERROR_ONCE);
+    c = s_stub_client(&st);
+    S_CHECK(s_stub_upload(c, &res, &err), err);
+    assert_int_equal(atomic_load(&st.completes), 2);
+    assert_int_equal(atomic_load(&st.aborts), 0);
+    fv_s3_upload_result_clean_up(&res);
+    fv_aws_client_destroy(c);
+    s_stub_stop(&st);
+
+    /* Every time: an error after 3 tries, and the upload aborted. */
+    s_stub_start(&st, S_COMPLETE_ERROR_ALWAYS);
+    c = s_stub_client(&st);
+    assert_int_equal(s_stub_upload(c, &res, &err), FV_E_AWS);
+    assert_string_equal(err.code, "InternalError");
+    assert_int_equal(err.http_status, 200);
+    assert_non_null(strstr(err.message, "in a 200 response"));
+    assert_null(res.etag);
+    assert_int_equal(atomic_load(&st.completes), 3);
+    assert_int_equal(atomic_load(&st.aborts), 1);
+    fv_s3_upload_result_clean_up(&res);
+    fv_aws_client_destroy(c);
+    s_stub_stop(&st);
+
+    /* Not retryable: one try, aborted. */
+    s_stub_start(&st, S_COMPLETE_ERROR_FATAL);
+    c = s_stub_client(&st);
+    assert_int_equal(s_stub_upload(c, &res, &err), FV_E_AWS);
+    assert_string_equal(err.code, "InvalidPart");
+    assert_int_equal(atomic_load(&st.completes), 1);
+    assert_int_equal(atomic_load(&st.aborts), 1);
+    fv_s3_upload_result_clean_up(&res);
+    fv_aws_client_destroy(c);
+    s_stub_stop(&st);
+}
+
 int main(void)
 {
     if (!getenv("AWS_ENDPOINT_URL") || !getenv("FV_WORLD_URL")) {
@@ -1540,6 +1870,8 @@ int main(void)
         cmocka_unit_test(test_s3_failed_upload_leaves_nothing),
         cmocka_unit_test(test_s3_get_retries),
         cmocka_unit_test(test_s3_awkward_keys_and_listing),
+        cmocka_unit_test(test_stub_paging),
+        cmocka_unit_test(test_stub_multipart_checksums_and_complete_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
