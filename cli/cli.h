@@ -15,5 +15,6 @@ int fv_cli_coordinator(int argc, char **argv);
 int fv_cli_worker(int argc, char **argv);
 int fv_cli_verify(int argc, char **argv);
 int fv_cli_restore(int argc, char **argv);
+int fv_cli_dlq(int argc, char **argv);
 
 #endif

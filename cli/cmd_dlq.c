@@ -1,0 +1,83 @@
+/* fleetvault dlq --config F [--timeout S]: prints what is in the dead-letter
+ * queue (one JSON envelope a line: reason, worker, partition, offset, key,
+ * the original bytes in base64), reading from the beginning without moving
+ * any consumer group the daemons use. Stops after --timeout seconds (default
+ * 5) without a message. */
+#include "cli.h"
+#include "common.h"
+
+#include <fv/clock.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int fv_cli_dlq(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    int timeout_s = 5, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:t:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 't': timeout_s = atoi(optarg); break;
+        default:
+            fprintf(stderr, "usage: fleetvault dlq --config FILE [--timeout SECONDS]\n");
+            return 2;
+        }
+    }
+    struct fv_config cfg;
+    int rc = fv_cli_load_config(config, &cfg);
+    if (rc)
+        return rc;
+    if (strcmp(cfg.kafka_brokers, "embedded") == 0) {
+        fprintf(stderr,
+                "fleetvault: %s: kafka.brokers is 'embedded': its DLQ lives only as "
+                "long as its `fleetvault backup` process\n",
+                config);
+        fv_config_clean_up(&cfg);
+        return 2;
+    }
+    struct fv_kafka_config kc;
+    fv_cli_kafka_config(&cfg, &kc);
+    char group[160];
+    fv_cli_instance_name("dlq-reader", group, sizeof(group));
+    struct fv_error err;
+    struct fv_consumer *cons = fv_consumer_new(&kc, group, group, 1u << FV_TOPIC_DLQ, &err);
+    size_t n = 0;
+    rc = 0;
+    if (!cons) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        rc = 1;
+    }
+    /* Joining the group and getting partitions takes a few seconds; the idle
+     * timeout counts from then. */
+    int64_t idle_until =
+        fv_clock_mono_ms(fv_clock_system()) + (int64_t)(timeout_s > 10 ? timeout_s : 10) * 1000;
+    while (cons && fv_clock_mono_ms(fv_clock_system()) < idle_until) {
+        struct fv_message m;
+        int got = fv_consumer_poll(cons, 200, &m, &err);
+        if (got < 0) {
+            fprintf(stderr, "fleetvault: %s\n", err.message);
+            rc = 1;
+            break;
+        }
+        if (got == 1) {
+            fwrite(m.value.ptr, 1, m.value.len, stdout);
+            fputc('\n', stdout);
+            n++;
+            fv_consumer_done(cons, &m);
+            idle_until = fv_clock_mono_ms(fv_clock_system()) + (int64_t)timeout_s * 1000;
+        }
+    }
+    fflush(stdout);
+    fprintf(stderr, "%zu messages in the DLQ\n", n);
+    fv_consumer_close(cons);
+    fv_kafka_config_clean_up(&kc);
+    fv_config_clean_up(&cfg);
+    return rc;
+}

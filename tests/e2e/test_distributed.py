@@ -1,0 +1,172 @@
+"""The pipeline as in production: the Kafka cluster (librdkafka's mock, in
+`fleetvault kafka-mock`), the coordinator and the workers are separate
+processes that talk only through Kafka. Faults: a worker SIGKILLed mid-run,
+every broker down for 5 s, bad messages, two coordinators."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from fvtest import (BIN, MEMBERS, WorldProcess, backups_by_table, fleet_config, load_manifest, run, spawn,
+                    tagged_tables, tmpdir)
+
+KAFKA_PUT = os.environ.get("FV_KAFKA_PUT") or os.path.join(os.path.dirname(BIN), "..", "tests", "kafka_put")
+
+JOB = """
+- name: ddb
+  type: dynamodb_backups
+  tables:
+    tags: [backup=daily]
+  retention: 30
+  deny_delete_policy: false
+"""
+
+
+class Cluster:
+    """`fleetvault kafka-mock` in its own process, with fault control on stdin."""
+
+    def __init__(self):
+        self.p = subprocess.Popen([BIN, "kafka-mock", "--brokers", "3"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.p.stdout.readline().strip()
+        assert line.startswith("bootstrap="), line
+        self.bootstrap = line.split("=", 1)[1]
+
+    def command(self, cmd):
+        self.p.stdin.write(cmd + "\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline().strip() == "ok"
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=30)
+        self.p.stdin.close()
+        self.p.stdout.close()
+
+
+def setUpModule():
+    global W, K
+    W = WorldProcess.start(fleet="small")
+    K = Cluster()
+
+
+def tearDownModule():
+    K.stop()
+    W.stop()
+
+
+class TestDistributed(unittest.TestCase):
+    def setUp(self):
+        self.dir = tmpdir()
+        self.cfg = os.path.join(self.dir, "fleet.yaml")
+        fleet_config(self.cfg, JOB, kafka=K.bootstrap)
+        self.workers = []
+        self.logs = []
+        W.control("POST", "/_world/latency", {"ms": 0})
+
+    def tearDown(self):
+        for w in self.workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)
+        for w in self.workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        for f in self.logs:
+            f.close()
+        W.control("POST", "/_world/latency", {"ms": 0})
+        W.control("DELETE", "/_world/faults")
+        time.sleep(1.1)  # run ids have one-second resolution
+
+    def worker(self, name, concurrency=2):
+        log = open(os.path.join(self.dir, f"{name}.log"), "w")
+        self.logs.append(log)
+        p = spawn(["worker", "--config", self.cfg, "--concurrency", str(concurrency)], W, stdout=log,
+                  stderr=subprocess.STDOUT)
+        self.workers.append(p)
+        return p
+
+    def coordinator(self, **kw):
+        return spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+    def assert_each_table_backed_up_once(self, manifest):
+        stamp = manifest["run_id"].rsplit("-", 1)[1]
+        for acct in MEMBERS:
+            found = backups_by_table(W, acct)
+            for t in tagged_tables(W, acct):
+                named = [b for b in found.get(t, []) if b["BackupName"] == f"{t}-{stamp}"]
+                self.assertEqual(len(named), 1, f"{acct}/{t}: {len(named)} backups named {t}-{stamp}")
+
+    def test_worker_killed_mid_run_every_table_backed_up_exactly_once(self):
+        W.control("POST", "/_world/latency", {"ms": 250})
+        a = self.worker("a", 1)
+        self.worker("b", 1)
+        time.sleep(2)  # both in the group
+        c = self.coordinator()
+        time.sleep(3)  # tasks flowing
+        a.send_signal(signal.SIGKILL)
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+        manifest = load_manifest(self.dir)
+        self.assertEqual(manifest["outcome"], "succeeded")
+        self.assert_each_table_backed_up_once(manifest)
+
+    def test_all_brokers_down_5s_mid_run_the_run_completes(self):
+        W.control("POST", "/_world/latency", {"ms": 150})
+        self.worker("a", 2)
+        time.sleep(2)
+        c = self.coordinator()
+        time.sleep(1.5)
+        K.command("down-for 5000")
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+        self.assert_each_table_backed_up_once(load_manifest(self.dir))
+
+    def test_bad_messages_go_to_the_dlq_and_the_worker_goes_on(self):
+        self.worker("a", 1)
+        put = subprocess.run([KAFKA_PUT, K.bootstrap, "tasks", "junk", "--raw", "\xff\xfe not a task"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(put.returncode, 0, put.stderr)
+        put = subprocess.run([KAFKA_PUT, K.bootstrap, "tasks", "odd", "--task-kind", "tape.backup"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(put.returncode, 0, put.stderr)
+        reasons = []
+        for _ in range(30):
+            r = run(["dlq", "--config", self.cfg, "--timeout", "2"], W)
+            reasons = [json.loads(l)["reason"] for l in r.stdout.splitlines() if l.strip()]
+            if len(reasons) >= 2:
+                break
+        self.assertTrue(any("not a fleetvault Task" in x for x in reasons), reasons)
+        self.assertTrue(any("unknown task kind 'tape.backup'" in x for x in reasons), reasons)
+        # ... and the worker still works.
+        c = self.coordinator()
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+
+    def test_two_coordinators_one_runs(self):
+        W.control("POST", "/_world/latency", {"ms": 100})
+        self.worker("a", 2)
+        time.sleep(2)
+        first = self.coordinator()
+        time.sleep(0.5)
+        second = self.coordinator()
+        out2, err2 = second.communicate(timeout=240)
+        out1, err1 = first.communicate(timeout=240)
+        self.assertEqual(first.returncode, 0, out1 + err1)
+        self.assertEqual(second.returncode, 1, out2 + err2)
+        self.assertIn("another coordinator", err2)
+
+    def test_worker_sigterm_leaves_the_group_cleanly(self):
+        w = self.worker("a", 1)
+        time.sleep(2)
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(w.wait(timeout=60), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
