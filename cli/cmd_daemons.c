@@ -20,6 +20,7 @@ struct s_daemon {
     struct fv_fleet *fleet;
     struct fv_kafka_config kc;
     struct fv_metrics *metrics;
+    struct fv_metrics_fleetvault fm;
     struct fv_health *health;
     FILE *logf;
 };
@@ -80,6 +81,8 @@ static int s_setup(int argc, char **argv, const char *usage, struct s_daemon *d,
     d->fleet = fv_fleet_new(&d->cfg, &err);
     fv_cli_kafka_config(&d->cfg, &d->kc);
     d->metrics = fv_metrics_new(0);
+    fv_metrics_register_fleetvault(d->metrics, &d->fm);
+    fv_fleet_set_metrics(d->fleet, &d->fm);
     if (d->cfg.metrics_port > 0) {
         struct fv_health_options ho = {.bind_address = d->cfg.metrics_bind,
                                        .port = (uint16_t)d->cfg.metrics_port,
@@ -124,7 +127,8 @@ int fv_cli_worker(int argc, char **argv)
                                    .concurrency =
                                        concurrency ? concurrency : (int)d.cfg.worker_concurrency,
                                    .name = name,
-                                   .stop = &fv_cli_stop};
+                                   .stop = &fv_cli_stop,
+                                   .metrics = &d.fm};
     struct fv_error err;
     struct fv_worker *w = fv_worker_new(&wo, &err);
     if (!w) {
@@ -161,7 +165,8 @@ int fv_cli_coordinator(int argc, char **argv)
                                         .output_dir = ".",
                                         .progress = FV_PROGRESS_NONE,
                                         .lease_wait_s = 3600,
-                                        .stop = &fv_cli_stop};
+                                        .stop = &fv_cli_stop,
+                                        .metrics = &d.fm};
     struct fv_error err;
     fv_status st = fv_coordinator_daemon(&co, &err);
     if (st != FV_OK)

@@ -381,6 +381,13 @@ summarize:
     out->planned = r.n_items;
     out->run_id = fv_strdup(r.run_id);
     out->report = fv_run_report_text(&r);
+    if (!o->dry_run && o->metrics) {
+        const char *outcome = out->failed ? (out->succeeded ? "partial" : "failed") : "succeeded";
+        fv_metric_inc(o->metrics->runs, (const char *[]){job->name, outcome, NULL});
+        if (!out->failed)
+            fv_metric_set(o->metrics->last_success, (const char *[]){job->name, NULL},
+                          (double)r.finished_ms / 1000.0);
+    }
     if (!o->dry_run) {
         st = fv_run_write_outputs(&r, o->output_dir ? o->output_dir : ".", &out->manifest_path,
                                   &out->report_path, err);

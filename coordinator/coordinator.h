@@ -8,6 +8,7 @@
 #include <fv/config.h>
 #include <fv/fleet.h>
 #include <fv/kafka.h>
+#include <fv/metrics.h>
 
 #include <signal.h>
 
@@ -21,8 +22,9 @@ struct fv_coordinator_options {
     bool dry_run;                        /* enumerate and plan; write nothing */
     const char *output_dir;              /* manifest and report; NULL → "." */
     enum fv_progress_mode progress;
-    int lease_wait_s;                    /* how long a run waits for the lease */
+    int lease_wait_s; /* how long a run waits for the lease */
     volatile sig_atomic_t *stop;
+    struct fv_metrics_fleetvault *metrics; /* may be NULL */
 };
 
 struct fv_run_summary {

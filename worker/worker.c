@@ -258,6 +258,16 @@ static void s_run_job(struct s_thread *th, struct s_job *job)
                "redelivered)",
                t->run_id, t->task_id, err.message);
 
+    struct fv_metrics_fleetvault *m = w->o.metrics;
+    const char *kind_label[] = {t->kind, NULL};
+    if (m && st == FV_OK && !ctx.follow_up) {
+        if (strcmp(outcome, "retry") == 0)
+            fv_metric_inc(m->tasks_retried, kind_label);
+        else if (result.status == FV_RESULT_SUCCEEDED)
+            fv_metric_inc(m->tasks_succeeded, kind_label);
+        else if (result.status == FV_RESULT_FAILED)
+            fv_metric_inc(m->tasks_failed, kind_label);
+    }
     pthread_mutex_lock(&w->lock);
     if (st == FV_OK) {
         if (ctx.follow_up)
@@ -383,11 +393,13 @@ static void s_accept(struct fv_worker *w, struct fv_message *m)
         fv_buf_printf(&reason, "unknown task kind '%s'", job->task.kind);
         s_send_dlq(w, m, reason.ptr);
         fv_buf_clean_up(&reason);
-    } else if (job->task.not_before_ms > s_now_ms()) {
-        s_delay(w, job);
-        return;
     } else {
-        s_to_pool(w, job);
+        if (w->o.metrics)
+            fv_metric_inc(w->o.metrics->tasks_consumed, (const char *[]){job->task.kind, NULL});
+        if (job->task.not_before_ms > s_now_ms())
+            s_delay(w, job);
+        else
+            s_to_pool(w, job);
         return;
     }
     /* DLQ'd: flush so it is durable, then the offset may advance. */
@@ -451,8 +463,19 @@ fv_status fv_worker_run(struct fv_worker *w, struct fv_error *err)
     }
     FV_LOG(FV_LOG_INFO, "worker", "%s: consuming tasks with %d in flight", w->o.name, w->n_threads);
 
+    int64_t last_lag = 0;
     while (!*w->o.stop && !w->fatal) {
         s_reap(w);
+        if (w->o.metrics && s_now_ms() - last_lag >= 5000) {
+            last_lag = s_now_ms();
+            fv_metric_set(w->o.metrics->consumer_lag, NULL, (double)fv_consumer_lag(w->consumer));
+        }
+        if (w->o.metrics) {
+            pthread_mutex_lock(&w->lock);
+            double busy_now = (double)w->in_pool + (double)w->n_delayed;
+            pthread_mutex_unlock(&w->lock);
+            fv_metric_set(w->o.metrics->tasks_in_flight, NULL, busy_now);
+        }
         int64_t now = s_now_ms();
         while (w->n_delayed > 0 && w->delayed[0]->task.not_before_ms <= now)
             s_to_pool(w, s_undelay(w));

@@ -8,15 +8,18 @@
 #include <fv/fleet.h>
 #include <fv/kafka.h>
 
+#include <fv/metrics.h>
+
 #include <signal.h>
 
 struct fv_worker_options {
     const struct fv_config *cfg;
-    struct fv_fleet *fleet;              /* borrowed */
-    const struct fv_kafka_config *kafka; /* borrowed; brokers resolved */
-    int concurrency;                     /* tasks in flight (pool threads) */
-    const char *name;                    /* worker id for results and client.id */
-    volatile sig_atomic_t *stop;         /* set to stop (SIGTERM) */
+    struct fv_fleet *fleet;                /* borrowed */
+    const struct fv_kafka_config *kafka;   /* borrowed; brokers resolved */
+    int concurrency;                       /* tasks in flight (pool threads) */
+    const char *name;                      /* worker id for results and client.id */
+    volatile sig_atomic_t *stop;           /* set to stop (SIGTERM) */
+    struct fv_metrics_fleetvault *metrics; /* may be NULL */
 };
 
 struct fv_worker_stats {

@@ -30,6 +30,8 @@ struct fv_aws_client {
     const struct fv_rand *rand;
     const char *(*getenv)(void *ud, const char *name);
     void *getenv_ud;
+    void (*observe)(void *ud, const char *service, const char *operation, bool throttled);
+    void *observe_ud;
     struct s_endpoint_slot endpoints[S_MAX_ENDPOINTS];
     size_t n_endpoints;
     struct fv_aws_stats stats;
@@ -99,6 +101,8 @@ struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o, s
     c->rand = o->rand ? o->rand : fv_rand_system();
     c->getenv = o->getenv;
     c->getenv_ud = o->getenv_ud;
+    c->observe = o->observe;
+    c->observe_ud = o->observe_ud;
     return c;
 }
 
@@ -235,6 +239,8 @@ static void s_on_http_done(void *ud, struct fv_http_response *hresp, const struc
     if (c->limiter)
         fv_ratelimiter_on_response(c->limiter, c->account_id, call->service,
                                    failed && err.throttle);
+    if (c->observe)
+        c->observe(c->observe_ud, call->service, call->operation, failed && err.throttle);
     if (!failed) {
         fv_retry_on_success_after(c->quota, &c->retry, op->attempt > 1 ? &op->err : NULL);
         s_finish(op, NULL);

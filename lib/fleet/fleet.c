@@ -1,6 +1,7 @@
 /* The fleet's principals, shared by every thread of a process. */
 #include <fv/fleet.h>
 #include <fv/log.h>
+#include <fv/metrics.h>
 #include <fv/sts.h>
 
 #include <pthread.h>
@@ -21,7 +22,22 @@ struct fv_fleet {
     char *central_account;
     struct fv_ratelimiter *limiter;
     struct fv_retry_quota *quota;
+    struct fv_metrics_fleetvault *metrics;
 };
+
+void fv_fleet_set_metrics(struct fv_fleet *f, struct fv_metrics_fleetvault *m)
+{
+    f->metrics = m;
+}
+
+static void s_observe(void *ud, const char *service, const char *operation, bool throttled)
+{
+    struct fv_metrics_fleetvault *m = ud;
+    const char *labels[] = {service, operation, NULL};
+    fv_metric_inc(m->aws_calls, labels);
+    if (throttled)
+        fv_metric_inc(m->aws_throttles, labels);
+}
 
 struct fv_fleet *fv_fleet_new(const struct fv_config *cfg, struct fv_error *err)
 {
@@ -181,6 +197,8 @@ struct fv_aws_client *fv_fleet_client(struct fv_fleet_clients *cc, const char *a
         .engine = cc->engine,
         .limiter = f->limiter,
         .quota = f->quota,
+        .observe = f->metrics ? s_observe : NULL,
+        .observe_ud = f->metrics,
     };
     fv_retry_options_default(&o.retry);
     o.retry.max_attempts = (int)f->cfg->max_attempts;

@@ -161,6 +161,40 @@ class TestDistributed(unittest.TestCase):
         self.assertEqual(second.returncode, 1, out2 + err2)
         self.assertIn("another coordinator", err2)
 
+    def test_worker_health_and_metrics(self):
+        import urllib.request
+        from worldclient import free_port
+        port = free_port()
+        log = open(os.path.join(self.dir, "m.log"), "w")
+        self.logs.append(log)
+        self.workers.append(spawn(["worker", "--config", self.cfg], W, stdout=log, stderr=subprocess.STDOUT,
+                                  env_extra={"FV_METRICS_PORT": str(port), "FV_METRICS_BIND": "127.0.0.1"}))
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    self.assertEqual(r.status, 200)
+                break
+            except OSError:
+                time.sleep(0.2)
+        with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+            self.assertEqual(r.status, 200)
+        c = self.coordinator()
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
+            text = r.read().decode()
+        tables = sum(len(tagged_tables(W, a)) for a in MEMBERS)
+
+        def value(prefix):
+            lines = [l for l in text.splitlines() if l.startswith(prefix)]
+            return float(lines[0].rsplit(" ", 1)[1]) if lines else 0
+
+        self.assertGreaterEqual(value('fleetvault_tasks_succeeded_total{kind="dynamodb.backup"}'), tables, text)
+        self.assertGreaterEqual(
+            value('fleetvault_aws_calls_total{service="dynamodb",operation="CreateBackup"}'), tables, text)
+        self.assertIn("fleetvault_consumer_lag", text)
+
     def test_worker_sigterm_leaves_the_group_cleanly(self):
         w = self.worker("a", 1)
         time.sleep(2)

@@ -27,6 +27,10 @@ struct fv_aws_client_options {
     struct fv_retry_options retry;   /* zeroed → defaults */
     const struct fv_clock *clock;    /* NULL → system */
     const struct fv_rand *rand;      /* NULL → system */
+    /* Called after every attempt's response (metrics): throttled when the
+     * service asked us to slow down. May be NULL. */
+    void (*observe)(void *ud, const char *service, const char *operation, bool throttled);
+    void *observe_ud;
     /* Environment for endpoint overrides; NULL → getenv(3). */
     const char *(*getenv)(void *ud, const char *name);
     void *getenv_ud;

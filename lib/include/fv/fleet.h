@@ -24,6 +24,11 @@ const char *fv_fleet_central_account(struct fv_fleet *f, struct fv_error *err);
 /* The role ARNs fleetvault itself acts through (exempt from the deny policy). */
 bool fv_fleet_is_own_principal(const struct fv_fleet *f, const char *arn);
 
+struct fv_metrics_fleetvault;
+/* Counts every AWS call (and throttle) of the fleet's clients in m
+ * (borrowed; must outlive the fleet). Call before the first client. */
+void fv_fleet_set_metrics(struct fv_fleet *f, struct fv_metrics_fleetvault *m);
+
 /* A per-thread cache of clients keyed by (account, region). */
 struct fv_fleet_clients;
 struct fv_fleet_clients *fv_fleet_clients_new(struct fv_fleet *f, struct fv_http_engine *e);
