@@ -127,6 +127,88 @@ class TestBackupRun(unittest.TestCase):
         self.assertEqual(mine, sorted(names[1:]))
         self.assertIn(manual, [b["BackupArn"] for b in backups_by_table(W, "111111111111")["orders"]])
 
+    def test_one_failed_account_never_stops_the_rest(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, JOB.replace("dynamodb-daily", "with-a-stranger"))
+        # An account whose role does not exist: AssumeRole is denied.
+        with open(cfg) as f:
+            text = f.read()
+        text = text.replace("central:", '  - id: "333333333333"\n    name: stranger\n'
+                            "    role_arn: arn:aws:iam::333333333333:role/fleetvault-member\n"
+                            "    external_id: fleetvault-demo\ncentral:")
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        manifest = load_manifest(d)
+        self.assertEqual(manifest["outcome"], "partial")
+        stranger = [t for t in manifest["targets"] if t["account"] == "333333333333"]
+        self.assertEqual(stranger[0]["status"], "FAILED")
+        self.assertIn("AssumeRole", stranger[0]["error"])
+        self.assertIn("fleetvault-member", stranger[0]["error"])
+        ok = [x for x in manifest["resources"] if x["kind"] == "dynamodb.backup"]
+        self.assertEqual(len(ok), sum(len(tagged_tables(W, a)) for a in MEMBERS))
+        self.assertTrue(all(x["status"] == "SUCCEEDED" for x in ok))
+
+    def test_verify_catches_a_corrupted_object(self):
+        import hashlib
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, JOB.replace("dynamodb-daily", "verify-me"))
+        r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        name = [n for n in os.listdir(d) if n.startswith("backup_manifest_")][0]
+        path = os.path.join(d, name)
+        r = run(["verify", "--manifest", path, "--config", cfg], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # An object the manifest lists, then changed behind its back.
+        s3 = W.client("s3")
+        body = b"exported bundle bytes " * 1000
+        s3.put_object(Bucket="fleetvault-backups-123456789012", Key="verify/object.zip", Body=body)
+        with open(path) as f:
+            manifest = json.load(f)
+        manifest["resources"].append({"kind": "test.object", "account": "123456789012", "region": "us-east-1",
+                                      "resource": "object", "status": "SUCCEEDED", "outputs": [
+                                          {"bucket": "fleetvault-backups-123456789012",
+                                           "object_key": "verify/object.zip", "size": len(body),
+                                           "sha256": hashlib.sha256(body).hexdigest()}]})
+        with open(path, "w") as f:
+            json.dump(manifest, f)
+        r = run(["verify", "--manifest", path, "--config", cfg], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok    s3://fleetvault-backups-123456789012/verify/object.zip", r.stdout)
+        s3.put_object(Bucket="fleetvault-backups-123456789012", Key="verify/object.zip",
+                      Body=body[:-1] + b"X")
+        r = run(["verify", "--manifest", path, "--config", cfg], W)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("BAD   s3://fleetvault-backups-123456789012/verify/object.zip", r.stdout)
+        # A backup deleted behind its back is caught too.
+        arn = next(o["backup_arn"] for x in manifest["resources"] if x["kind"] == "dynamodb.backup"
+                   for o in x["outputs"])
+        # (Only fleetvault's own role may: the deny policy guards every other
+        # principal, the account's admins included.)
+        W.member_client("dynamodb", arn.split(":")[4]).delete_backup(BackupArn=arn)
+        r = run(["verify", "--manifest", path, "--config", cfg], W)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"BAD   {arn}", r.stdout)
+
+    def test_restore_dynamodb_from_a_backup(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, JOB.replace("dynamodb-daily", "restore-me"))
+        r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        manifest = load_manifest(d)
+        arn = next(o["backup_arn"] for x in manifest["resources"]
+                   if x["kind"] == "dynamodb.backup" and x["resource"] == "orders" for o in x["outputs"])
+        r = run(["restore", "dynamodb", "--backup-arn", arn, "--target-table", "orders-restored",
+                 "--config", cfg], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ddb = admin(W, "dynamodb", "111111111111")
+        self.assertEqual(ddb.describe_table(TableName="orders-restored")["Table"]["TableStatus"], "ACTIVE")
+        self.assertEqual(ddb.scan(TableName="orders-restored")["Count"], ddb.scan(TableName="orders")["Count"])
+
     def test_malformed_config_exits_2_before_any_write(self):
         d = tmpdir()
         cfg = os.path.join(d, "bad.yaml")
