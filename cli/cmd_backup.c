@@ -151,7 +151,7 @@ int fv_cli_backup(int argc, char **argv)
         .stop = &fv_cli_stop,
     };
     struct fv_run_summary sum;
-    fv_status st = fv_coordinator_run(&co, job, &sum, &err);
+    fv_status st = fv_coordinator_run(&co, job, 0, &sum, &err);
     if (st != FV_OK) {
         fprintf(stderr, "fleetvault: %s\n", err.message);
         exit_code = st == FV_E_AUTH ? 2 : 1;

@@ -15,7 +15,6 @@
 #include <time.h>
 
 #define S_LEASE_NAME "coordinator"
-#define S_LEASE_TTL_S 30
 
 void fv_run_summary_clean_up(struct fv_run_summary *s)
 {
@@ -213,8 +212,8 @@ static char *s_upload_outputs(const struct fv_coordinator_options *o, const stru
 }
 
 fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
-                             const struct fv_config_job *job, struct fv_run_summary *out,
-                             struct fv_error *err)
+                             const struct fv_config_job *job, int64_t scheduled_ms,
+                             struct fv_run_summary *out, struct fv_error *err)
 {
     const struct fv_config *cfg = o->cfg;
     struct fv_http_engine *engine = fv_http_engine_new(NULL);
@@ -243,7 +242,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
         goto out;
     }
 
-    int64_t started_ms = s_now_ms() / 1000 * 1000;
+    int64_t started_ms = (scheduled_ms ? scheduled_ms : s_now_ms()) / 1000 * 1000;
     bool resumed = false;
     if (!o->dry_run) {
         st = fv_control_ensure_table(central, cfg->control_table, err);
@@ -253,7 +252,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
         for (;;) {
             char *holder = NULL;
             st = fv_control_lease(central, cfg->control_table, S_LEASE_NAME, o->name,
-                                  s_now_ms() / 1000, S_LEASE_TTL_S, &have_lease, &holder, err);
+                                  s_now_ms() / 1000, cfg->lease_ttl_s, &have_lease, &holder, err);
             if (st != FV_OK || have_lease || waited >= (int64_t)o->lease_wait_s * 1000 ||
                 *o->stop) {
                 if (st == FV_OK && !have_lease)
@@ -284,6 +283,19 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
 
     fv_run_init(&r, job, started_ms, started_ms + cfg->run_deadline_s * 1000);
     r.resumed = resumed;
+    if (scheduled_ms && !o->dry_run) {
+        /* A standby that got the lease after the active coordinator finished
+         * this scheduled run has nothing to do. */
+        char *state = NULL;
+        if (fv_control_run_state(central, cfg->control_table, r.run_id, &state, err) == FV_OK &&
+            state && strcmp(state, "completed") == 0) {
+            FV_LOG(FV_LOG_INFO, "coordinator", "run %s: already completed", r.run_id);
+            free(state);
+            out->run_id = fv_strdup(r.run_id);
+            goto out;
+        }
+        free(state);
+    }
     FV_LOG(FV_LOG_INFO, "coordinator", "run %s: %s; enumerating %zu accounts", r.run_id,
            resumed ? "resuming" : "starting", cfg->n_accounts);
     st = fv_plan_dynamodb(o->fleet, &r, err);
@@ -339,12 +351,12 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
             s_progress(o, &r, false);
             last_progress = now;
         }
-        if (now - last_lease >= S_LEASE_TTL_S * 1000 / 3) {
+        if (now - last_lease >= cfg->lease_ttl_s * 1000 / 3) {
             char *holder = NULL;
             bool got = false;
             struct fv_error lerr;
             if (fv_control_lease(central, cfg->control_table, S_LEASE_NAME, o->name, now / 1000,
-                                 S_LEASE_TTL_S, &got, &holder, &lerr) == FV_OK &&
+                                 cfg->lease_ttl_s, &got, &holder, &lerr) == FV_OK &&
                 !got) {
                 free(holder);
                 st =
@@ -441,7 +453,7 @@ fv_status fv_coordinator_daemon(const struct fv_coordinator_options *o, struct f
                 continue;
             struct fv_run_summary sum;
             struct fv_error rerr;
-            if (fv_coordinator_run(o, &cfg->jobs[i], &sum, &rerr) != FV_OK)
+            if (fv_coordinator_run(o, &cfg->jobs[i], next[i] * 1000, &sum, &rerr) != FV_OK)
                 FV_LOG(FV_LOG_ERROR, "coordinator", "job %s: %s", cfg->jobs[i].name, rerr.message);
             else
                 FV_LOG(FV_LOG_INFO, "coordinator", "job %s: run %s: %zu ok, %zu failed",

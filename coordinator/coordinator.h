@@ -36,12 +36,14 @@ struct fv_run_summary {
 };
 void fv_run_summary_clean_up(struct fv_run_summary *s);
 
-/* One complete run of job. FV_OK when the run completed (whatever its
+/* One complete run of job, for the time scheduled_ms (0: now; a scheduled
+ * run's id carries its schedule time, so it is the same whichever
+ * coordinator runs it). FV_OK when the run completed (whatever its
  * resources' outcomes: see the summary); an error when it could not run
  * (lease held elsewhere, Kafka or the control table unreachable). */
 fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
-                             const struct fv_config_job *job, struct fv_run_summary *out,
-                             struct fv_error *err);
+                             const struct fv_config_job *job, int64_t scheduled_ms,
+                             struct fv_run_summary *out, struct fv_error *err);
 
 /* The daemon: runs every scheduled job at its times until *stop. */
 fv_status fv_coordinator_daemon(const struct fv_coordinator_options *o, struct fv_error *err);

@@ -243,3 +243,20 @@ fv_status fv_control_run_unfinished(struct fv_aws_client *c, const char *table, 
     json_object_put(item);
     return st;
 }
+
+fv_status fv_control_run_state(struct fv_aws_client *c, const char *table, const char *run_id,
+                               char **state_out, struct fv_error *err)
+{
+    char pk[200];
+    snprintf(pk, sizeof(pk), "run#%s", run_id);
+    struct json_object *key = s_key(pk), *item = NULL;
+    *state_out = NULL;
+    fv_status st = fv_dynamodb_get_item(c, table, key, true, &item, err);
+    json_object_put(key);
+    if (st == FV_E_NOTFOUND)
+        return FV_OK;
+    if (st == FV_OK)
+        *state_out = fv_strdup(fv_control_item_str(item, "state"));
+    json_object_put(item);
+    return st;
+}

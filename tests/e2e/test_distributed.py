@@ -11,7 +11,7 @@ import time
 import unittest
 
 from fvtest import (BIN, MEMBERS, WorldProcess, backups_by_table, fleet_config, load_manifest, run, spawn,
-                    tagged_tables, tmpdir)
+                    tagged_tables, tmpdir, wait_for)
 
 KAFKA_PUT = os.environ.get("FV_KAFKA_PUT") or os.path.join(os.path.dirname(BIN), "..", "tests", "kafka_put")
 
@@ -194,6 +194,77 @@ class TestDistributed(unittest.TestCase):
         self.assertGreaterEqual(
             value('fleetvault_aws_calls_total{service="dynamodb",operation="CreateBackup"}'), tables, text)
         self.assertIn("fleetvault_consumer_lag", text)
+
+    def coordinator_logged(self, path, needle, timeout=60):
+        def seen():
+            with open(path) as f:
+                return needle in f.read()
+        return wait_for(seen, timeout=timeout)
+
+    def test_restarted_coordinator_resumes_its_run(self):
+        fast = {"FV_COORDINATOR_LEASE_TTL_S": "3"}
+        log = os.path.join(self.dir, "first.log")
+        with open(log, "w") as f:
+            first = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
+                          env_extra=fast, stdout=subprocess.DEVNULL, stderr=f)
+        # No worker yet: the run is published and waits for results.
+        self.assertTrue(self.coordinator_logged(log, "published"), log)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        with open(log) as f:
+            run_id = json.loads([l for l in f if "published" in l][0])["msg"].split()[1].rstrip(":")
+        self.worker("a", 4)
+        time.sleep(4)  # the dead coordinator's lease runs out
+        c = self.coordinator(env_extra=fast)
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+        self.assertIn("(resumed)", out)
+        manifest = load_manifest(self.dir)
+        self.assertEqual(manifest["run_id"], run_id)
+        self.assert_each_table_backed_up_once(manifest)
+
+    def test_table_deleted_between_enumeration_and_backup_is_skipped(self):
+        ddb = W.client("dynamodb", who="admin:222222222222")
+        ddb.create_table(TableName="doomed", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                         Tags=[{"Key": "backup", "Value": "daily"}])
+        # Every task's first call (its claim in the control table) waits 3 s:
+        # time to delete the table after it was enumerated.
+        W.control("POST", "/_world/faults", {"operation": "PutItem", "kind": "delay", "delay_ms": 3000,
+                                             "count": -1})
+        self.worker("a", 8)
+        time.sleep(2)
+        log = os.path.join(self.dir, "coord.log")
+        with open(log, "w") as f:
+            c = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
+                      stdout=subprocess.PIPE, stderr=f, text=True)
+        self.assertTrue(self.coordinator_logged(log, "published"))
+        ddb.delete_table(TableName="doomed")
+        out, _ = c.communicate(timeout=240)
+        W.control("DELETE", "/_world/faults")
+        self.assertEqual(c.returncode, 0, out)
+        doomed = [x for x in load_manifest(self.dir)["resources"] if x["resource"] == "doomed"]
+        self.assertEqual(doomed[0]["status"], "SKIPPED", doomed)
+        self.assertIn("doomed", doomed[0]["error_message"])
+
+    def test_coordinator_daemon_runs_jobs_on_their_schedule(self):
+        fleet_config(self.cfg, JOB.replace("- name: ddb", "- name: every-minute\n  schedule: rate(1 minute)"),
+                     kafka=K.bootstrap)
+        self.worker("a", 4)
+        log = open(os.path.join(self.dir, "daemon.log"), "w")
+        self.logs.append(log)
+        daemon = spawn(["coordinator", "--config", self.cfg], W, stdout=log, stderr=subprocess.STDOUT,
+                       cwd=self.dir)
+        self.workers.append(daemon)  # stopped with SIGTERM in tearDown
+        found = wait_for(lambda: any(n.startswith("backup_manifest_") for n in os.listdir(self.dir)),
+                         timeout=90, step=1)
+        self.assertTrue(found, os.path.join(self.dir, "daemon.log"))
+        manifest = load_manifest(self.dir)
+        self.assertTrue(manifest["run_id"].startswith("every-minute-"))
+        self.assertTrue(manifest["run_id"].endswith("00Z"), manifest["run_id"])  # on the minute
+        daemon.send_signal(signal.SIGTERM)
+        self.assertEqual(daemon.wait(timeout=60), 0)
 
     def test_worker_sigterm_leaves_the_group_cleanly(self):
         w = self.worker("a", 1)

@@ -80,6 +80,7 @@ struct fv_config {
     /* coordinator.* */
     int64_t run_deadline_s;
     int64_t enumerate_concurrency;
+    int64_t lease_ttl_s;
     /* metrics.* */
     char *metrics_bind;
     int64_t metrics_port; /* 0: no server */

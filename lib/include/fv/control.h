@@ -37,6 +37,10 @@ fv_status fv_control_lease_release(struct fv_aws_client *c, const char *table, c
 fv_status fv_control_run_put(struct fv_aws_client *c, const char *table, const char *run_id,
                              const char *job, const char *state, int64_t started_ms,
                              struct fv_error *err);
+/* The state of run_id ("running", "completed"), or NULL when there is no
+ * such run (caller frees). */
+fv_status fv_control_run_state(struct fv_aws_client *c, const char *table, const char *run_id,
+                               char **state_out, struct fv_error *err);
 /* The unfinished run of job, if any (*run_id_out NULL when none; caller frees). */
 fv_status fv_control_run_unfinished(struct fv_aws_client *c, const char *table, const char *job,
                                     char **run_id_out, int64_t *started_ms_out,
