@@ -27,6 +27,7 @@ from botocore.awsrequest import AWSRequest
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 
+from moto.core.exceptions import ServiceException
 from moto.iam import access_control as _ac
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
@@ -79,6 +80,12 @@ def _patched_create_aws_request(self):
         q = canonical_raw_query(info.raw_query)
         if q:
             url += "?" + q
+        if info.forward_body is not None:
+            # moto was handed a rewritten body (server.py); a signed Content-Length
+            # is the one the client sent.
+            for k in list(headers):
+                if k.lower() == "content-length":
+                    headers[k] = str(len(info.body))
         request = AWSRequest(method=info.method, url=url, data=info.body, headers=headers)
     request.context["timestamp"] = headers.get("X-Amz-Date") or self._headers.get("X-Amz-Date")
     return request
@@ -163,16 +170,17 @@ def _environ_headers(environ):
     return EnvironHeaders(environ)
 
 
-def authenticate(environ, info, action, resource="*"):
+def authenticate(environ, info, action, resource="*", s3=False):
     """Run moto's signature + IAM policy check for an operation the layer
-    implements itself.  Returns (account_id, principal_arn); raises AuthError."""
+    implements itself (s3=True: S3's signing and error codes).  Returns
+    (account_id, principal_arn); raises AuthError."""
     if not info.signed:
-        raise AuthError("MissingAuthenticationToken", "Missing Authentication Token", 403)
+        raise AuthError("AccessDenied" if s3 else "MissingAuthenticationToken", "Missing Authentication Token", 403)
     account = account_for_key(info.access_key)
     headers = _environ_headers(environ)
     set_raw_request(info)
     try:
-        req = _ac.IAMRequest(
+        req = (_ac.S3IAMRequest if s3 else _ac.IAMRequest)(
             account_id=account,
             method=info.method,
             path=info.raw_path,
@@ -184,7 +192,10 @@ def authenticate(environ, info, action, resource="*"):
         req.check_signature()
         req.check_action_permitted(resource)
     except HTTPException as e:
-        raise AuthError(getattr(e, "error_type", "AccessDenied"), getattr(e, "message", str(e)), e.code or 403)
+        code = getattr(e, "error_type", None) or getattr(e, "code_name", None) or "AccessDenied"
+        raise AuthError(code, getattr(e, "message", None) or str(e), e.code or 403)
+    except ServiceException as e:  # S3IAMRequest raises S3's own errors
+        raise AuthError(e.code, e.message, 400 if e.code == "InvalidToken" else 403)
     finally:
         clear_raw_request()
     return account, req._access_key.arn

@@ -12,12 +12,21 @@ requests (count -1 = until cleared).  Kinds:
   truncate  send headers declaring a Content-Length larger than the body
             actually sent, then close the connection
   delay     sleep `delay_ms` before serving the request normally
+  error200  HTTP 200 whose body is an S3 XML <Error> (InternalError): S3 can
+            answer CompleteMultipartUpload / CopyObject / UploadPartCopy so
+            after it has sent its 200 status line; the request is not performed
+  unprocessed
+            DynamoDB BatchWriteItem only: the last ceil(n * `fraction`) of the
+            request's n write requests (request order, all tables) are not
+            written and come back in UnprocessedItems; when that would be all
+            of them, 400 ProvisionedThroughputExceededException as AWS answers
+            (nothing written).  moto never leaves items unprocessed.
 """
 
 import re
 import threading
 
-KINDS = ("throttle", "error500", "reset", "truncate", "delay")
+KINDS = ("throttle", "error500", "reset", "truncate", "delay", "error200", "unprocessed")
 _MATCH_FIELDS = ("operation", "service", "account", "method", "path")
 
 
@@ -34,7 +43,7 @@ class Fault:
         kind = spec.get("kind")
         if kind not in KINDS:
             raise FaultError(f"fault kind must be one of {', '.join(KINDS)}")
-        unknown = set(spec) - set(_MATCH_FIELDS) - {"kind", "count", "delay_ms", "message"}
+        unknown = set(spec) - set(_MATCH_FIELDS) - {"kind", "count", "delay_ms", "message", "fraction"}
         if unknown:
             raise FaultError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         self.kind = kind
@@ -45,6 +54,16 @@ class Fault:
         if kind == "delay" and self.delay_ms <= 0:
             raise FaultError("a delay fault needs delay_ms > 0")
         self.message = spec.get("message")
+        self.fraction = None
+        if kind == "unprocessed":
+            try:
+                self.fraction = float(spec.get("fraction", 0.5))
+            except (TypeError, ValueError):
+                raise FaultError("fraction must be a number")
+            if not 0 < self.fraction <= 1:
+                raise FaultError("an unprocessed fault needs 0 < fraction <= 1")
+        elif "fraction" in spec:
+            raise FaultError("fraction is only for unprocessed faults")
         self.operation = spec.get("operation")
         self.service = spec.get("service")
         self.account = spec.get("account")
@@ -59,6 +78,8 @@ class Fault:
         Fault._next_id += 1
 
     def matches(self, info):
+        if self.kind == "unprocessed" and (info.service != "dynamodb" or info.operation != "BatchWriteItem"):
+            return False
         if self.operation and self.operation != info.operation:
             return False
         if self.service and self.service != info.service and self.service != info.signing_name:
@@ -78,6 +99,8 @@ class Fault:
                 d[f] = getattr(self, f)
         if self.delay_ms:
             d["delay_ms"] = self.delay_ms
+        if self.fraction is not None:
+            d["fraction"] = self.fraction
         return d
 
 
@@ -133,3 +156,35 @@ def internal_error(protocol):
     if protocol == "rest-xml":
         return "InternalError", "We encountered an internal error. Please try again.", 500
     return "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", 500
+
+
+def error200_body(message=None, request_id=""):
+    """S3's 200-with-an-error body (CompleteMultipartUpload, CopyObject)."""
+    from xml.sax.saxutils import escape
+
+    msg = message or "We encountered an internal error. Please try again."
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n\n<Error><Code>InternalError</Code>'
+            f"<Message>{escape(msg)}</Message><RequestId>{request_id}</RequestId>"
+            f"<HostId>fvworld</HostId></Error>").encode()
+
+
+def split_batch(body, fraction):
+    """BatchWriteItem body -> (kept body, unprocessed {table: [requests]}, total n),
+    or None when the body has no write requests to split.  The last
+    ceil(n * fraction) write requests in request order are unprocessed."""
+    import math
+
+    items = body.get("RequestItems") if isinstance(body, dict) else None
+    if not isinstance(items, dict):
+        return None
+    flat = [(t, r) for t, reqs in items.items() if isinstance(reqs, list) for r in reqs]
+    n = len(flat)
+    if n == 0:
+        return None
+    k = min(n, max(1, math.ceil(n * fraction - 1e-9)))
+    kept, unprocessed = {}, {}
+    for i, (t, r) in enumerate(flat):
+        (unprocessed if i >= n - k else kept).setdefault(t, []).append(r)
+    out = dict(body)
+    out["RequestItems"] = kept
+    return out, unprocessed, n

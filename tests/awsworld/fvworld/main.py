@@ -33,9 +33,11 @@ import moto.sts.models  # noqa: E402,F401
 from moto import settings as moto_settings  # noqa: E402
 from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 
-from . import auth, clock, fleets, limits_ext  # noqa: E402
+from . import auth, clock, fleets, iam_ext, limits_ext  # noqa: E402
+from .ddb_backups_ext import DdbBackupsExt  # noqa: E402
 from .ddb_export_ext import DdbExportExt  # noqa: E402
 from .quicksight_ext import QuickSightExt  # noqa: E402
+from .s3_checksum_ext import S3ChecksumExt  # noqa: E402
 from .server import World  # noqa: E402
 
 log = logging.getLogger("fvworld")
@@ -60,9 +62,12 @@ def build_world(settings, fleet_name):
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
     clock.install()
     auth.install()
+    iam_ext.install()
     world = World(settings)
     qs = QuickSightExt(world)
     ddb = DdbExportExt(world)
+    DdbBackupsExt(world)
+    S3ChecksumExt(world)
     sts_assume_role(world)
     limits_ext.install(world)
     fleet = fleets.load_fleet(fleet_name)

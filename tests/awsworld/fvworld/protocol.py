@@ -115,7 +115,8 @@ class RequestInfo:
         if "://" in self.raw_path:  # absolute-form request target
             self.raw_path = "/" + self.raw_path.split("://", 1)[1].partition("/")[2]
         self.path = environ.get("PATH_INFO", "/")
-        self.body = body
+        self.body = body  # the raw bytes the client sent (and signed)
+        self.forward_body = None  # set by the layer when moto is to see a rewritten body
         self.headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             self.headers["content-type"] = environ["CONTENT_TYPE"]
@@ -165,8 +166,9 @@ class RequestInfo:
         return None
 
     def json_body(self):
+        body = self.forward_body if self.forward_body is not None else self.body
         try:
-            return json.loads(self.body.decode("utf-8") or "{}")
+            return json.loads(body.decode("utf-8") or "{}")
         except (ValueError, UnicodeDecodeError):
             return None
 

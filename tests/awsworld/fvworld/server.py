@@ -38,6 +38,7 @@ DEFAULT_SETTINGS = {
     "asset_bundle_delay_s": 0.5,  # QuickSight asset-bundle job: QUEUED -> IN_PROGRESS -> terminal, per step
     "download_url_ttl_s": 300.0,  # asset-bundle DownloadUrl lifetime
     "ddb_export_delay_s": 0.5,  # DynamoDB export: IN_PROGRESS -> COMPLETED
+    "ddb_backup_delay_s": 0.0,  # DynamoDB CreateBackup: CREATING -> AVAILABLE (0 = AVAILABLE at once)
 }
 
 
@@ -57,6 +58,27 @@ class Response:
         s, h, b = protocol.error_response(proto, info.service if info else None, code, message, status,
                                           info.request_id if info else None, extra_xml)
         return cls(s, h, b)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def set_header(self, name, value):
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
+        if value is not None:
+            self.headers.append((name, value))
+
+    def replace_json_body(self, doc):
+        """New JSON body for a JSON-protocol response (Content-Length, and
+        x-amz-crc32 when moto sent one: botocore checks it for DynamoDB)."""
+        import binascii
+
+        self.body = json.dumps(doc, default=_json_default).encode()
+        self.set_header("Content-Length", str(len(self.body)))
+        if self.header("x-amz-crc32") is not None:
+            self.set_header("x-amz-crc32", str(binascii.crc32(self.body)))
 
     @classmethod
     def json(cls, doc, status=200, content_type="application/json", extra_headers=()):
@@ -190,9 +212,47 @@ class World:
                 resp = self._dispatch(environ, info)
                 self.requests.add(info, resp.status, fault.kind)
                 return self._truncate(environ, start_response, resp)
+            elif fault.kind == "error200":
+                # S3 can fail CompleteMultipartUpload / CopyObject after sending
+                # its 200 status: the error is only in the body.  Not performed.
+                resp = Response(200, [("Content-Type", "application/xml"), ("x-amz-request-id", info.request_id)],
+                                faults.error200_body(fault.message, info.request_id))
+                self.requests.add(info, 200, fault.kind)
+                return self._send(environ, start_response, resp)
+            elif fault.kind == "unprocessed":
+                resp = self._unprocessed(environ, info, fault)
+                self.requests.add(info, resp.status, fault.kind)
+                return self._send(environ, start_response, resp)
         resp = self._dispatch(environ, info)
         self.requests.add(info, resp.status, fault.kind if fault else None)
         return self._send(environ, start_response, resp)
+
+    def _unprocessed(self, environ, info, fault):
+        """moto gap: BatchWriteItem always writes every item (UnprocessedItems is
+        always empty).  Write only the first part of the batch (moto, behind the
+        usual signature/IAM check of the raw request) and return the rest in
+        UnprocessedItems; all of it unprocessed -> ProvisionedThroughputExceededException."""
+        split = faults.split_batch(info.json_body(), fault.fraction)
+        if split is None:  # nothing to split (malformed or empty): moto answers
+            return self._dispatch(environ, info)
+        kept, unprocessed, n = split
+        if not kept["RequestItems"]:
+            return Response.error(info, "ProvisionedThroughputExceededException",
+                                  "The level of configured provisioned throughput for the table was exceeded. "
+                                  "Consider increasing your provisioning level with the UpdateTable API.", 400)
+        info.forward_body = json.dumps(kept).encode()
+        resp = self._dispatch(environ, info)
+        if resp.status == 200:
+            try:
+                doc = json.loads(resp.body or b"{}")
+            except ValueError:
+                return resp
+            merged = doc.get("UnprocessedItems") or {}
+            for table, reqs in unprocessed.items():
+                merged.setdefault(table, []).extend(reqs)
+            doc["UnprocessedItems"] = merged
+            resp.replace_json_body(doc)
+        return resp
 
     @staticmethod
     def _read_body(environ):
@@ -246,9 +306,13 @@ class World:
         return self.forward(environ, info)
 
     def forward(self, environ, info):
-        """Hand the request to moto, with the raw request visible to auth.py."""
-        environ["wsgi.input"] = io.BytesIO(info.body)
-        environ["CONTENT_LENGTH"] = str(len(info.body))
+        """Hand the request to moto, with the raw request visible to auth.py.
+
+        moto gets `info.forward_body` when the layer rewrote the request (the
+        signature is still checked against the raw body the client signed)."""
+        body = info.forward_body if info.forward_body is not None else info.body
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
         captured = {}
 
         def start_response(status, headers, exc_info=None):
@@ -372,7 +436,10 @@ class World:
                 if method == "POST":
                     if not isinstance(doc, dict) or not set(doc) <= set(DEFAULT_SETTINGS):
                         return Response.json({"error": f"known settings: {sorted(DEFAULT_SETTINGS)}"}, 400)
-                    self.settings.update({k: float(v) for k, v in doc.items()})
+                    vals = {k: float(v) for k, v in doc.items()}
+                    if any(v < 0 for v in vals.values()):
+                        return Response.json({"error": "settings must not be negative"}, 400)
+                    self.settings.update(vals)
                 if method in ("GET", "POST"):
                     return Response.json(self.settings)
             if path == "/_world/requests":
