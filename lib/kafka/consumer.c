@@ -57,6 +57,7 @@ struct fv_consumer {
     rd_kafka_t *rk;
     struct fv_kafka_topics topics;
     char *group_id;
+    int session_timeout_ms;
 
     pthread_mutex_t lock; /* everything below */
     struct s_part *parts;
@@ -259,6 +260,9 @@ static void s_assign(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
     s_log_offsets(FV_LOG_INFO, "assigned", parts);
 }
 
+static rd_kafka_resp_err_t s_commit_wait(struct fv_consumer *c,
+                                         const rd_kafka_topic_partition_list_t *l, int timeout_ms);
+
 static void s_revoke(struct fv_consumer *c, rd_kafka_topic_partition_list_t *parts, bool coop)
 {
     /* Commit the completed prefix of what is leaving, unless the assignment
@@ -273,7 +277,17 @@ static void s_revoke(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
         s_part_remove(c, t, parts->elems[i].partition);
     }
     pthread_mutex_unlock(&c->lock);
-    s_commit_async(c, l);
+    /* Synchronous (bounded): the partitions' next owner reads the committed
+     * offset as soon as they are unassigned here; an asynchronous commit can
+     * land after that read and the finished work would be delivered again. */
+    if (l) {
+        s_log_offsets(FV_LOG_DEBUG, "commit", l);
+        rd_kafka_resp_err_t ce = s_commit_wait(c, l, 5000);
+        if (ce)
+            FV_LOG(FV_LOG_WARN, FV_KAFKA_SUBSYS, "group %s: commit on revoke: %s", c->group_id,
+                   rd_kafka_err2str(ce));
+        rd_kafka_topic_partition_list_destroy(l);
+    }
 
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(c->rk, parts);
@@ -353,6 +367,7 @@ struct fv_consumer *fv_consumer_new(const struct fv_kafka_config *cfg, const cha
     rd_kafka_conf_t *conf = fv_kafka_conf_new(cfg->brokers, client_id);
     int session = cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : 10000;
     int heartbeat = session / 3 > 0 ? session / 3 : 1;
+    c->session_timeout_ms = session;
     int max_poll = cfg->max_poll_interval_ms > 0 ? cfg->max_poll_interval_ms : 300000;
     char session_s[16], heartbeat_s[16], max_poll_s[16];
     snprintf(session_s, sizeof(session_s), "%d", session);
@@ -585,7 +600,7 @@ static rd_kafka_resp_err_t s_commit_wait(struct fv_consumer *c,
     return e == RD_KAFKA_RESP_ERR__NO_OFFSET ? RD_KAFKA_RESP_ERR_NO_ERROR : e;
 }
 
-fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err)
+static fv_status s_commit_now(struct fv_consumer *c, int timeout_ms, struct fv_error *err)
 {
     if (atomic_load(&c->joining)) {
         /* Not an error: the prefix is committed once the rebalance ends
@@ -601,7 +616,7 @@ fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err)
         return FV_OK;
     s_log_offsets(FV_LOG_DEBUG, "commit (wait)", l);
     fv_status st = FV_OK;
-    rd_kafka_resp_err_t e = s_commit_wait(c, l, 10000);
+    rd_kafka_resp_err_t e = s_commit_wait(c, l, timeout_ms);
     if (e) {
         s_commit_failed(c, l);
         st = fv_error_set(err, FV_E_NET, "kafka group %s: commit: %s", c->group_id,
@@ -611,6 +626,11 @@ fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err)
     }
     rd_kafka_topic_partition_list_destroy(l);
     return st;
+}
+
+fv_status fv_consumer_commit(struct fv_consumer *c, struct fv_error *err)
+{
+    return s_commit_now(c, 10000, err);
 }
 
 size_t fv_consumer_in_flight(const struct fv_consumer *c)
@@ -681,18 +701,49 @@ void fv_consumer_pause_all(struct fv_consumer *c)
     FV_LOG(FV_LOG_INFO, FV_KAFKA_SUBSYS, "group %s: paused", c->group_id);
 }
 
+/* Leaves the group within timeout_ms; false if librdkafka did not finish.
+ * The revoke callback (served here) commits anything done since the last
+ * commit. */
+static bool s_leave(struct fv_consumer *c, int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(c->rk, q);
+    if (e) {
+        FV_LOG(FV_LOG_WARN, FV_KAFKA_SUBSYS, "group %s: close: %s", c->group_id,
+               rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rd_kafka_queue_destroy(q);
+        return true;
+    }
+    int64_t deadline = s_now_ms() + timeout_ms;
+    while (!rd_kafka_consumer_closed(c->rk) && s_now_ms() < deadline)
+        rd_kafka_queue_poll_callback(q, 100);
+    if (!rd_kafka_consumer_closed(c->rk))
+        return false; /* q stays: the group still forwards to it */
+    rd_kafka_queue_destroy(q);
+    return true;
+}
+
 void fv_consumer_close(struct fv_consumer *c)
 {
     if (!c)
         return;
     struct fv_error err;
-    if (fv_consumer_commit(c, &err) != FV_OK)
+    if (s_commit_now(c, 5000, &err) != FV_OK)
         FV_LOG(FV_LOG_WARN, FV_KAFKA_SUBSYS, "closing: %s", err.message);
-    /* Leaves the group; the revoke callback commits anything done since. */
-    rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
-    if (e)
-        FV_LOG(FV_LOG_WARN, FV_KAFKA_SUBSYS, "group %s: close: %s", c->group_id,
-               rd_kafka_err2str(e));
+    /* Bounded: librdkafka 2.0.2 can wait forever for a commit that was in
+     * flight when the coordinator went away. */
+    int timeout = c->session_timeout_ms + 5000;
+    if (!s_leave(c, timeout)) {
+        /* Destroying the handle would block the same way, and its threads
+         * still call back into c: leave both behind. Only on shutdown
+         * during an outage; the group reassigns after the session timeout. */
+        FV_LOG(FV_LOG_ERROR, FV_KAFKA_SUBSYS,
+               "group %s: the consumer did not close within %d ms (brokers unreachable); "
+               "abandoning it, %zu message(s) not done will be redelivered",
+               c->group_id, timeout, fv_consumer_in_flight(c));
+        return;
+    }
     size_t dropped = 0;
     pthread_mutex_lock(&c->lock);
     while (c->live.next != &c->live) {
