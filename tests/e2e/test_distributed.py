@@ -148,6 +148,37 @@ class TestDistributed(unittest.TestCase):
         out, err = c.communicate(timeout=240)
         self.assertEqual(c.returncode, 0, out + err)
 
+    def test_exhausted_retries_fail_the_resource_and_reach_the_dlq(self):
+        # CreateBackup is throttled for good in member-b: each of its tables is
+        # retried (with backoff, as a re-published task) until
+        # worker.max_attempts, then FAILED and sent to the DLQ. The rest succeed.
+        W.control("POST", "/_world/faults", {"operation": "CreateBackup", "account": "222222222222",
+                                             "kind": "throttle", "count": -1})
+        env = {"FV_WORKER_MAX_ATTEMPTS": "2", "FV_AWS_MAX_ATTEMPTS": "1"}
+        log = open(os.path.join(self.dir, "w.log"), "w")
+        self.logs.append(log)
+        self.workers.append(spawn(["worker", "--config", self.cfg, "--concurrency", "4"], W, env_extra=env,
+                                  stdout=log, stderr=subprocess.STDOUT))
+        time.sleep(2)
+        c = self.coordinator()
+        out, err = c.communicate(timeout=240)
+        W.control("DELETE", "/_world/faults")
+        self.assertEqual(c.returncode, 1, out + err)
+        manifest = load_manifest(self.dir)
+        self.assertEqual(manifest["outcome"], "partial")
+        for res in manifest["resources"]:
+            if res["kind"] != "dynamodb.backup":
+                continue
+            if res["account"] == "222222222222":
+                self.assertEqual(res["status"], "FAILED", res)
+                self.assertEqual(res["error_code"], "ThrottlingException", res)
+                self.assertEqual(res["attempts"], 2, res)
+            else:
+                self.assertEqual(res["status"], "SUCCEEDED", res)
+        r = run(["dlq", "--config", self.cfg, "--timeout", "3"], W)
+        exhausted = [json.loads(l) for l in r.stdout.splitlines() if "exhausted after 2 attempts" in l]
+        self.assertEqual(len(exhausted), len(tagged_tables(W, "222222222222")), r.stdout)
+
     def test_two_coordinators_one_runs(self):
         W.control("POST", "/_world/latency", {"ms": 100})
         self.worker("a", 2)
