@@ -30,6 +30,7 @@ void fv_run_clean_up(struct fv_run *r)
         fv_result_clean_up(&r->items[i].result);
     }
     free(r->items);
+    free(r->index);
     for (size_t i = 0; i < r->n_targets; i++) {
         struct fv_run_target *t = &r->targets[i];
         free(t->account);
@@ -46,6 +47,35 @@ void fv_run_clean_up(struct fv_run *r)
     memset(r, 0, sizeof(*r));
 }
 
+static size_t s_hash(const char *id)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return h;
+}
+
+static void s_index_put(struct fv_run *r, size_t item)
+{
+    size_t mask = r->index_cap - 1;
+    size_t i = s_hash(r->items[item].task.task_id) & mask;
+    while (r->index[i])
+        i = (i + 1) & mask;
+    r->index[i] = item + 1;
+}
+
+/* Keeps the index at most half full counting one more item. */
+static void s_index_grow(struct fv_run *r)
+{
+    if (2 * (r->n_items + 1) <= r->index_cap)
+        return;
+    r->index_cap = r->index_cap ? 2 * r->index_cap : 256;
+    free(r->index);
+    r->index = fv_calloc(r->index_cap, sizeof(*r->index));
+    for (size_t k = 0; k < r->n_items; k++)
+        s_index_put(r, k);
+}
+
 struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t)
 {
     char id[33];
@@ -53,6 +83,7 @@ struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t)
     struct fv_run_item *existing = fv_run_find(r, id);
     if (existing)
         return existing;
+    s_index_grow(r); /* room for one more, before it is added */
     if (r->n_items == r->cap_items) {
         r->cap_items = r->cap_items ? 2 * r->cap_items : 64;
         r->items = fv_realloc(r->items, r->cap_items * sizeof(*r->items));
@@ -69,16 +100,18 @@ struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t)
     it->task.attempt = 1;
     it->task.created_ms = fv_clock_now_ms(fv_clock_system());
     it->task.deadline_ms = r->deadline_ms;
+    s_index_put(r, r->n_items - 1);
     return it;
 }
 
 struct fv_run_item *fv_run_find(struct fv_run *r, const char *task_id)
 {
-    /* Linear: runs are thousands of tasks and results arrive at most at the
-     * rate AWS allows; a hash index can come when a profile says so. */
-    for (size_t i = 0; i < r->n_items; i++)
-        if (strcmp(r->items[i].task.task_id, task_id) == 0)
-            return &r->items[i];
+    if (!r->index_cap)
+        return NULL;
+    size_t mask = r->index_cap - 1;
+    for (size_t i = s_hash(task_id) & mask; r->index[i]; i = (i + 1) & mask)
+        if (strcmp(r->items[r->index[i] - 1].task.task_id, task_id) == 0)
+            return &r->items[r->index[i] - 1];
     return NULL;
 }
 

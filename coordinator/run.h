@@ -37,6 +37,8 @@ struct fv_run {
     size_t n_targets;
     size_t n_terminal;
     bool resumed;
+    size_t *index; /* open addressing over items by task_id: slot holds item + 1 */
+    size_t index_cap;
 };
 
 void fv_run_init(struct fv_run *r, const struct fv_config_job *job, int64_t started_ms,

@@ -16,7 +16,7 @@
 struct s_job {
     struct fv_message msg;
     struct fv_task task;
-    bool decoded;
+    bool published; /* its outputs reached the brokers: it may be committed */
     struct s_job *next;
 };
 
@@ -290,7 +290,7 @@ static void s_run_job(struct s_thread *th, struct s_job *job)
     fv_result_clean_up(&result);
     /* A job whose outputs could not be published is not marked done: without
      * a commit it comes back on the next assignment. */
-    job->decoded = st == FV_OK;
+    job->published = st == FV_OK;
 }
 
 static void *s_thread_main(void *arg)
@@ -418,7 +418,7 @@ static void s_reap(struct fv_worker *w)
     pthread_mutex_unlock(&w->lock);
     struct s_job *j;
     while ((j = s_pop(&done)) != NULL) {
-        if (j->decoded) {
+        if (j->published) {
             fv_consumer_done(w->consumer, &j->msg);
         } else {
             /* Its outputs never reached the brokers (after the producer's own
