@@ -44,6 +44,26 @@ struct fv_config_job {
     size_t n_exempt_principals;
     char *log_group; /* CloudWatch Logs group for backup events; NULL: none */
     int64_t wait_timeout_s;
+    /* quicksight (seed 000) */
+    char *mode;                    /* "full", "users-only", "assets-only" */
+    char *namespace_;              /* QuickSight namespace; default "default" */
+    char *identity_region;         /* users and groups; NULL → the account's region */
+    char *identity_tables_account; /* "member" (the account itself) or "central" */
+    char *users_table_name;        /* base names; tables are YYYY-MM-DD-<base> */
+    char *groups_table_name;
+    char *users_group_table_name;
+    int64_t identity_chunk; /* users (or groups) per identity task */
+    char *bucket;           /* asset bundles; NULL → central.bucket */
+    char *prefix;           /* key prefix, default "quicksight-backups" */
+    char *prefix_format;    /* "YYYY/MM/DD", "YYYY-MM-DD", "YYYYMMDD" */
+    bool include_dependencies;
+    bool include_permissions;
+    bool include_tags;
+    char *export_format;            /* "QUICKSIGHT_JSON", "CLOUDFORMATION_JSON" */
+    int64_t max_assets_per_bundle;  /* 1-100 */
+    int64_t max_export_jobs;        /* per account at once (AWS allows 5) */
+    char *sse_kms_key_id;           /* SSE-KMS for bundles; NULL → bucket default */
+    bool bucket_owner_full_control; /* x-amz-acl for a bucket in another account */
 };
 
 struct fv_config {
