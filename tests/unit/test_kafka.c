@@ -536,15 +536,11 @@ static void test_restart_resumes_at_first_unfinished(void **state)
     fv_producer_destroy(p);
 }
 
-static void s_add_property(struct fv_kafka_config *c, const char *name, const char *value);
-
 static void test_brokers_down_mid_produce(void **state)
 {
     struct s_env *env = *state;
     enum { N = 100 };
     struct fv_producer *p = s_producer(env);
-    if (getenv("FV_TEST_SOCKET_TIMEOUT"))
-        s_add_property(&env->cfg, "socket.timeout.ms", getenv("FV_TEST_SOCKET_TIMEOUT"));
     struct fv_consumer *c = s_consumer(env, "outage", "c");
     int counts[N] = {0};
     struct s_seen seen = {counts, N, 0, 0};
@@ -575,14 +571,18 @@ static void test_brokers_down_mid_produce(void **state)
                   (long long)flushed, (long long)(s_now() - t0), seen.dupes);
     assert_int_equal(s_seen_distinct(&seen), N);
 
-    /* Closing while every broker is away returns within the bound (the
-     * commit wait plus session.timeout.ms + 5 s) instead of hanging. */
+    /* Closing while every broker is away (and the member has noticed)
+     * returns: the final commit waits for the coordinator no longer than
+     * session.timeout.ms. (A commit already on the wire when the coordinator
+     * vanished can hold librdkafka 2.0.2's close for minutes; fv_consumer_close
+     * gives up after session.timeout.ms + 5 s and abandons the handle.) */
     fv_kafka_mock_set_down(env->mock, true);
+    s_consume(c, &seen, N + 1, 2000);
     int64_t tc = s_now();
     fv_consumer_close(c);
     int64_t close_ms = s_now() - tc;
     print_message("  closed during an outage in %lld ms\n", (long long)close_ms);
-    assert_true(close_ms < 5000 + SESSION_MS + 5000 + 2000);
+    assert_true(close_ms < 5000 + SESSION_MS + 2000);
     fv_producer_destroy(p); /* nothing queued: no wait */
 }
 
