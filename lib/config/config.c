@@ -1,11 +1,13 @@
 /* The fleet configuration schema. */
-#include <fv/config.h>
+#include "config_internal.h"
+
 #include <fv/doc.h>
 
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const s_log_levels[] = {"error", "warn",  "warning", "info",
                                            "debug", "trace", NULL};
@@ -96,46 +98,213 @@ static const struct fv_prop s_account_props[] = {
 static const char *const s_job_types[] = {"dynamodb_backups", "quicksight", NULL};
 
 #define S_OFF(f) offsetof(struct fv_config_job, f)
+/* Keys every job has. */
 static const struct fv_prop s_job_props[] = {
     {"name", FV_PROP_STRING, S_OFF(name), 0, NULL, true, 0, 0, NULL, NULL,
      "The job's name (`fleetvault backup --job NAME`); part of run ids."},
     {"type", FV_PROP_STRING, S_OFF(type), 0, NULL, true, 0, 0, NULL, s_job_types,
-     "What the job backs up."},
+     "What the job backs up; the keys of that type follow."},
     {"schedule", FV_PROP_STRING, S_OFF(schedule), 0, NULL, false, 0, 0, NULL, NULL,
      "`rate(N minutes|hours|days)` or AWS six-field `cron(...)`, UTC; the coordinator daemon "
      "runs the job on it. None: on demand only."},
     {"accounts", FV_PROP_STRLIST, S_OFF(accounts), S_OFF(n_accounts), NULL, false, 0, 0,
      "account-id", NULL, "Account ids this job covers (all configured accounts otherwise)."},
+    {"wait_timeout_s", FV_PROP_INT, S_OFF(wait_timeout_s), 0, "1800", false, 10, 86400, NULL, NULL,
+     "How long an asynchronous AWS job may run before its task fails: a DynamoDB backup "
+     "staying CREATING, a QuickSight asset-bundle export."},
+};
+
+/* type: dynamodb_backups */
+static const struct fv_prop s_dynamodb_job_props[] = {
     {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0, 0,
-     NULL, NULL, "dynamodb_backups: these tables."},
+     NULL, NULL, "These tables."},
     {"tables.prefixes", FV_PROP_STRLIST, S_OFF(table_prefixes), S_OFF(n_table_prefixes), NULL,
-     false, 0, 0, NULL, NULL, "dynamodb_backups: tables whose names start so."},
+     false, 0, 0, NULL, NULL, "Tables whose names start so."},
     {"tables.tags", FV_PROP_STRLIST, S_OFF(table_tags), S_OFF(n_table_tags), NULL, false, 0, 0,
      NULL, NULL,
-     "dynamodb_backups: tables carrying every one of these `key=value` tags (Resource Groups "
-     "Tagging API). With no names, prefixes or tags: every table."},
+     "Tables carrying every one of these `key=value` tags (Resource Groups Tagging API). With "
+     "no names, prefixes or tags: every table."},
     {"retention", FV_PROP_INT, S_OFF(retention), 0, "30", false, 1, 100000, NULL, NULL,
-     "dynamodb_backups: keep this many newest fleetvault backups per table; older ones are "
-     "deleted."},
+     "Keep this many newest fleetvault backups per table; older ones are deleted."},
     {"deny_delete_policy", FV_PROP_BOOL, S_OFF(deny_delete_policy), 0, "true", false, 0, 0, NULL,
      NULL,
-     "dynamodb_backups: put the inline policy DenydynamodbDeleteBackup on every IAM user and "
-     "role that AWS does not manage."},
+     "Put the inline policy DenydynamodbDeleteBackup on every IAM user and role that AWS does "
+     "not manage."},
     {"exempt_principals", FV_PROP_STRLIST, S_OFF(exempt_principals), S_OFF(n_exempt_principals),
      NULL, false, 0, 0, "arn", NULL,
      "Principals that never get the deny policy (fleetvault's own roles always are exempt)."},
     {"log_group", FV_PROP_STRING, S_OFF(log_group), 0, "/fleetvault/dynamodb-backups", false, 0, 0,
-     NULL, NULL,
-     "dynamodb_backups: CloudWatch Logs group in each account for backup create/delete events."},
-    {"wait_timeout_s", FV_PROP_INT, S_OFF(wait_timeout_s), 0, "1800", false, 10, 86400, NULL, NULL,
-     "How long a backup may stay CREATING before its task fails."},
+     NULL, NULL, "CloudWatch Logs group in each account for backup create/delete events."},
+};
+
+static const char *const s_qs_modes[] = {"full", "users-only", "assets-only", NULL};
+static const char *const s_qs_tables_accounts[] = {"member", "central", NULL};
+const char *const fv_config_prefix_formats[] = {"YYYY/MM/DD", "YYYY-MM-DD", "YYYYMMDD", NULL};
+const char *const fv_config_export_formats[] = {"QUICKSIGHT_JSON", "CLOUDFORMATION_JSON", NULL};
+
+/* type: quicksight (seed 000) */
+static const struct fv_prop s_quicksight_job_props[] = {
+    {"mode", FV_PROP_STRING, S_OFF(mode), 0, "full", false, 0, 0, NULL, s_qs_modes,
+     "`users-only`: users, groups and memberships to DynamoDB; `assets-only`: data sources, "
+     "data sets, analyses and dashboards as asset bundles to S3; `full`: both."},
+    {"namespace", FV_PROP_STRING, S_OFF(namespace_), 0, "default", false, 0, 0, NULL, NULL,
+     "QuickSight namespace of the users and groups."},
+    {"identity_region", FV_PROP_STRING, S_OFF(identity_region), 0, NULL, false, 0, 0, "region",
+     NULL,
+     "Region of QuickSight's identities (users and groups); the account's region otherwise "
+     "(its first `regions` entry, or the top-level `region`)."},
+    {"identity_tables_account", FV_PROP_STRING, S_OFF(identity_tables_account), 0, "member", false,
+     0, 0, NULL, s_qs_tables_accounts,
+     "Where the dated identity tables are created: in each `member` account itself, or all in "
+     "the `central` account."},
+    {"identity_tables.users", FV_PROP_STRING, S_OFF(users_table_name), 0, FV_QS_DEF_USERS_TABLE,
+     false, 0, 0, NULL, NULL,
+     "Base name of the DynamoDB table of users; each run writes `YYYY-MM-DD-<base>`."},
+    {"identity_tables.groups", FV_PROP_STRING, S_OFF(groups_table_name), 0,
+     FV_QS_DEF_GROUPS_TABLE, false, 0, 0, NULL, NULL, "Base name of the table of groups."},
+    {"identity_tables.memberships", FV_PROP_STRING, S_OFF(users_group_table_name), 0,
+     FV_QS_DEF_MEMBERSHIPS_TABLE, false, 0, 0, NULL, NULL,
+     "Base name of the table of user-group memberships."},
+    {"identity_chunk", FV_PROP_INT, S_OFF(identity_chunk), 0, "500", false, 1, 5000, NULL, NULL,
+     "Users (or groups) per identity task."},
+    {"s3.bucket", FV_PROP_STRING, S_OFF(bucket), 0, NULL, false, 0, 0, NULL, NULL,
+     "Bucket for the asset bundles; `central.bucket` otherwise (one of the two is required)."},
+    {"s3.prefix", FV_PROP_STRING, S_OFF(prefix), 0, FV_QS_DEF_PREFIX, false, 0, 0, NULL, NULL,
+     "Key prefix of the bundles: `<prefix>/<date>/<asset type>/...`."},
+    {"s3.prefix_format", FV_PROP_STRING, S_OFF(prefix_format), 0, FV_QS_DEF_PREFIX_FORMAT, false, 0,
+     0, NULL, fv_config_prefix_formats,
+     "Date part of the keys (table names always use YYYY-MM-DD)."},
+    {"s3.sse_kms_key_id", FV_PROP_STRING, S_OFF(sse_kms_key_id), 0, NULL, false, 0, 0, NULL, NULL,
+     "KMS key (id, alias or ARN) for SSE-KMS on the bundles; the bucket's default encryption "
+     "otherwise."},
+    {"s3.bucket_owner_full_control", FV_PROP_BOOL, S_OFF(bucket_owner_full_control), 0, "false",
+     false, 0, 0, NULL, NULL,
+     "Send `x-amz-acl: bucket-owner-full-control` (a bucket owned by another account that "
+     "still uses ACLs)."},
+    {"include_dependencies", FV_PROP_BOOL, S_OFF(include_dependencies), 0, "true", false, 0, 0,
+     NULL, NULL, "Export each asset's dependencies into its bundle."},
+    {"include_permissions", FV_PROP_BOOL, S_OFF(include_permissions), 0, "true", false, 0, 0, NULL,
+     NULL, "Export sharing permissions."},
+    {"include_tags", FV_PROP_BOOL, S_OFF(include_tags), 0, "true", false, 0, 0, NULL, NULL,
+     "Export resource tags."},
+    {"export_format", FV_PROP_STRING, S_OFF(export_format), 0, FV_QS_DEF_EXPORT_FORMAT, false, 0, 0,
+     NULL, fv_config_export_formats, "Asset-bundle format."},
+    {"max_assets_per_bundle", FV_PROP_INT, S_OFF(max_assets_per_bundle), 0, FV_QS_DEF_MAX_ASSETS,
+     false, 1, FV_QS_MAX_ASSETS, NULL, NULL,
+     "Assets per export bundle; a larger type is split into several bundles."},
+    {"max_export_jobs", FV_PROP_INT, S_OFF(max_export_jobs), 0, "5", false, 1, 5, NULL, NULL,
+     "Asset-bundle export jobs running at once per account (QuickSight allows 5)."},
 };
 #undef S_OFF
 
 #define S_N(a) (sizeof(a) / sizeof((a)[0]))
 
+struct s_job_kind {
+    const char *type;
+    enum fv_job_type kind;
+    const struct fv_prop *props;
+    size_t n;
+};
+static const struct s_job_kind s_job_kinds[] = {
+    {"dynamodb_backups", FV_JOB_DYNAMODB_BACKUPS, s_dynamodb_job_props,
+     S_N(s_dynamodb_job_props)},
+    {"quicksight", FV_JOB_QUICKSIGHT, s_quicksight_job_props, S_N(s_quicksight_job_props)},
+};
+
 /* Sections parsed by hand below (lists of entries, free-form maps). */
 static const char *const s_other_sections[] = {"accounts", "jobs", "kafka.properties", NULL};
+
+/* Does the table declare top (a key, or a section holding keys)? */
+static bool s_declares(const struct fv_prop *props, size_t n, const char *top)
+{
+    size_t len = strlen(top);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(props[i].key, top, len) == 0 &&
+            (props[i].key[len] == '\0' || props[i].key[len] == '.'))
+            return true;
+    return false;
+}
+
+bool fv_config_fleet_knows(const char *path)
+{
+    if (s_declares(s_props, S_N(s_props), path))
+        return true;
+    size_t len = strlen(path);
+    for (const char *const *o = s_other_sections; *o; o++)
+        if (strncmp(*o, path, len) == 0 && ((*o)[len] == '\0' || (*o)[len] == '.'))
+            return true;
+    return false;
+}
+
+void fv_config_job_clean_up(struct fv_config_job *job)
+{
+    if (!job)
+        return;
+    fv_props_clean_up(s_job_props, S_N(s_job_props), job);
+    for (size_t k = 0; k < S_N(s_job_kinds); k++)
+        fv_props_clean_up(s_job_kinds[k].props, s_job_kinds[k].n, job);
+}
+
+fv_status fv_config_job_apply(const char *file, const char *where, struct json_object *obj,
+                              struct fv_config_job *out, struct fv_error *err)
+{
+    struct fv_prop props[S_N(s_job_props) + S_N(s_dynamodb_job_props) +
+                         S_N(s_quicksight_job_props)];
+    const char *sep = *where ? "." : "";
+    const struct s_job_kind *own = NULL;
+    struct json_object *t = NULL;
+    if (json_object_object_get_ex(obj, "type", &t) && json_object_is_type(t, json_type_string))
+        for (size_t k = 0; k < S_N(s_job_kinds); k++)
+            if (strcmp(json_object_get_string(t), s_job_kinds[k].type) == 0)
+                own = &s_job_kinds[k];
+    /* The common keys and the own type's; with no valid type, every key (so
+     * the error is about the type, not about a key of some type). */
+    size_t n = S_N(s_job_props);
+    memcpy(props, s_job_props, sizeof(s_job_props));
+    for (size_t k = 0; k < S_N(s_job_kinds); k++) {
+        if (own && own != &s_job_kinds[k])
+            continue;
+        memcpy(&props[n], s_job_kinds[k].props, s_job_kinds[k].n * sizeof(*props));
+        n += s_job_kinds[k].n;
+    }
+    if (own) {
+        json_object_object_foreach(obj, key, val)
+        {
+            (void)val;
+            if (s_declares(props, n, key))
+                continue;
+            for (size_t k = 0; k < S_N(s_job_kinds); k++)
+                if (&s_job_kinds[k] != own &&
+                    s_declares(s_job_kinds[k].props, s_job_kinds[k].n, key))
+                    return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: only for %s jobs", file,
+                                        where, sep, key, s_job_kinds[k].type);
+        }
+    }
+    fv_status st = fv_props_apply(file, where, props, n, obj, out, NULL, NULL, err);
+    if (st != FV_OK)
+        return st;
+    if (!own) /* not reached: the table requires a type among s_job_types */
+        return fv_error_set(err, FV_E_INVALID, "%s: %s%stype: unknown job type", file, where, sep);
+    out->kind = own->kind;
+    return FV_OK;
+}
+
+fv_status fv_config_top_apply(const char *file, struct json_object *obj, struct fv_config *out,
+                              struct fv_error *err)
+{
+    return fv_props_apply(file, "", s_props, S_N(s_props), obj, out, s_other_sections, "FV_",
+                          err);
+}
+
+fv_status fv_config_account_apply(const char *file, const char *where, struct json_object *obj,
+                                  struct fv_config_account *out, struct fv_error *err)
+{
+    fv_status st = fv_props_apply(file, where, s_account_props, S_N(s_account_props), obj, out,
+                                  NULL, NULL, err);
+    if (st == FV_OK && !out->name)
+        out->name = fv_strdup(out->id);
+    return st;
+}
 
 void fv_config_clean_up(struct fv_config *c)
 {
@@ -145,7 +314,7 @@ void fv_config_clean_up(struct fv_config *c)
         fv_props_clean_up(s_account_props, S_N(s_account_props), &c->accounts[i]);
     free(c->accounts);
     for (size_t i = 0; i < c->n_jobs; i++)
-        fv_props_clean_up(s_job_props, S_N(s_job_props), &c->jobs[i]);
+        fv_config_job_clean_up(&c->jobs[i]);
     free(c->jobs);
     for (size_t i = 0; c->kafka_properties && c->kafka_properties[i]; i++)
         free(c->kafka_properties[i]);
@@ -159,11 +328,12 @@ void fv_config_clean_up(struct fv_config *c)
 fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
                              struct fv_error *err)
 {
+    if (fv_config_seed_detect(doc))
+        return fv_config_seed_from_doc(name, doc, out, err);
     memset(out, 0, sizeof(*out));
     out->path = fv_strdup(name);
     out->doc = json_object_get(doc);
-    fv_status st =
-        fv_props_apply(name, "", s_props, S_N(s_props), doc, out, s_other_sections, "FV_", err);
+    fv_status st = fv_config_top_apply(name, doc, out, err);
     if (st != FV_OK)
         goto fail;
     if (!out->region) {
@@ -195,8 +365,7 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
                 goto fail;
             }
             out->n_accounts++;
-            st = fv_props_apply(name, where, s_account_props, S_N(s_account_props), a,
-                                &out->accounts[i], NULL, NULL, err);
+            st = fv_config_account_apply(name, where, a, &out->accounts[i], err);
             if (st != FV_OK)
                 goto fail;
             for (size_t k = 0; k < i; k++) {
@@ -206,8 +375,6 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
                     goto fail;
                 }
             }
-            if (!out->accounts[i].name)
-                out->accounts[i].name = fv_strdup(out->accounts[i].id);
         }
     }
 
@@ -256,12 +423,9 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
             }
             out->n_jobs++;
             struct fv_config_job *job = &out->jobs[i];
-            st =
-                fv_props_apply(name, where, s_job_props, S_N(s_job_props), j, job, NULL, NULL, err);
+            st = fv_config_job_apply(name, where, j, job, err);
             if (st != FV_OK)
                 goto fail;
-            job->kind =
-                strcmp(job->type, "quicksight") == 0 ? FV_JOB_QUICKSIGHT : FV_JOB_DYNAMODB_BACKUPS;
             for (size_t k = 0; k < i; k++) {
                 if (strcmp(out->jobs[k].name, job->name) == 0) {
                     st = fv_error_set(err, FV_E_INVALID, "%s: %s.name: job '%s' is defined twice",
@@ -291,6 +455,22 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
             }
         }
     }
+
+    /* Checks that need the whole file: a quicksight job's bundles go to its
+     * own bucket or to central.bucket. */
+    for (size_t i = 0; i < out->n_jobs; i++) {
+        struct fv_config_job *job = &out->jobs[i];
+        if (job->kind != FV_JOB_QUICKSIGHT || job->bucket)
+            continue;
+        if (!out->central_bucket) {
+            st = fv_error_set(err, FV_E_INVALID,
+                              "%s: jobs[%zu].s3.bucket: a quicksight job needs a bucket for its "
+                              "asset bundles: set it here or central.bucket",
+                              name, i);
+            goto fail;
+        }
+        job->bucket = fv_strdup(out->central_bucket);
+    }
     return FV_OK;
 fail:
     fv_config_clean_up(out);
@@ -312,6 +492,15 @@ fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_erro
     fv_status st = fv_doc_load(path, &doc, err);
     if (st != FV_OK)
         return st;
+    /* The QuickSight backup tool knew its files by their endings only. */
+    const char *dot = strrchr(path, '.');
+    if (fv_config_seed_detect(doc) &&
+        !(dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0 ||
+                  strcasecmp(dot, ".json") == 0))) {
+        json_object_put(doc);
+        return fv_error_set(err, FV_E_INVALID, "Configuration file must be YAML or JSON: %s",
+                            path);
+    }
     st = fv_config_from_doc(path, doc, out, err);
     json_object_put(doc);
     return st;
@@ -331,6 +520,13 @@ void fv_config_write_docs(FILE *f)
     fprintf(f, "\n## kafka.properties\n\nA mapping passed straight to librdkafka (e.g. "
                "`security.protocol: SASL_SSL`, `sasl.mechanism: SCRAM-SHA-512`); see librdkafka's "
                "CONFIGURATION.md.\n");
-    fprintf(f, "\n## jobs[]\n\nWhat to back up, and when. Each entry:\n\n");
+    fprintf(f, "\n## jobs[]\n\nWhat to back up, and when. Every entry has these keys, and "
+               "those of its `type` below; a key of another type is an error "
+               "(`jobs[0].retention: only for dynamodb_backups jobs`).\n\n");
     fv_props_write_docs(f, "jobs[].", s_job_props, S_N(s_job_props));
+    for (size_t k = 0; k < S_N(s_job_kinds); k++) {
+        fprintf(f, "\n### type: %s\n\n", s_job_kinds[k].type);
+        fv_props_write_docs(f, "jobs[].", s_job_kinds[k].props, s_job_kinds[k].n);
+    }
+    fv_config_seed_write_docs(f);
 }

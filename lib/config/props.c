@@ -1,6 +1,6 @@
 /* The property-table machinery: typed extraction, defaults, bounds,
  * patterns, environment overrides, unknown-key detection, docs. */
-#include <fv/config.h>
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -9,8 +9,7 @@
 
 #define S_FIELD(target, off, type) ((type *)((char *)(target) + (off)))
 
-/* Looks up a dotted key; NULL when absent (or null). */
-static struct json_object *s_lookup(struct json_object *obj, const char *key)
+struct json_object *fv_props_lookup(struct json_object *obj, const char *key)
 {
     char part[128];
     const char *p = key;
@@ -133,10 +132,16 @@ static fv_status s_set_int(const char *file, const char *where, const struct fv_
         return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: must be an integer, got '%s'", file,
                             where, sep, pr->key, text ? text : json_object_get_string(v));
     }
+    /* "...: backup.max_assets_per_bundle: max_assets_per_bundle must be between 1 and
+     * 100 inclusive, got 0": the leaf name repeated, so the sentence reads alone (it is
+     * the QuickSight backup tool's own message, seed 000). */
+    const char *leaf = strrchr(pr->key, '.');
+    leaf = leaf ? leaf + 1 : pr->key;
     if ((pr->min || pr->max) && (iv < pr->min || iv > pr->max))
-        return fv_error_set(
-            err, FV_E_INVALID, "%s: %s%s%s: must be between %lld and %lld inclusive, got %lld",
-            file, where, sep, pr->key, (long long)pr->min, (long long)pr->max, (long long)iv);
+        return fv_error_set(err, FV_E_INVALID,
+                            "%s: %s%s%s: %s must be between %lld and %lld inclusive, got %lld",
+                            file, where, sep, pr->key, leaf, (long long)pr->min,
+                            (long long)pr->max, (long long)iv);
     *S_FIELD(target, pr->offset, int64_t) = iv;
     return FV_OK;
 }
@@ -275,7 +280,7 @@ fv_status fv_props_apply(const char *file, const char *where, const struct fv_pr
     const char *sep = where && *where ? "." : "";
     for (size_t i = 0; i < n; i++) {
         const struct fv_prop *pr = &props[i];
-        struct json_object *v = s_lookup(obj, pr->key);
+        struct json_object *v = fv_props_lookup(obj, pr->key);
         const char *text = NULL;
         char env_name[160];
         const char *src_file = file;

@@ -102,7 +102,7 @@ static void test_errors_name_file_and_key(void **state)
     s_expect_error(".yaml", "region: us-east-1\naws:\n  max_attempt: 3\n",
                    "aws.max_attempt: unknown key");
     s_expect_error(".yaml", "region: us-east-1\naws:\n  max_attempts: 0\n",
-                   "aws.max_attempts: must be between 1 and 20 inclusive, got 0");
+                   "aws.max_attempts: max_attempts must be between 1 and 20 inclusive, got 0");
     s_expect_error(".yaml", "region: us-east-1\naws:\n  max_attempts: many\n",
                    "aws.max_attempts: must be an integer, got 'many'");
     s_expect_error(".yaml", "region: nowhere\n", "region: must be an AWS region");
@@ -169,6 +169,297 @@ static void test_jobs_and_kafka(void **state)
                    "jobs[1].name: job 'a' is defined twice");
 }
 
+/* A fleet with one quicksight job q; extra: more of its keys, 4-space indented. */
+static fv_status s_load_qs(const char *extra, struct fv_config *cfg, struct fv_error *err)
+{
+    struct fv_buf y = {0};
+    fv_buf_printf(&y,
+                  "region: us-east-1\n"
+                  "accounts:\n  - id: '111111111111'\n"
+                  "central:\n  account: '123456789012'\n  bucket: central-b\n"
+                  "jobs:\n  - name: q\n    type: quicksight\n%s",
+                  extra);
+    fv_status st = s_load(".yaml", fv_buf_str(&y), cfg, err, NULL);
+    fv_buf_clean_up(&y);
+    return st;
+}
+
+static void s_expect_qs_error(const char *extra, const char *needle)
+{
+    struct fv_buf y = {0};
+    fv_buf_printf(&y,
+                  "region: us-east-1\n"
+                  "central:\n  bucket: central-b\n"
+                  "jobs:\n  - name: q\n    type: quicksight\n%s",
+                  extra);
+    s_expect_error(".yaml", fv_buf_str(&y), needle);
+    fv_buf_clean_up(&y);
+}
+
+static void test_quicksight_defaults(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(s_load_qs("", &cfg, &err), FV_OK);
+    const struct fv_config_job *j = fv_config_job(&cfg, "q");
+    assert_non_null(j);
+    assert_int_equal(j->kind, FV_JOB_QUICKSIGHT);
+    assert_string_equal(j->type, "quicksight");
+    assert_string_equal(j->mode, "full");
+    assert_string_equal(j->namespace_, "default");
+    assert_null(j->identity_region); /* the account's region */
+    assert_string_equal(j->identity_tables_account, "member");
+    assert_string_equal(j->users_table_name, "quicksight-users-backup");
+    assert_string_equal(j->groups_table_name, "quicksight-groups-backup");
+    assert_string_equal(j->users_group_table_name, "quicksight-users-groups-backup");
+    assert_int_equal(j->identity_chunk, 500);
+    assert_string_equal(j->bucket, "central-b"); /* central.bucket */
+    assert_string_equal(j->prefix, "quicksight-backups");
+    assert_string_equal(j->prefix_format, "YYYY/MM/DD");
+    assert_true(j->include_dependencies);
+    assert_true(j->include_permissions);
+    assert_true(j->include_tags);
+    assert_string_equal(j->export_format, "QUICKSIGHT_JSON");
+    assert_int_equal(j->max_assets_per_bundle, 50);
+    assert_int_equal(j->max_export_jobs, 5);
+    assert_null(j->sse_kms_key_id);
+    assert_false(j->bucket_owner_full_control);
+    assert_int_equal(j->wait_timeout_s, 1800); /* every job's */
+    /* the dynamodb_backups job's defaults are not the quicksight job's */
+    assert_int_equal(j->retention, 0);
+    assert_false(j->deny_delete_policy);
+    assert_null(j->log_group);
+    fv_config_clean_up(&cfg);
+
+    /* ... and the other way round */
+    const char *ddb = "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n";
+    assert_int_equal(s_load(".yaml", ddb, &cfg, &err, NULL), FV_OK);
+    assert_int_equal(cfg.jobs[0].kind, FV_JOB_DYNAMODB_BACKUPS);
+    assert_int_equal(cfg.jobs[0].retention, 30);
+    assert_true(cfg.jobs[0].deny_delete_policy);
+    assert_string_equal(cfg.jobs[0].log_group, "/fleetvault/dynamodb-backups");
+    assert_int_equal(cfg.jobs[0].wait_timeout_s, 1800);
+    assert_null(cfg.jobs[0].mode);
+    assert_null(cfg.jobs[0].bucket);
+    assert_null(cfg.jobs[0].users_table_name);
+    assert_int_equal(cfg.jobs[0].max_assets_per_bundle, 0);
+    fv_config_clean_up(&cfg);
+}
+
+static void test_quicksight_every_key(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_error err;
+    const char *extra = "    mode: users-only\n"
+                        "    namespace: finance\n"
+                        "    identity_region: eu-west-1\n"
+                        "    identity_tables_account: central\n"
+                        "    identity_tables:\n"
+                        "      users: u\n      groups: g\n      memberships: m\n"
+                        "    identity_chunk: 5000\n"
+                        "    s3:\n"
+                        "      bucket: own-b\n      prefix: qs\n      prefix_format: YYYYMMDD\n"
+                        "      sse_kms_key_id: alias/backups\n"
+                        "      bucket_owner_full_control: true\n"
+                        "    include_dependencies: false\n"
+                        "    include_permissions: false\n"
+                        "    include_tags: false\n"
+                        "    export_format: CLOUDFORMATION_JSON\n"
+                        "    max_assets_per_bundle: 100\n"
+                        "    max_export_jobs: 1\n"
+                        "    wait_timeout_s: 600\n"
+                        "    schedule: rate(1 day)\n"
+                        "    accounts: ['111111111111']\n";
+    assert_int_equal(s_load_qs(extra, &cfg, &err), FV_OK);
+    const struct fv_config_job *j = &cfg.jobs[0];
+    assert_string_equal(j->mode, "users-only");
+    assert_string_equal(j->namespace_, "finance");
+    assert_string_equal(j->identity_region, "eu-west-1");
+    assert_string_equal(j->identity_tables_account, "central");
+    assert_string_equal(j->users_table_name, "u");
+    assert_string_equal(j->groups_table_name, "g");
+    assert_string_equal(j->users_group_table_name, "m");
+    assert_int_equal(j->identity_chunk, 5000);
+    assert_string_equal(j->bucket, "own-b"); /* its own, not central.bucket */
+    assert_string_equal(j->prefix, "qs");
+    assert_string_equal(j->prefix_format, "YYYYMMDD");
+    assert_string_equal(j->sse_kms_key_id, "alias/backups");
+    assert_true(j->bucket_owner_full_control);
+    assert_false(j->include_dependencies);
+    assert_false(j->include_permissions);
+    assert_false(j->include_tags);
+    assert_string_equal(j->export_format, "CLOUDFORMATION_JSON");
+    assert_int_equal(j->max_assets_per_bundle, 100);
+    assert_int_equal(j->max_export_jobs, 1);
+    assert_int_equal(j->wait_timeout_s, 600);
+    assert_string_equal(j->schedule, "rate(1 day)");
+    assert_int_equal(j->n_accounts, 1);
+    fv_config_clean_up(&cfg);
+
+    /* the lower bounds and the other choices */
+    assert_int_equal(s_load_qs("    identity_chunk: 1\n    max_assets_per_bundle: 1\n"
+                               "    max_export_jobs: 5\n    mode: assets-only\n"
+                               "    s3:\n      prefix_format: YYYY-MM-DD\n",
+                               &cfg, &err),
+                     FV_OK);
+    assert_int_equal(cfg.jobs[0].identity_chunk, 1);
+    assert_int_equal(cfg.jobs[0].max_assets_per_bundle, 1);
+    assert_int_equal(cfg.jobs[0].max_export_jobs, 5);
+    assert_string_equal(cfg.jobs[0].mode, "assets-only");
+    assert_string_equal(cfg.jobs[0].prefix_format, "YYYY-MM-DD");
+    fv_config_clean_up(&cfg);
+}
+
+static void test_quicksight_bounds_and_choices(void **state)
+{
+    (void)state;
+    s_expect_qs_error("    max_assets_per_bundle: 0\n",
+                      "jobs[0].max_assets_per_bundle: max_assets_per_bundle must be between 1 "
+                      "and 100 inclusive, got 0");
+    s_expect_qs_error("    max_assets_per_bundle: 101\n",
+                      "max_assets_per_bundle must be between 1 and 100 inclusive");
+    s_expect_qs_error("    identity_chunk: 0\n",
+                      "jobs[0].identity_chunk: identity_chunk must be between 1 and 5000 "
+                      "inclusive, got 0");
+    s_expect_qs_error("    identity_chunk: 5001\n", "got 5001");
+    s_expect_qs_error("    max_export_jobs: 0\n",
+                      "jobs[0].max_export_jobs: max_export_jobs must be between 1 and 5 inclusive");
+    s_expect_qs_error("    max_export_jobs: 6\n", "got 6");
+    s_expect_qs_error("    mode: everything\n",
+                      "jobs[0].mode: must be one of full, users-only, assets-only, got "
+                      "'everything'");
+    s_expect_qs_error("    identity_tables_account: shared\n",
+                      "jobs[0].identity_tables_account: must be one of member, central");
+    s_expect_qs_error("    s3:\n      prefix_format: DD/MM/YYYY\n",
+                      "jobs[0].s3.prefix_format: must be one of YYYY/MM/DD, YYYY-MM-DD, YYYYMMDD");
+    s_expect_qs_error("    export_format: YAML\n",
+                      "jobs[0].export_format: must be one of QUICKSIGHT_JSON, "
+                      "CLOUDFORMATION_JSON, got 'YAML'");
+    s_expect_qs_error("    identity_region: moon\n",
+                      "jobs[0].identity_region: must be an AWS region");
+    s_expect_qs_error("    include_tags: maybe\n",
+                      "jobs[0].include_tags: must be true or false, got 'maybe'");
+    s_expect_qs_error("    s3:\n      bucket_owner_full_control: 2\n",
+                      "jobs[0].s3.bucket_owner_full_control: must be true or false");
+    s_expect_qs_error("    max_assets_per_bundle: lots\n",
+                      "jobs[0].max_assets_per_bundle: must be an integer, got 'lots'");
+    /* unknown keys inside the quicksight sections */
+    s_expect_qs_error("    s3:\n      bucket_name: b\n", "jobs[0].s3.bucket_name: unknown key");
+    s_expect_qs_error("    identity_tables:\n      user: u\n",
+                      "jobs[0].identity_tables.user: unknown key");
+    s_expect_qs_error("    bundle_size: 3\n", "jobs[0].bundle_size: unknown key");
+}
+
+static void test_keys_of_the_other_job_type(void **state)
+{
+    (void)state;
+    /* dynamodb_backups keys on a quicksight job: what the user wrote counts */
+    s_expect_qs_error("    retention: 7\n", "jobs[0].retention: only for dynamodb_backups jobs");
+    s_expect_qs_error("    deny_delete_policy: false\n",
+                      "jobs[0].deny_delete_policy: only for dynamodb_backups jobs");
+    s_expect_qs_error("    exempt_principals: ['arn:aws:iam::1:role/x']\n",
+                      "jobs[0].exempt_principals: only for dynamodb_backups jobs");
+    s_expect_qs_error("    log_group: /x\n", "jobs[0].log_group: only for dynamodb_backups jobs");
+    s_expect_qs_error("    tables:\n      names: [t]\n",
+                      "jobs[0].tables: only for dynamodb_backups jobs");
+    /* quicksight keys on a dynamodb_backups job */
+    const char *head = "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n";
+    const char *qs_keys[] = {"mode: full",
+                             "namespace: default",
+                             "identity_region: us-east-1",
+                             "identity_tables_account: member",
+                             "identity_tables:\n      users: u",
+                             "identity_chunk: 10",
+                             "s3:\n      bucket: b",
+                             "include_dependencies: true",
+                             "include_permissions: true",
+                             "include_tags: true",
+                             "export_format: QUICKSIGHT_JSON",
+                             "max_assets_per_bundle: 50",
+                             "max_export_jobs: 5"};
+    for (size_t i = 0; i < sizeof(qs_keys) / sizeof(qs_keys[0]); i++) {
+        char yaml[512], needle[128];
+        snprintf(yaml, sizeof(yaml), "%s    %s\n", head, qs_keys[i]);
+        size_t klen = strcspn(qs_keys[i], ":");
+        snprintf(needle, sizeof(needle), "jobs[0].%.*s: only for quicksight jobs", (int)klen,
+                 qs_keys[i]);
+        s_expect_error(".yaml", yaml, needle);
+    }
+    /* the second job is checked too, and a key of neither type stays unknown */
+    s_expect_error(".yaml",
+                   "region: us-east-1\ncentral:\n  bucket: b\njobs:\n"
+                   "  - name: d\n    type: dynamodb_backups\n    retention: 3\n"
+                   "  - name: q\n    type: quicksight\n    retention: 3\n",
+                   "jobs[1].retention: only for dynamodb_backups jobs");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n"
+                   "    retension: 3\n",
+                   "jobs[0].retension: unknown key");
+    /* with no valid type, the type is what is wrong */
+    s_expect_error(".yaml", "region: us-east-1\njobs:\n  - name: x\n    retention: 3\n",
+                   "jobs[0].type: required key is missing");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: x\n    type: tape\n    mode: full\n",
+                   "jobs[0].type: must be one of");
+}
+
+static void test_quicksight_needs_a_bucket(void **state)
+{
+    (void)state;
+    s_expect_error(".yaml", "region: us-east-1\njobs:\n  - name: q\n    type: quicksight\n",
+                   "jobs[0].s3.bucket: a quicksight job needs a bucket");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n"
+                   "  - name: q\n    type: quicksight\n    mode: assets-only\n",
+                   "jobs[1].s3.bucket: a quicksight job needs a bucket");
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(s_load(".yaml",
+                            "region: us-east-1\njobs:\n  - name: q\n    type: quicksight\n"
+                            "    s3:\n      bucket: own\n",
+                            &cfg, &err, NULL),
+                     FV_OK);
+    assert_string_equal(cfg.jobs[0].bucket, "own");
+    assert_null(cfg.central_bucket);
+    fv_config_clean_up(&cfg);
+    /* central.bucket from the environment counts */
+    setenv("FV_CENTRAL_BUCKET", "env-b", 1);
+    assert_int_equal(s_load(".yaml",
+                            "region: us-east-1\njobs:\n  - name: q\n    type: quicksight\n",
+                            &cfg, &err, NULL),
+                     FV_OK);
+    unsetenv("FV_CENTRAL_BUCKET");
+    assert_string_equal(cfg.jobs[0].bucket, "env-b");
+    fv_config_clean_up(&cfg);
+}
+
+static void test_quicksight_fleet_example(void **state)
+{
+    (void)state;
+    const char *d = getenv("FV_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/../../docs/examples/quicksight-fleet.yaml",
+             d && *d ? d : "tests/data");
+    struct fv_config cfg;
+    struct fv_error err;
+    if (fv_config_load(path, &cfg, &err) != FV_OK)
+        fail_msg("%s (run from the repository root or set FV_TEST_DATA)", err.message);
+    assert_int_equal(cfg.n_accounts, 2);
+    assert_string_equal(cfg.accounts[1].role_arn,
+                        "arn:aws:iam::222222222222:role/fleetvault-member");
+    assert_string_equal(cfg.accounts[0].external_id, "fleetvault-demo");
+    assert_string_equal(cfg.central_account, "123456789012");
+    const struct fv_config_job *j = fv_config_job(&cfg, "quicksight");
+    assert_non_null(j);
+    assert_int_equal(j->kind, FV_JOB_QUICKSIGHT);
+    assert_string_equal(j->bucket, "fleetvault-backups-123456789012");
+    assert_string_equal(j->users_group_table_name, "quicksight-users-groups-backup");
+    assert_int_equal(j->max_assets_per_bundle, 50);
+    fv_config_clean_up(&cfg);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -232,6 +523,14 @@ static void test_docs_cover_every_key(void **state)
     fclose(f);
     assert_non_null(strstr(data, "`aws.max_attempts`"));
     assert_non_null(strstr(data, "`accounts[].role_arn`"));
+    assert_non_null(strstr(data, "### type: dynamodb_backups"));
+    assert_non_null(strstr(data, "`jobs[].retention`"));
+    assert_non_null(strstr(data, "### type: quicksight"));
+    assert_non_null(strstr(data, "`jobs[].identity_tables.memberships`"));
+    assert_non_null(strstr(data, "`jobs[].max_assets_per_bundle` | integer | 50 |"));
+    assert_non_null(strstr(data, "(1–100)"));
+    assert_non_null(strstr(data, "`backup.max_assets_per_bundle`"));
+    assert_non_null(strstr(data, "`s3.bucket_name` | string | required |"));
     free(data);
 }
 
@@ -241,6 +540,12 @@ int main(void)
         cmocka_unit_test(test_yaml_and_json_are_one_schema),
         cmocka_unit_test(test_errors_name_file_and_key),
         cmocka_unit_test(test_jobs_and_kafka),
+        cmocka_unit_test(test_quicksight_defaults),
+        cmocka_unit_test(test_quicksight_every_key),
+        cmocka_unit_test(test_quicksight_bounds_and_choices),
+        cmocka_unit_test(test_keys_of_the_other_job_type),
+        cmocka_unit_test(test_quicksight_needs_a_bucket),
+        cmocka_unit_test(test_quicksight_fleet_example),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_env_overrides_and_region_fallback),
         cmocka_unit_test(test_yaml_scalars),
