@@ -3,14 +3,17 @@
 
 #include <fv/doc.h>
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const s_log_levels[] = {"error", "warn",  "warning", "info",
-                                           "debug", "trace", NULL};
+/* Upper case too, as the QuickSight backup tool wrote them; stored lower-case. */
+static const char *const s_log_levels[] = {"error", "warn",  "warning", "info",    "debug",
+                                           "trace", "ERROR", "WARN",    "WARNING", "INFO",
+                                           "DEBUG", "TRACE", NULL};
 
 #define S_OFF(f) offsetof(struct fv_config, f)
 static const struct fv_prop s_props[] = {
@@ -67,6 +70,10 @@ static const struct fv_prop s_props[] = {
      NULL, NULL, "A run ends at this deadline; unfinished tasks are reported FAILED."},
     {"coordinator.enumerate_concurrency", FV_PROP_INT, S_OFF(enumerate_concurrency), 0, "4", false,
      1, 256, NULL, NULL, "Account × region enumerations at once."},
+    {"coordinator.lease_ttl_s", FV_PROP_INT, S_OFF(lease_ttl_s), 0, "30", false, 2, 3600, NULL,
+     NULL,
+     "Lifetime of the coordinator lease, renewed every third of it: how soon a standby takes "
+     "over from a coordinator that died."},
     {"metrics.bind", FV_PROP_STRING, S_OFF(metrics_bind), 0, "0.0.0.0", false, 0, 0, NULL, NULL,
      "Address of the /healthz, /readyz and /metrics server."},
     {"metrics.port", FV_PROP_INT, S_OFF(metrics_port), 0, "0", false, 0, 65535, NULL, NULL,
@@ -160,8 +167,8 @@ static const struct fv_prop s_quicksight_job_props[] = {
     {"identity_tables.users", FV_PROP_STRING, S_OFF(users_table_name), 0, FV_QS_DEF_USERS_TABLE,
      false, 0, 0, NULL, NULL,
      "Base name of the DynamoDB table of users; each run writes `YYYY-MM-DD-<base>`."},
-    {"identity_tables.groups", FV_PROP_STRING, S_OFF(groups_table_name), 0,
-     FV_QS_DEF_GROUPS_TABLE, false, 0, 0, NULL, NULL, "Base name of the table of groups."},
+    {"identity_tables.groups", FV_PROP_STRING, S_OFF(groups_table_name), 0, FV_QS_DEF_GROUPS_TABLE,
+     false, 0, 0, NULL, NULL, "Base name of the table of groups."},
     {"identity_tables.memberships", FV_PROP_STRING, S_OFF(users_group_table_name), 0,
      FV_QS_DEF_MEMBERSHIPS_TABLE, false, 0, 0, NULL, NULL,
      "Base name of the table of user-group memberships."},
@@ -206,8 +213,7 @@ struct s_job_kind {
     size_t n;
 };
 static const struct s_job_kind s_job_kinds[] = {
-    {"dynamodb_backups", FV_JOB_DYNAMODB_BACKUPS, s_dynamodb_job_props,
-     S_N(s_dynamodb_job_props)},
+    {"dynamodb_backups", FV_JOB_DYNAMODB_BACKUPS, s_dynamodb_job_props, S_N(s_dynamodb_job_props)},
     {"quicksight", FV_JOB_QUICKSIGHT, s_quicksight_job_props, S_N(s_quicksight_job_props)},
 };
 
@@ -248,8 +254,8 @@ void fv_config_job_clean_up(struct fv_config_job *job)
 fv_status fv_config_job_apply(const char *file, const char *where, struct json_object *obj,
                               struct fv_config_job *out, struct fv_error *err)
 {
-    struct fv_prop props[S_N(s_job_props) + S_N(s_dynamodb_job_props) +
-                         S_N(s_quicksight_job_props)];
+    struct fv_prop
+        props[S_N(s_job_props) + S_N(s_dynamodb_job_props) + S_N(s_quicksight_job_props)];
     const char *sep = *where ? "." : "";
     const struct s_job_kind *own = NULL;
     struct json_object *t = NULL;
@@ -289,11 +295,16 @@ fv_status fv_config_job_apply(const char *file, const char *where, struct json_o
     return FV_OK;
 }
 
+void fv_config_lower(char *s)
+{
+    for (; s && *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
 fv_status fv_config_top_apply(const char *file, struct json_object *obj, struct fv_config *out,
                               struct fv_error *err)
 {
-    return fv_props_apply(file, "", s_props, S_N(s_props), obj, out, s_other_sections, "FV_",
-                          err);
+    return fv_props_apply(file, "", s_props, S_N(s_props), obj, out, s_other_sections, "FV_", err);
 }
 
 fv_status fv_config_account_apply(const char *file, const char *where, struct json_object *obj,
@@ -336,6 +347,7 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
     fv_status st = fv_config_top_apply(name, doc, out, err);
     if (st != FV_OK)
         goto fail;
+    fv_config_lower(out->log_level);
     if (!out->region) {
         const char *r = getenv("AWS_REGION");
         if (!r || !*r)
@@ -498,8 +510,7 @@ fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_erro
         !(dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0 ||
                   strcasecmp(dot, ".json") == 0))) {
         json_object_put(doc);
-        return fv_error_set(err, FV_E_INVALID, "Configuration file must be YAML or JSON: %s",
-                            path);
+        return fv_error_set(err, FV_E_INVALID, "Configuration file must be YAML or JSON: %s", path);
     }
     st = fv_config_from_doc(path, doc, out, err);
     json_object_put(doc);

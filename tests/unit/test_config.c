@@ -71,6 +71,7 @@ static void test_yaml_and_json_are_one_schema(void **state)
         assert_string_equal(cfg.accounts[1].session_name, "fleetvault");
         assert_int_equal(cfg.max_attempts, 7);
         assert_int_equal(cfg.connect_timeout_ms, 3000);
+        assert_int_equal(cfg.lease_ttl_s, 30);
         assert_string_equal(cfg.log_level, "info");
         fv_config_clean_up(&cfg);
     }
@@ -427,8 +428,8 @@ static void test_quicksight_needs_a_bucket(void **state)
     /* central.bucket from the environment counts */
     setenv("FV_CENTRAL_BUCKET", "env-b", 1);
     assert_int_equal(s_load(".yaml",
-                            "region: us-east-1\njobs:\n  - name: q\n    type: quicksight\n",
-                            &cfg, &err, NULL),
+                            "region: us-east-1\njobs:\n  - name: q\n    type: quicksight\n", &cfg,
+                            &err, NULL),
                      FV_OK);
     unsetenv("FV_CENTRAL_BUCKET");
     assert_string_equal(cfg.jobs[0].bucket, "env-b");
@@ -458,6 +459,26 @@ static void test_quicksight_fleet_example(void **state)
     assert_string_equal(j->users_group_table_name, "quicksight-users-groups-backup");
     assert_int_equal(j->max_assets_per_bundle, 50);
     fv_config_clean_up(&cfg);
+}
+
+static void test_log_level_case(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(
+        s_load(".yaml", "region: us-east-1\nlogging:\n  level: WARNING\n", &cfg, &err, NULL),
+        FV_OK);
+    assert_string_equal(cfg.log_level, "warning");
+    fv_config_clean_up(&cfg);
+    setenv("FV_LOGGING_LEVEL", "DEBUG", 1);
+    fv_status st = s_load(".yaml", "region: us-east-1\n", &cfg, &err, NULL);
+    unsetenv("FV_LOGGING_LEVEL");
+    assert_int_equal(st, FV_OK);
+    assert_string_equal(cfg.log_level, "debug");
+    fv_config_clean_up(&cfg);
+    s_expect_error(".yaml", "region: us-east-1\nlogging:\n  level: Info\n",
+                   "logging.level: must be one of");
 }
 
 static void test_missing_file(void **state)
@@ -546,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_keys_of_the_other_job_type),
         cmocka_unit_test(test_quicksight_needs_a_bucket),
         cmocka_unit_test(test_quicksight_fleet_example),
+        cmocka_unit_test(test_log_level_case),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_env_overrides_and_region_fallback),
         cmocka_unit_test(test_yaml_scalars),
