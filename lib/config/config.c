@@ -177,7 +177,7 @@ static const struct fv_prop s_quicksight_job_props[] = {
     {"s3.bucket", FV_PROP_STRING, S_OFF(bucket), 0, NULL, false, 0, 0, NULL, NULL,
      "Bucket for the asset bundles; `central.bucket` otherwise (one of the two is required)."},
     {"s3.prefix", FV_PROP_STRING, S_OFF(prefix), 0, FV_QS_DEF_PREFIX, false, 0, 0, NULL, NULL,
-     "Key prefix of the bundles: `<prefix>/<date>/<asset type>/...`."},
+     "Key prefix of the bundles; the date part follows it."},
     {"s3.prefix_format", FV_PROP_STRING, S_OFF(prefix_format), 0, FV_QS_DEF_PREFIX_FORMAT, false, 0,
      0, NULL, fv_config_prefix_formats,
      "Date part of the keys (table names always use YYYY-MM-DD)."},

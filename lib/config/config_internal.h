@@ -38,6 +38,8 @@ fv_status fv_config_account_apply(const char *file, const char *where, struct js
 fv_status fv_config_job_apply(const char *file, const char *where, struct json_object *obj,
                               struct fv_config_job *out, struct fv_error *err);
 void fv_config_job_clean_up(struct fv_config_job *job);
+/* Lower-cases s in place (NULL: nothing). */
+void fv_config_lower(char *s);
 /* Does the fleet schema know path: a key, a section holding keys, or a
  * section parsed by hand ("aws", "aws.max_attempts", "jobs")? */
 bool fv_config_fleet_knows(const char *path);
@@ -47,8 +49,8 @@ bool fv_config_fleet_knows(const char *path);
  * top-level keys, and at least one key only that tool has. */
 bool fv_config_seed_detect(struct json_object *doc);
 /* Reads it as a fleet of one account with one quicksight job. */
-fv_status fv_config_seed_from_doc(const char *name, struct json_object *doc,
-                                  struct fv_config *out, struct fv_error *err);
+fv_status fv_config_seed_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
+                                  struct fv_error *err);
 void fv_config_seed_write_docs(FILE *f);
 
 #endif

@@ -138,10 +138,9 @@ static fv_status s_set_int(const char *file, const char *where, const struct fv_
     const char *leaf = strrchr(pr->key, '.');
     leaf = leaf ? leaf + 1 : pr->key;
     if ((pr->min || pr->max) && (iv < pr->min || iv > pr->max))
-        return fv_error_set(err, FV_E_INVALID,
-                            "%s: %s%s%s: %s must be between %lld and %lld inclusive, got %lld",
-                            file, where, sep, pr->key, leaf, (long long)pr->min,
-                            (long long)pr->max, (long long)iv);
+        return fv_error_set(
+            err, FV_E_INVALID, "%s: %s%s%s: %s must be between %lld and %lld inclusive, got %lld",
+            file, where, sep, pr->key, leaf, (long long)pr->min, (long long)pr->max, (long long)iv);
     *S_FIELD(target, pr->offset, int64_t) = iv;
     return FV_OK;
 }

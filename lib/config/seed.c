@@ -6,7 +6,6 @@
  * so Kafka is embedded. */
 #include "config_internal.h"
 
-#include <ctype.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -22,50 +21,50 @@ struct s_seed {
 #define S_JOB(f) (offsetof(struct s_seed, job) + offsetof(struct fv_config_job, f))
 #define S_N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The seed writes DEBUG, INFO, WARNING, ERROR; the fleet's lower-case names
- * are accepted too. Stored lower-case. */
-static const char *const s_log_levels[] = {"DEBUG", "INFO",    "WARNING", "ERROR", "debug", "info",
-                                           "warn",  "warning", "error",   "trace", NULL};
+/* The seed writes DEBUG, INFO, WARNING, ERROR; the fleet's names are
+ * accepted too. Stored lower-case. */
+static const char *const s_log_levels[] = {"DEBUG", "INFO",  "WARNING", "ERROR",   "WARN",
+                                           "TRACE", "debug", "info",    "warning", "warn",
+                                           "error", "trace", NULL};
 
 static const struct fv_prop s_seed_props[] = {
     {"aws.region", FV_PROP_STRING, S_CFG(region), 0, NULL, true, 0, 0, "region", NULL,
-     "Region of the assets (data sources, data sets, analyses, dashboards). → `region`"},
+     "Region of the assets (data sources, data sets, analyses, dashboards). → `region`."},
     {"aws.identity_region", FV_PROP_STRING, S_JOB(identity_region), 0, NULL, false, 0, 0, "region",
-     NULL, "Region of the users and groups; `aws.region` otherwise. → `jobs[].identity_region`"},
+     NULL, "Region of the users and groups; `aws.region` otherwise. → `jobs[].identity_region`."},
     {"aws.account_id", FV_PROP_STRING, S_CFG(central_account), 0, NULL, true, 0, 0, "account-id",
      NULL,
-     "The account backed up, by the base credentials. → `accounts[0].id` (no role) and "
-     "`central.account`"},
-    {"dynamodb.users_table_name", FV_PROP_STRING, S_JOB(users_table_name), 0,
-     FV_QS_DEF_USERS_TABLE, false, 0, 0, NULL, NULL,
-     "Base name of the users table. → `jobs[].identity_tables.users`"},
+     "The account to back up; the base credentials act in it. → `accounts[0].id` (no role) and "
+     "`central.account`."},
+    {"dynamodb.users_table_name", FV_PROP_STRING, S_JOB(users_table_name), 0, FV_QS_DEF_USERS_TABLE,
+     false, 0, 0, NULL, NULL, "Base name of the users table. → `jobs[].identity_tables.users`."},
     {"dynamodb.groups_table_name", FV_PROP_STRING, S_JOB(groups_table_name), 0,
      FV_QS_DEF_GROUPS_TABLE, false, 0, 0, NULL, NULL,
-     "Base name of the groups table. → `jobs[].identity_tables.groups`"},
+     "Base name of the groups table. → `jobs[].identity_tables.groups`."},
     {"dynamodb.users_group_table_name", FV_PROP_STRING, S_JOB(users_group_table_name), 0,
      FV_QS_DEF_MEMBERSHIPS_TABLE, false, 0, 0, NULL, NULL,
-     "Base name of the user-group memberships table. → `jobs[].identity_tables.memberships`"},
+     "Base name of the user-group memberships table. → `jobs[].identity_tables.memberships`."},
     {"s3.bucket_name", FV_PROP_STRING, S_JOB(bucket), 0, NULL, true, 0, 0, NULL, NULL,
-     "Bucket for the asset bundles. → `jobs[].s3.bucket`"},
+     "Bucket for the asset bundles. → `jobs[].s3.bucket`."},
     {"s3.prefix_format", FV_PROP_STRING, S_JOB(prefix_format), 0, FV_QS_DEF_PREFIX_FORMAT, false, 0,
-     0, NULL, fv_config_prefix_formats, "→ `jobs[].s3.prefix_format`"},
+     0, NULL, fv_config_prefix_formats, "→ `jobs[].s3.prefix_format`."},
     {"s3.prefix", FV_PROP_STRING, S_JOB(prefix), 0, FV_QS_DEF_PREFIX, false, 0, 0, NULL, NULL,
-     "→ `jobs[].s3.prefix`"},
+     "→ `jobs[].s3.prefix`."},
     {"backup.include_dependencies", FV_PROP_BOOL, S_JOB(include_dependencies), 0, "true", false, 0,
-     0, NULL, NULL, "→ `jobs[].include_dependencies`"},
+     0, NULL, NULL, "→ `jobs[].include_dependencies`."},
     {"backup.include_permissions", FV_PROP_BOOL, S_JOB(include_permissions), 0, "true", false, 0, 0,
-     NULL, NULL, "→ `jobs[].include_permissions`"},
+     NULL, NULL, "→ `jobs[].include_permissions`."},
     {"backup.include_tags", FV_PROP_BOOL, S_JOB(include_tags), 0, "true", false, 0, 0, NULL, NULL,
-     "→ `jobs[].include_tags`"},
-    {"backup.export_format", FV_PROP_STRING, S_JOB(export_format), 0, FV_QS_DEF_EXPORT_FORMAT, false,
-     0, 0, NULL, fv_config_export_formats, "→ `jobs[].export_format`"},
+     "→ `jobs[].include_tags`."},
+    {"backup.export_format", FV_PROP_STRING, S_JOB(export_format), 0, FV_QS_DEF_EXPORT_FORMAT,
+     false, 0, 0, NULL, fv_config_export_formats, "→ `jobs[].export_format`."},
     {"backup.max_assets_per_bundle", FV_PROP_INT, S_JOB(max_assets_per_bundle), 0,
      FV_QS_DEF_MAX_ASSETS, false, 1, FV_QS_MAX_ASSETS, NULL, NULL,
-     "→ `jobs[].max_assets_per_bundle`"},
+     "→ `jobs[].max_assets_per_bundle`."},
     {"logging.level", FV_PROP_STRING, S_CFG(log_level), 0, "INFO", false, 0, 0, NULL, s_log_levels,
-     "→ `logging.level` (lower-cased)"},
+     "→ `logging.level` (lower-cased)."},
     {"logging.file_path", FV_PROP_STRING, S_CFG(log_file), 0, NULL, false, 0, 0, NULL, NULL,
-     "→ `logging.file`"},
+     "→ `logging.file`."},
 };
 
 bool fv_config_seed_detect(struct json_object *doc)
@@ -78,10 +77,10 @@ bool fv_config_seed_detect(struct json_object *doc)
         bool seed = false;
         size_t len = strlen(key);
         for (size_t i = 0; i < S_N(s_seed_props); i++)
-            seed = seed || (strncmp(s_seed_props[i].key, key, len) == 0 &&
-                            s_seed_props[i].key[len] == '.');
+            seed = seed ||
+                   (strncmp(s_seed_props[i].key, key, len) == 0 && s_seed_props[i].key[len] == '.');
         if (fleet && !seed)
-            return false; /* region, accounts, jobs, central, kafka, ... */
+            return false;                          /* region, accounts, jobs, central, kafka, ... */
         seed_only = seed_only || (seed && !fleet); /* dynamodb, s3, backup */
     }
     /* In the sections both have (aws, logging), a key only the seed has. */
@@ -91,8 +90,8 @@ bool fv_config_seed_detect(struct json_object *doc)
     return seed_only;
 }
 
-fv_status fv_config_seed_from_doc(const char *name, struct json_object *doc,
-                                  struct fv_config *out, struct fv_error *err)
+fv_status fv_config_seed_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
+                                  struct fv_error *err)
 {
     struct s_seed s;
     memset(&s, 0, sizeof(s));
@@ -115,8 +114,7 @@ fv_status fv_config_seed_from_doc(const char *name, struct json_object *doc,
     st = fv_props_apply(name, "", s_seed_props, S_N(s_seed_props), doc, &s, NULL, "FV_", err);
     if (st != FV_OK)
         goto out;
-    for (char *p = s.cfg.log_level; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    fv_config_lower(s.cfg.log_level);
 
     json_object_object_add(account, "id", json_object_new_string(s.cfg.central_account));
     s.cfg.accounts = fv_calloc(1, sizeof(*s.cfg.accounts));
