@@ -40,9 +40,9 @@ bool fv_qs_is_code(const struct fv_error *err, const char *code)
            strcmp(err->code, code) == 0;
 }
 
-fv_status fv_qs_call(struct fv_aws_client *c, const char *op, const char *method,
-                     const char *path, const char *query, struct json_object *in,
-                     struct json_object **out, struct fv_error *err)
+fv_status fv_qs_call(struct fv_aws_client *c, const char *op, const char *method, const char *path,
+                     const char *query, struct json_object *in, struct json_object **out,
+                     struct fv_error *err)
 {
     fv_status st = fv_aws_rest_json(c, "quicksight", op, method, path, query, in, out, err);
     if (st == FV_E_AWS && err && strcmp(err->code, "ResourceNotFoundException") == 0) {

@@ -42,8 +42,8 @@ static const struct s_kind s_data_sets = {"ListDataSets", "/data-sets", "DataSet
                                           "DataSetId"};
 static const struct s_kind s_analyses = {"ListAnalyses", "/analyses", "AnalysisSummaryList",
                                          "AnalysisId"};
-static const struct s_kind s_dashboards = {"ListDashboards", "/dashboards",
-                                           "DashboardSummaryList", "DashboardId"};
+static const struct s_kind s_dashboards = {"ListDashboards", "/dashboards", "DashboardSummaryList",
+                                           "DashboardId"};
 
 struct s_collect {
     const struct s_kind *kind;
@@ -80,15 +80,15 @@ static fv_status s_add_asset(void *ud, struct json_object *item, struct fv_error
     return FV_OK;
 }
 
-static fv_status s_list(struct fv_aws_client *c, const struct s_kind *kind,
-                        const char *account_id, const struct fv_quicksight_list_options *opt,
+static fv_status s_list(struct fv_aws_client *c, const struct s_kind *kind, const char *account_id,
+                        const struct fv_quicksight_list_options *opt,
                         struct fv_quicksight_assets *out, struct fv_error *err)
 {
     struct fv_buf path = {0};
     fv_qs_path(&path, account_id, kind->collection, NULL);
     struct s_collect col = {kind, out};
-    fv_status st =
-        fv_qs_list(c, kind->op, path.ptr, opt, kind->list_field, s_add_asset, &col, &out->pages, err);
+    fv_status st = fv_qs_list(c, kind->op, path.ptr, opt, kind->list_field, s_add_asset, &col,
+                              &out->pages, err);
     fv_buf_clean_up(&path);
     return st;
 }

@@ -377,8 +377,8 @@ static void s_redact(char *msg, const char *url)
 }
 
 fv_status fv_quicksight_download_bundle(struct fv_aws_client *c, const char *download_url,
-                                        fv_quicksight_sink_fn *sink, void *ud,
-                                        int64_t *bytes_out, struct fv_error *err)
+                                        fv_quicksight_sink_fn *sink, void *ud, int64_t *bytes_out,
+                                        struct fv_error *err)
 {
     if (bytes_out)
         *bytes_out = 0;

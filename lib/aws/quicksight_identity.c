@@ -60,8 +60,8 @@ static fv_status s_add_user(void *ud, struct json_object *item, struct fv_error 
     return st;
 }
 
-fv_status fv_quicksight_list_users(struct fv_aws_client *c, const char *account_id,
-                                   const char *ns, const struct fv_quicksight_list_options *opt,
+fv_status fv_quicksight_list_users(struct fv_aws_client *c, const char *account_id, const char *ns,
+                                   const struct fv_quicksight_list_options *opt,
                                    struct fv_quicksight_users *out, struct fv_error *err)
 {
     struct fv_buf path = {0};
@@ -120,8 +120,7 @@ static fv_status s_read_group(struct json_object *obj, const char *op,
     out->principal_id = fv_qs_str(obj, "PrincipalId");
     if (!out->group_name || !out->arn) {
         fv_quicksight_group_clean_up(out);
-        return fv_error_set(err, FV_E_PARSE, "quicksight %s: a group without GroupName or Arn",
-                            op);
+        return fv_error_set(err, FV_E_PARSE, "quicksight %s: a group without GroupName or Arn", op);
     }
     return FV_OK;
 }
@@ -137,8 +136,8 @@ static fv_status s_add_group(void *ud, struct json_object *item, struct fv_error
     return st;
 }
 
-fv_status fv_quicksight_list_groups(struct fv_aws_client *c, const char *account_id,
-                                    const char *ns, const struct fv_quicksight_list_options *opt,
+fv_status fv_quicksight_list_groups(struct fv_aws_client *c, const char *account_id, const char *ns,
+                                    const struct fv_quicksight_list_options *opt,
                                     struct fv_quicksight_groups *out, struct fv_error *err)
 {
     struct fv_buf path = {0};
@@ -235,8 +234,9 @@ fv_status fv_quicksight_register_user(struct fv_aws_client *c, const char *accou
     if (created)
         *created = false;
     if (!req->identity_type || !req->email || !req->user_role)
-        return fv_error_set(err, FV_E_INVALID,
-                            "quicksight RegisterUser: IdentityType, Email and UserRole are required");
+        return fv_error_set(
+            err, FV_E_INVALID,
+            "quicksight RegisterUser: IdentityType, Email and UserRole are required");
     if (strcmp(req->identity_type, "QUICKSIGHT") == 0 && !req->user_name)
         return fv_error_set(err, FV_E_INVALID,
                             "quicksight RegisterUser: a QUICKSIGHT user needs a UserName");
@@ -282,10 +282,9 @@ fv_status fv_quicksight_create_group_membership(struct fv_aws_client *c, const c
                                                 const char *member_name, struct fv_error *err)
 {
     struct fv_buf path = {0};
-    fv_qs_path(&path, account_id, "/namespaces", ns, "/groups", group_name, "/members",
-               member_name, NULL);
-    fv_status st =
-        fv_qs_call(c, "CreateGroupMembership", "PUT", path.ptr, NULL, NULL, NULL, err);
+    fv_qs_path(&path, account_id, "/namespaces", ns, "/groups", group_name, "/members", member_name,
+               NULL);
+    fv_status st = fv_qs_call(c, "CreateGroupMembership", "PUT", path.ptr, NULL, NULL, NULL, err);
     fv_buf_clean_up(&path);
     return st;
 }

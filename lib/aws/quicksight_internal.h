@@ -15,9 +15,9 @@ void fv_qs_path(struct fv_buf *path, const char *account_id, ...);
 
 /* One rest-json call; ResourceNotFoundException becomes FV_E_NOTFOUND
  * (err->code kept). in may be NULL (no body); out may be NULL. */
-fv_status fv_qs_call(struct fv_aws_client *c, const char *op, const char *method,
-                     const char *path, const char *query, struct json_object *in,
-                     struct json_object **out, struct fv_error *err);
+fv_status fv_qs_call(struct fv_aws_client *c, const char *op, const char *method, const char *path,
+                     const char *query, struct json_object *in, struct json_object **out,
+                     struct fv_error *err);
 
 /* True when err is a service error with this code. */
 bool fv_qs_is_code(const struct fv_error *err, const char *code);

@@ -20,9 +20,9 @@
 
 #include <fv/aws.h>
 
-#define FV_QUICKSIGHT_PAGE_MAX 100        /* MaxResults of every List call */
-#define FV_QUICKSIGHT_BUNDLE_ARNS_MAX 100 /* ResourceArns of one export job */
-#define FV_QUICKSIGHT_EXPORT_JOBS_MAX 5   /* concurrent export jobs per account */
+#define FV_QUICKSIGHT_PAGE_MAX 100                        /* MaxResults of every List call */
+#define FV_QUICKSIGHT_BUNDLE_ARNS_MAX 100                 /* ResourceArns of one export job */
+#define FV_QUICKSIGHT_EXPORT_JOBS_MAX 5                   /* concurrent export jobs per account */
 #define FV_QUICKSIGHT_IMPORT_BODY_MAX (20u * 1024 * 1024) /* Body bytes; larger: S3Uri */
 /* err->code of a download whose presigned URL was refused (403): it expired
  * (DownloadUrl lives 5 minutes) — describe the job again for a fresh one. */
@@ -56,8 +56,8 @@ struct fv_quicksight_users {
 void fv_quicksight_users_clean_up(struct fv_quicksight_users *l);
 
 /* ListUsers, every page. out is caller's (zeroed or a list to append to). */
-fv_status fv_quicksight_list_users(struct fv_aws_client *c, const char *account_id,
-                                   const char *ns, const struct fv_quicksight_list_options *opt,
+fv_status fv_quicksight_list_users(struct fv_aws_client *c, const char *account_id, const char *ns,
+                                   const struct fv_quicksight_list_options *opt,
                                    struct fv_quicksight_users *out, struct fv_error *err);
 /* FV_E_NOTFOUND when the user does not exist. */
 fv_status fv_quicksight_describe_user(struct fv_aws_client *c, const char *account_id,
@@ -79,8 +79,8 @@ struct fv_quicksight_groups {
 };
 void fv_quicksight_groups_clean_up(struct fv_quicksight_groups *l);
 
-fv_status fv_quicksight_list_groups(struct fv_aws_client *c, const char *account_id,
-                                    const char *ns, const struct fv_quicksight_list_options *opt,
+fv_status fv_quicksight_list_groups(struct fv_aws_client *c, const char *account_id, const char *ns,
+                                    const struct fv_quicksight_list_options *opt,
                                     struct fv_quicksight_groups *out, struct fv_error *err);
 /* FV_E_NOTFOUND when the group does not exist. */
 fv_status fv_quicksight_describe_group(struct fv_aws_client *c, const char *account_id,
@@ -230,7 +230,7 @@ void fv_quicksight_job_issues_clean_up(struct fv_quicksight_job_issues *l);
 
 /* StartAssetBundleExportJob. All borrowed. */
 struct fv_quicksight_export_request {
-    const char *job_id;              /* [A-Za-z0-9_-]{1,512}; unique while running */
+    const char *job_id;               /* [A-Za-z0-9_-]{1,512}; unique while running */
     const char *const *resource_arns; /* 1..100 ARNs */
     size_t n_resource_arns;
     bool include_all_dependencies; /* IncludeAllDependencies */
@@ -324,7 +324,7 @@ typedef size_t fv_quicksight_sink_fn(void *ud, const char *data, size_t n);
  * download may have fed the sink part of the body: start over. Error
  * messages never contain the URL's query (its signature). */
 fv_status fv_quicksight_download_bundle(struct fv_aws_client *c, const char *download_url,
-                                        fv_quicksight_sink_fn *sink, void *ud,
-                                        int64_t *bytes_out, struct fv_error *err);
+                                        fv_quicksight_sink_fn *sink, void *ud, int64_t *bytes_out,
+                                        struct fv_error *err);
 
 #endif
