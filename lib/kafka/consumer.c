@@ -3,9 +3,11 @@
  *
  * Every message handed out is recorded in its partition's tracker
  * (inflight.c); fv_consumer_done marks it, and the partition's commit point is
- * the first offset handed out and not yet done. Commits are asynchronous,
- * from fv_consumer_poll about once a second (or every S_COMMIT_EVERY dones),
- * on revocation, and at close. After a crash the group resumes at the commit
+ * the first offset handed out and not yet done. Commits go out from
+ * fv_consumer_poll about once a second (or every S_COMMIT_EVERY dones),
+ * asynchronously; on revocation and at close they are waited for (bounded),
+ * so a partition's next owner starts where this member stopped. After a
+ * crash the group resumes at the commit
  * point: the unfinished messages and everything after them are redelivered,
  * including ones already done after a gap — handlers are idempotent.
  *
