@@ -3,8 +3,8 @@
  * processes that talk only through Kafka.
  *
  * Prints "bootstrap=HOST:PORT,..." once fleetvault's topics exist, then serves
- * until SIGTERM/SIGINT. Fault control, one command a line on stdin (or the
- * control FIFO), each answered "ok" on stdout once applied:
+ * until SIGTERM/SIGINT. Fault control, one command a line on stdin (and on
+ * the control FIFO, when given), each answered "ok" on stdout once applied:
  *   down            every broker down (connections refused)
  *   up              every broker up
  *   down-for MS     down now, up again by itself MS milliseconds later */
@@ -34,7 +34,7 @@ static const char s_usage[] =
     "Runs an in-memory Kafka cluster (librdkafka mock) on loopback ports with\n"
     "fleetvault's topics (X tasks, results, events, dlq; default prefix\n"
     "\"fleetvault.\", 6 partitions, 3 brokers). Prints bootstrap=HOST:PORT,...\n"
-    "then serves until SIGTERM/SIGINT. Commands on stdin, or on the FIFO PATH\n"
+    "then serves until SIGTERM/SIGINT. Commands on stdin and on the FIFO PATH\n"
     "(created when missing), one a line, each answered \"ok\":\n"
     "  down | up | down-for MS\n";
 
@@ -100,28 +100,35 @@ static void s_command(struct s_ctl *ctl, char *line)
     s_reply("ok");
 }
 
-/* Reads what is available on fd and runs every complete line. Returns false
- * at end of input. */
-static bool s_read_commands(struct s_ctl *ctl, int fd, char *buf, size_t cap, size_t *len)
+/* One source of commands, with its partial line. */
+struct s_input {
+    int fd; /* -1: none, or closed */
+    char buf[512];
+    size_t len;
+};
+
+/* Reads what is available and runs every complete line. Returns false at
+ * end of input. */
+static bool s_read_commands(struct s_ctl *ctl, struct s_input *in)
 {
-    ssize_t r = read(fd, buf + *len, cap - 1 - *len);
+    ssize_t r = read(in->fd, in->buf + in->len, sizeof(in->buf) - 1 - in->len);
     if (r < 0)
         return errno == EINTR || errno == EAGAIN;
     if (r == 0)
         return false;
-    *len += (size_t)r;
-    buf[*len] = '\0';
-    char *start = buf, *nl;
+    in->len += (size_t)r;
+    in->buf[in->len] = '\0';
+    char *start = in->buf, *nl;
     while ((nl = strchr(start, '\n')) != NULL) {
         *nl = '\0';
         s_command(ctl, start);
         start = nl + 1;
     }
-    *len -= (size_t)(start - buf);
-    memmove(buf, start, *len);
-    if (*len == cap - 1) { /* a line longer than the buffer: drop it */
+    in->len -= (size_t)(start - in->buf);
+    memmove(in->buf, start, in->len);
+    if (in->len == sizeof(in->buf) - 1) { /* a line longer than the buffer: drop it */
         s_reply("error: line too long");
-        *len = 0;
+        in->len = 0;
     }
     return true;
 }
@@ -170,7 +177,8 @@ int fv_cli_kafka_mock(int argc, char **argv)
         goto out;
     }
 
-    int ctlfd = STDIN_FILENO;
+    /* Commands come from stdin and, when given, the FIFO. */
+    struct s_input in[2] = {{.fd = STDIN_FILENO}, {.fd = -1}};
     bool made_fifo = false;
     if (fifo) {
         if (mkfifo(fifo, 0600) == 0)
@@ -182,8 +190,8 @@ int fv_cli_kafka_mock(int argc, char **argv)
         }
         /* Read-write: we hold a writer, so the FIFO never reads end-of-file
          * when a controlling process closes it. */
-        ctlfd = open(fifo, O_RDWR | O_CLOEXEC);
-        if (ctlfd < 0) {
+        in[1].fd = open(fifo, O_RDWR | O_CLOEXEC);
+        if (in[1].fd < 0) {
             fprintf(stderr, "fleetvault kafka-mock: open %s: %s\n", fifo, strerror(errno));
             if (made_fifo)
                 unlink(fifo);
@@ -201,17 +209,16 @@ int fv_cli_kafka_mock(int argc, char **argv)
         printf("bootstrap=%s\n", fv_kafka_mock_bootstraps(ctl.mock));
         fflush(stdout);
 
-        char buf[512];
-        size_t len = 0;
-        bool ctl_open = true;
         for (;;) {
-            struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {ctlfd, POLLIN, 0}};
+            /* poll() skips negative descriptors: closed inputs drop out. */
+            struct pollfd pfd[3] = {
+                {sigfd, POLLIN, 0}, {in[0].fd, POLLIN, 0}, {in[1].fd, POLLIN, 0}};
             int timeout = -1;
             if (ctl.up_at) {
                 int64_t left = ctl.up_at - s_mono_ms();
                 timeout = left > 0 ? (int)left : 0;
             }
-            int r = poll(pfd, ctl_open ? 2 : 1, timeout);
+            int r = poll(pfd, 3, timeout);
             if (r < 0 && errno != EINTR)
                 break;
             if (ctl.up_at && s_mono_ms() >= ctl.up_at) {
@@ -225,16 +232,18 @@ int fv_cli_kafka_mock(int argc, char **argv)
                            si.ssi_signo);
                 break;
             }
-            if (r > 0 && ctl_open && pfd[1].revents) {
-                if (!s_read_commands(&ctl, ctlfd, buf, sizeof(buf), &len))
-                    ctl_open = false; /* stdin closed: serve on, without control */
+            for (int i = 0; i < 2; i++) {
+                /* At end of input (stdin closed) serve on without it. */
+                if (r > 0 && in[i].fd >= 0 && pfd[i + 1].revents &&
+                    !s_read_commands(&ctl, &in[i]) && i == 0)
+                    in[i].fd = -1;
             }
         }
         fv_kafka_mock_stop(ctl.mock);
         rc = 0;
     }
-    if (ctlfd != STDIN_FILENO)
-        close(ctlfd);
+    if (in[1].fd >= 0)
+        close(in[1].fd);
     if (made_fifo)
         unlink(fifo);
     close(sigfd);
