@@ -21,7 +21,7 @@ static void s_usage(FILE *f)
 {
     fprintf(f, "usage: fleetvault backup --config FILE [--job NAME] [--dry-run]\n"
                "                         [--output-dir DIR] [--no-progress] [--verbose]\n"
-               "                         [--log-file FILE]\n"
+               "                         [--log-file FILE] [--mode full|users-only|assets-only]\n"
                "Runs one complete backup run. Exit 0: every resource succeeded (or was\n"
                "skipped); 1: some failed; 2: configuration or credential errors.\n");
 }
@@ -43,20 +43,18 @@ static void *s_worker_thread(void *arg)
 
 int fv_cli_backup(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"job", required_argument, NULL, 'j'},
-                                         {"dry-run", no_argument, NULL, 'n'},
-                                         {"output-dir", required_argument, NULL, 'o'},
-                                         {"no-progress", no_argument, NULL, 'P'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"log-file", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},   {"job", required_argument, NULL, 'j'},
+        {"dry-run", no_argument, NULL, 'n'},        {"output-dir", required_argument, NULL, 'o'},
+        {"no-progress", no_argument, NULL, 'P'},    {"verbose", no_argument, NULL, 'v'},
+        {"log-file", required_argument, NULL, 'l'}, {"mode", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *config = NULL, *job_name = NULL, *output_dir = ".", *log_file = NULL;
+    const char *mode = NULL;
     bool dry_run = false, progress = true, verbose = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:j:no:Pvl:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:j:no:Pvl:m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'j': job_name = optarg; break;
@@ -65,6 +63,14 @@ int fv_cli_backup(int argc, char **argv)
         case 'P': progress = false; break;
         case 'v': verbose = true; break;
         case 'l': log_file = optarg; break;
+        case 'm':
+            if (strcmp(optarg, "full") != 0 && strcmp(optarg, "users-only") != 0 &&
+                strcmp(optarg, "assets-only") != 0) {
+                fprintf(stderr, "fleetvault: --mode must be full, users-only or assets-only\n");
+                return 2;
+            }
+            mode = optarg;
+            break;
         case 'h': s_usage(stdout); return 0;
         default: s_usage(stderr); return 2;
         }
@@ -149,6 +155,7 @@ int fv_cli_backup(int argc, char **argv)
                                             : FV_PROGRESS_JSON,
         .lease_wait_s = 0,
         .stop = &fv_cli_stop,
+        .mode = mode,
     };
     struct fv_run_summary sum;
     fv_status st = fv_coordinator_run(&co, job, 0, &sum, &err);

@@ -226,11 +226,6 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
     fv_status st = FV_OK;
     memset(out, 0, sizeof(*out));
 
-    if (job->kind != FV_JOB_DYNAMODB_BACKUPS) {
-        st = fv_error_set(err, FV_E_INVALID, "job %s: type %s is not supported yet", job->name,
-                          job->type);
-        goto out;
-    }
     const char *central_id = fv_fleet_central_account(o->fleet, err);
     if (!central_id) {
         st = err ? err->status : FV_E_AUTH;
@@ -298,7 +293,10 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
     }
     FV_LOG(FV_LOG_INFO, "coordinator", "run %s: %s; enumerating %zu accounts", r.run_id,
            resumed ? "resuming" : "starting", cfg->n_accounts);
-    st = fv_plan_dynamodb(o->fleet, &r, err);
+    if (job->kind == FV_JOB_QUICKSIGHT)
+        st = fv_plan_quicksight(o->fleet, &r, o->mode ? o->mode : job->mode, o->dry_run, err);
+    else
+        st = fv_plan_dynamodb(o->fleet, &r, err);
     if (st != FV_OK)
         goto out;
     if (o->dry_run) {

@@ -25,6 +25,7 @@ struct fv_coordinator_options {
     int lease_wait_s; /* how long a run waits for the lease */
     volatile sig_atomic_t *stop;
     struct fv_metrics_fleetvault *metrics; /* may be NULL */
+    const char *mode;                      /* quicksight: overrides the job's mode; NULL keeps it */
 };
 
 struct fv_run_summary {

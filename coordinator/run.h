@@ -56,6 +56,12 @@ void fv_run_counts(const struct fv_run *r, size_t *succeeded, size_t *failed, si
  * region, concurrently). Enumeration failures are recorded per target and
  * never stop the others. */
 fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err);
+/* Plans a quicksight run: identity chunks and asset bundles per account;
+ * mode "full", "users-only" or "assets-only". Creates the dated identity
+ * tables (if absent) as it goes; a dry run writes nothing and only checks
+ * that DynamoDB and the bundles' bucket answer. */
+fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
+                             bool dry_run, struct fv_error *err);
 /* The retention task for target (when the job keeps backups), or NULL. */
 struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv_run *r,
                                                struct fv_run_target *target);

@@ -7,11 +7,17 @@
 void fv_kind_dynamodb_backup(struct fv_handler_ctx *ctx);
 void fv_kind_dynamodb_retention(struct fv_handler_ctx *ctx);
 void fv_kind_iam_deny(struct fv_handler_ctx *ctx);
+void fv_kind_quicksight_users(struct fv_handler_ctx *ctx);
+void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx);
+void fv_kind_quicksight_export(struct fv_handler_ctx *ctx);
 
 static const struct fv_handler s_handlers[] = {
     {"dynamodb.backup", fv_kind_dynamodb_backup},
     {"dynamodb.retention", fv_kind_dynamodb_retention},
     {"iam.deny_delete_backup", fv_kind_iam_deny},
+    {"quicksight.users", fv_kind_quicksight_users},
+    {"quicksight.groups", fv_kind_quicksight_groups},
+    {"quicksight.export", fv_kind_quicksight_export},
 };
 
 const struct fv_handler *fv_handler_find(const char *kind)

@@ -1,0 +1,368 @@
+/* Planning a quicksight run (seed 000): per account, identity chunks (users;
+ * groups with their memberships) into dated DynamoDB tables, and asset
+ * bundles (data sources, data sets but FILE ones, analyses, dashboards) of at
+ * most max_assets_per_bundle, each exported to S3. */
+#include "run.h"
+
+#include <fv/dynamodb.h>
+#include <fv/log.h>
+#include <fv/quicksight.h>
+#include <fv/s3.h>
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *s_region(const struct fv_config *cfg, const struct fv_config_account *a)
+{
+    return a->n_regions ? a->regions[0] : cfg->region;
+}
+
+/* "2026/11/21" (per prefix_format) and "2026-11-21" for table names. */
+static void s_date(int64_t ms, const char *format, char *out, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (strcmp(format, "YYYY-MM-DD") == 0)
+        strftime(out, n, "%Y-%m-%d", &tm);
+    else if (strcmp(format, "YYYYMMDD") == 0)
+        strftime(out, n, "%Y%m%d", &tm);
+    else
+        strftime(out, n, "%Y/%m/%d", &tm);
+}
+
+/* Creates the dated table when absent (PAY_PER_REQUEST) and waits for it. */
+static fv_status s_ensure_table(struct fv_aws_client *c, const char *name, const char *key,
+                                struct fv_error *err)
+{
+    struct fv_dynamodb_table t = {0};
+    fv_status st = fv_dynamodb_describe_table(c, name, &t, err);
+    if (st == FV_E_NOTFOUND) {
+        struct json_object *req = json_object_new_object();
+        json_object_object_add(req, "TableName", json_object_new_string(name));
+        json_object_object_add(req, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
+        struct json_object *ad = json_object_new_array(), *a = json_object_new_object();
+        json_object_object_add(a, "AttributeName", json_object_new_string(key));
+        json_object_object_add(a, "AttributeType", json_object_new_string("S"));
+        json_object_array_add(ad, a);
+        json_object_object_add(req, "AttributeDefinitions", ad);
+        struct json_object *ks = json_object_new_array(), *k = json_object_new_object();
+        json_object_object_add(k, "AttributeName", json_object_new_string(key));
+        json_object_object_add(k, "KeyType", json_object_new_string("HASH"));
+        json_object_array_add(ks, k);
+        json_object_object_add(req, "KeySchema", ks);
+        fv_dynamodb_table_clean_up(&t);
+        st = fv_dynamodb_create_table(c, req, &t, err);
+        json_object_put(req);
+        if (st != FV_OK && err && strcmp(err->code, "ResourceInUseException") == 0)
+            st = FV_OK;
+    }
+    for (int i = 0; st == FV_OK && i < 300; i++) {
+        fv_dynamodb_table_clean_up(&t);
+        st = fv_dynamodb_describe_table(c, name, &t, err);
+        if (st != FV_OK || (t.status && strcmp(t.status, "ACTIVE") == 0))
+            break;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    fv_dynamodb_table_clean_up(&t);
+    return st;
+}
+
+static void s_put_str(struct json_object *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void s_add_task(struct fv_run *r, struct fv_task *tmp)
+{
+    fv_run_add(r, tmp);
+    fv_task_clean_up(tmp);
+}
+
+struct s_tables {
+    char users[256], groups[256], memberships[256];
+    const char *account;
+    const char *region;
+};
+
+static fv_status s_plan_identities(struct fv_fleet *fleet, struct fv_run *r,
+                                   struct fv_fleet_clients *clients,
+                                   const struct fv_config_account *acct, const struct s_tables *tb,
+                                   const char *id_region, bool dry_run, struct fv_error *err)
+{
+    const struct fv_config_job *job = r->job;
+    struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, id_region, err);
+    struct fv_aws_client *ddb = qs ? fv_fleet_client(clients, tb->account, tb->region, err) : NULL;
+    if (!ddb)
+        return err->status;
+    fv_status st;
+    if (dry_run) {
+        /* Writes nothing: DynamoDB reachable and readable is what can be checked. */
+        struct fv_dynamodb_table_names names = {0};
+        st = fv_dynamodb_list_tables(ddb, &names, err);
+        fv_dynamodb_table_names_clean_up(&names);
+        if (st != FV_OK)
+            return st;
+    } else if ((st = s_ensure_table(ddb, tb->users, "user_name", err)) != FV_OK ||
+               (st = s_ensure_table(ddb, tb->groups, "group_name", err)) != FV_OK ||
+               (st = s_ensure_table(ddb, tb->memberships, "membership_id", err)) != FV_OK)
+        return st;
+
+    char stamp[21];
+    fv_time_iso8601(r->started_ms / 1000, stamp);
+    struct fv_quicksight_users users = {0};
+    st = fv_quicksight_list_users(qs, acct->id, job->namespace_, NULL, &users, err);
+    for (size_t i = 0; st == FV_OK && i < users.n; i += (size_t)job->identity_chunk) {
+        struct json_object *arr = json_object_new_array();
+        for (size_t k = i; k < users.n && k < i + (size_t)job->identity_chunk; k++) {
+            const struct fv_quicksight_user *u = &users.items[k];
+            struct json_object *o = json_object_new_object();
+            s_put_str(o, "user_name", u->user_name);
+            s_put_str(o, "arn", u->arn);
+            s_put_str(o, "email", u->email);
+            s_put_str(o, "role", u->role);
+            s_put_str(o, "identity_type", u->identity_type);
+            json_object_object_add(o, "active", json_object_new_boolean(u->active));
+            s_put_str(o, "principal_id", u->principal_id);
+            s_put_str(o, "custom_permissions_name", u->custom_permissions_name);
+            json_object_array_add(arr, o);
+        }
+        char res[64];
+        snprintf(res, sizeof(res), "users-%zu", i / (size_t)job->identity_chunk + 1);
+        struct fv_task t = {.kind = "quicksight.users",
+                            .account = acct->id,
+                            .region = (char *)id_region,
+                            .resource = res,
+                            .step = "write"};
+        struct fv_task tmp;
+        fv_task_copy(&tmp, &t);
+        fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(arr, 0));
+        fv_task_set_param(&tmp, "table", tb->users);
+        fv_task_set_param(&tmp, "table_account", tb->account);
+        fv_task_set_param(&tmp, "table_region", tb->region);
+        fv_task_set_param(&tmp, "backup_timestamp", stamp);
+        s_add_task(r, &tmp);
+        json_object_put(arr);
+    }
+    fv_quicksight_users_clean_up(&users);
+    if (st != FV_OK)
+        return st;
+
+    struct fv_quicksight_groups groups = {0};
+    st = fv_quicksight_list_groups(qs, acct->id, job->namespace_, NULL, &groups, err);
+    size_t chunk = (size_t)job->identity_chunk / 10 ? (size_t)job->identity_chunk / 10 : 1;
+    for (size_t i = 0; st == FV_OK && i < groups.n; i += chunk) {
+        struct json_object *arr = json_object_new_array();
+        for (size_t k = i; k < groups.n && k < i + chunk; k++) {
+            const struct fv_quicksight_group *g = &groups.items[k];
+            struct json_object *o = json_object_new_object();
+            s_put_str(o, "group_name", g->group_name);
+            s_put_str(o, "arn", g->arn);
+            s_put_str(o, "description", g->description);
+            s_put_str(o, "principal_id", g->principal_id);
+            json_object_array_add(arr, o);
+        }
+        char res[64];
+        snprintf(res, sizeof(res), "groups-%zu", i / chunk + 1);
+        struct fv_task t = {.kind = "quicksight.groups",
+                            .account = acct->id,
+                            .region = (char *)id_region,
+                            .resource = res,
+                            .step = "write"};
+        struct fv_task tmp;
+        fv_task_copy(&tmp, &t);
+        fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(arr, 0));
+        fv_task_set_param(&tmp, "namespace", job->namespace_);
+        fv_task_set_param(&tmp, "table", tb->groups);
+        fv_task_set_param(&tmp, "memberships_table", tb->memberships);
+        fv_task_set_param(&tmp, "table_account", tb->account);
+        fv_task_set_param(&tmp, "table_region", tb->region);
+        fv_task_set_param(&tmp, "backup_timestamp", stamp);
+        s_add_task(r, &tmp);
+        json_object_put(arr);
+    }
+    fv_quicksight_groups_clean_up(&groups);
+    (void)fleet;
+    return st;
+}
+
+static const char *const s_types[] = {"datasources", "datasets", "analyses", "dashboards"};
+
+static fv_status s_list_type(struct fv_aws_client *c, const char *account, int type,
+                             struct fv_quicksight_assets *out, struct fv_error *err)
+{
+    switch (type) {
+    case 0: return fv_quicksight_list_data_sources(c, account, NULL, out, err);
+    case 1: return fv_quicksight_list_data_sets(c, account, NULL, out, err);
+    case 2: return fv_quicksight_list_analyses(c, account, NULL, out, err);
+    default: return fv_quicksight_list_dashboards(c, account, NULL, out, err);
+    }
+}
+
+static fv_status s_plan_assets(struct fv_fleet *fleet, struct fv_run *r,
+                               struct fv_fleet_clients *clients,
+                               const struct fv_config_account *acct, const char *region,
+                               bool per_account_keys, struct fv_error *err)
+{
+    const struct fv_config *cfg = fv_fleet_config(fleet);
+    const struct fv_config_job *job = r->job;
+    struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, region, err);
+    if (!qs)
+        return err->status;
+    char date[16];
+    s_date(r->started_ms, job->prefix_format, date, sizeof(date));
+    char hhmmss[7];
+    snprintf(hhmmss, sizeof(hhmmss), "%.6s", r->stamp + 9);
+    const char *bucket = job->bucket ? job->bucket : cfg->central_bucket;
+    char max_jobs[16];
+    snprintf(max_jobs, sizeof(max_jobs), "%lld", (long long)job->max_export_jobs);
+    for (int type = 0; type < 4; type++) {
+        struct fv_quicksight_assets assets = {0};
+        fv_status st = s_list_type(qs, acct->id, type, &assets, err);
+        if (st != FV_OK) {
+            fv_quicksight_assets_clean_up(&assets);
+            return st;
+        }
+        /* FILE data sets cannot be exported (as the seed does, they are left out). */
+        size_t n = 0;
+        for (size_t i = 0; i < assets.n; i++)
+            if (!assets.items[i].is_file)
+                assets.items[n++] = assets.items[i];
+            else {
+                FV_LOG(FV_LOG_INFO, "coordinator",
+                       "run %s: %s: data set %s is a FILE data set: "
+                       "not exportable, left out",
+                       r->run_id, acct->id, assets.items[i].id);
+                fv_quicksight_asset_clean_up(&assets.items[i]);
+            }
+        size_t per = (size_t)job->max_assets_per_bundle;
+        size_t bundles = (n + per - 1) / per;
+        for (size_t b = 0; b < bundles; b++) {
+            struct json_object *arns = json_object_new_array();
+            for (size_t k = b * per; k < n && k < (b + 1) * per; k++)
+                json_object_array_add(arns, json_object_new_string(assets.items[k].arn));
+            char name[64], res[64];
+            if (bundles == 1)
+                snprintf(name, sizeof(name), "%s", s_types[type]);
+            else
+                snprintf(name, sizeof(name), "%s_bundle_%zu", s_types[type], b + 1);
+            snprintf(res, sizeof(res), "%s", name);
+            struct fv_buf key = {0};
+            if (job->prefix && *job->prefix)
+                fv_buf_printf(&key, "%s/", job->prefix);
+            /* Several accounts share the bucket: each gets its own key space.
+             * A job of one account keeps the seed's layout exactly. */
+            if (per_account_keys)
+                fv_buf_printf(&key, "%s/", acct->id);
+            fv_buf_printf(&key, "%s/%s/%s-%s.zip", date, s_types[type], name, hhmmss);
+            struct fv_task t = {.kind = "quicksight.export",
+                                .account = acct->id,
+                                .region = (char *)region,
+                                .resource = res,
+                                .step = "start"};
+            struct fv_task tmp;
+            fv_task_copy(&tmp, &t);
+            fv_task_set_param(&tmp, "type", s_types[type]);
+            fv_task_set_param(&tmp, "arns", json_object_to_json_string_ext(arns, 0));
+            fv_task_set_param(&tmp, "bucket", bucket);
+            fv_task_set_param(&tmp, "key", key.ptr);
+            fv_task_set_param(&tmp, "include_dependencies", job->include_dependencies ? "1" : "0");
+            fv_task_set_param(&tmp, "include_permissions", job->include_permissions ? "1" : "0");
+            fv_task_set_param(&tmp, "include_tags", job->include_tags ? "1" : "0");
+            fv_task_set_param(&tmp, "export_format", job->export_format);
+            fv_task_set_param(&tmp, "max_export_jobs", max_jobs);
+            fv_task_set_param(&tmp, "control_table", cfg->control_table);
+            if (job->sse_kms_key_id)
+                fv_task_set_param(&tmp, "sse_kms_key_id", job->sse_kms_key_id);
+            if (job->bucket_owner_full_control)
+                fv_task_set_param(&tmp, "bucket_owner_full_control", "1");
+            s_add_task(r, &tmp);
+            json_object_put(arns);
+            fv_buf_clean_up(&key);
+        }
+        assets.n = n;
+        fv_quicksight_assets_clean_up(&assets);
+    }
+    return FV_OK;
+}
+
+fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
+                             bool dry_run, struct fv_error *err)
+{
+    const struct fv_config *cfg = fv_fleet_config(fleet);
+    const struct fv_config_job *job = r->job;
+    bool identities = strcmp(mode, "assets-only") != 0;
+    bool assets = strcmp(mode, "users-only") != 0;
+    struct fv_http_engine *e = fv_http_engine_new(NULL);
+    struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, e);
+    const char *central = NULL;
+    if (identities && strcmp(job->identity_tables_account, "central") == 0) {
+        central = fv_fleet_central_account(fleet, err);
+        if (!central) {
+            fv_fleet_clients_destroy(clients);
+            fv_http_engine_destroy(e);
+            return err->status;
+        }
+    }
+    size_t n_covered = job->n_accounts ? job->n_accounts : cfg->n_accounts;
+    for (size_t a = 0; a < cfg->n_accounts; a++) {
+        const struct fv_config_account *acct = &cfg->accounts[a];
+        bool covered = job->n_accounts == 0;
+        for (size_t k = 0; k < job->n_accounts; k++)
+            covered = covered || strcmp(job->accounts[k], acct->id) == 0;
+        if (!covered)
+            continue;
+        const char *region = s_region(cfg, acct);
+        const char *id_region = job->identity_region ? job->identity_region : region;
+        r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+        struct fv_run_target *t = &r->targets[r->n_targets++];
+        memset(t, 0, sizeof(*t));
+        t->account = fv_strdup(acct->id);
+        t->account_name = fv_strdup(acct->name);
+        t->region = fv_strdup(region);
+        struct fv_error e2 = {0};
+        fv_status st = FV_OK;
+        if (identities) {
+            struct s_tables tb = {.account = central ? central : acct->id, .region = id_region};
+            char day[16];
+            s_date(r->started_ms, "YYYY-MM-DD", day, sizeof(day));
+            snprintf(tb.users, sizeof(tb.users), "%s-%s", day, job->users_table_name);
+            snprintf(tb.groups, sizeof(tb.groups), "%s-%s", day, job->groups_table_name);
+            snprintf(tb.memberships, sizeof(tb.memberships), "%s-%s", day,
+                     job->users_group_table_name);
+            st = s_plan_identities(fleet, r, clients, acct, &tb, id_region, dry_run, &e2);
+        }
+        if (st == FV_OK && assets)
+            st = s_plan_assets(fleet, r, clients, acct, region, n_covered > 1, &e2);
+        if (st != FV_OK) {
+            t->error = fv_strdup(e2.message);
+            FV_LOG(FV_LOG_WARN, "coordinator", "run %s: enumerating %s: %s", r->run_id, acct->id,
+                   e2.message);
+        }
+    }
+    if (dry_run && assets) {
+        /* The bundles' bucket: reachable and listable by the central principal. */
+        const char *bucket = job->bucket ? job->bucket : cfg->central_bucket;
+        const char *c_id = fv_fleet_central_account(fleet, err);
+        struct fv_aws_client *cc = c_id ? fv_fleet_client(clients, c_id, cfg->region, err) : NULL;
+        struct fv_s3_list q = {.max_keys = 1};
+        struct fv_s3_objects objs = {0};
+        if (!cc || fv_s3_list_objects_page(cc, bucket, &q, NULL, &objs, err) != FV_OK) {
+            r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+            struct fv_run_target *t = &r->targets[r->n_targets++];
+            memset(t, 0, sizeof(*t));
+            t->account = fv_strdup(c_id ? c_id : "central");
+            t->account_name = fv_strdup("bucket");
+            t->region = fv_strdup(cfg->region);
+            t->error = fv_strdup(err->message);
+        }
+        fv_s3_objects_clean_up(&objs);
+    }
+    fv_fleet_clients_destroy(clients);
+    fv_http_engine_destroy(e);
+    return FV_OK;
+}
