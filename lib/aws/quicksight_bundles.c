@@ -206,8 +206,9 @@ static void s_json_string(struct fv_buf *b, const char *s)
     json_object_put(v);
 }
 
-/* The request body, written out directly: the bundle goes in as base64
- * (up to 28 MB of it) without a detour through a json-c string. */
+/* The request body, written out directly: the bundle's base64 (up to 28 MB)
+ * is appended once rather than held in a json-c string and serialised (and
+ * '/'-escaped) again. */
 static fv_status s_import_body(const struct fv_quicksight_import_request *req, struct fv_buf *out,
                                struct fv_error *err)
 {

@@ -20,6 +20,8 @@
 
 #include <fv/aws.h>
 
+struct json_object;
+
 #define FV_QUICKSIGHT_PAGE_MAX 100                        /* MaxResults of every List call */
 #define FV_QUICKSIGHT_BUNDLE_ARNS_MAX 100                 /* ResourceArns of one export job */
 #define FV_QUICKSIGHT_EXPORT_JOBS_MAX 5                   /* concurrent export jobs per account */
@@ -194,7 +196,6 @@ fv_status fv_quicksight_data_set_is_file(struct fv_aws_client *c, const char *ac
                                          const char *data_set_id, bool *is_file,
                                          struct fv_error *err);
 /* The FILE rule on a DescribeDataSet "DataSet" object (borrowed). */
-struct json_object;
 bool fv_quicksight_data_set_json_is_file(struct json_object *data_set);
 
 /* --- Asset bundles --- */
