@@ -25,6 +25,7 @@ import hmac
 import io
 import json
 import re
+import time
 import secrets
 import threading
 import uuid
@@ -563,6 +564,9 @@ class QuickSightExt:
             return denied("The request signature we calculated does not match the signature you provided.")
         if clock.now() > expires:
             return denied("Request has expired")
+        delay = float(self.world.settings.get("download_delay_s", 0))
+        if delay > 0:  # tests of a worker dying mid-download
+            time.sleep(delay)
         return Response(200, [("Content-Type", "application/zip")], job["zip"])
 
     # -- asset-bundle import ----------------------------------------------------

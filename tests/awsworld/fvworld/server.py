@@ -39,6 +39,7 @@ DEFAULT_SETTINGS = {
     "download_url_ttl_s": 300.0,  # asset-bundle DownloadUrl lifetime
     "ddb_export_delay_s": 0.5,  # DynamoDB export: IN_PROGRESS -> COMPLETED
     "ddb_backup_delay_s": 0.0,  # DynamoDB CreateBackup: CREATING -> AVAILABLE (0 = AVAILABLE at once)
+    "download_delay_s": 0.0,  # asset-bundle DownloadUrl: wait before answering (a slow download)
 }
 
 
