@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 volatile sig_atomic_t fv_cli_stop;
@@ -45,11 +46,26 @@ int fv_cli_load_config(const char *path, struct fv_config *cfg)
     return 0;
 }
 
+/* mkdir -p of path's directory (the seed tool creates ./logs/ itself). */
+static void s_make_parents(const char *path)
+{
+    char *dir = fv_strdup(path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(dir, 0755);
+        *p = '/';
+    }
+    free(dir);
+}
+
 int fv_cli_log_file(const char *path, FILE **out)
 {
     *out = NULL;
     if (!path)
         return 0;
+    s_make_parents(path);
     FILE *f = fopen(path, "a");
     if (!f) {
         fprintf(stderr, "fleetvault: cannot open log file %s\n", path);

@@ -358,7 +358,9 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
             t->account = fv_strdup(c_id ? c_id : "central");
             t->account_name = fv_strdup("bucket");
             t->region = fv_strdup(cfg->region);
-            t->error = fv_strdup(err->message);
+            struct fv_buf msg = {0};
+            fv_buf_printf(&msg, "bundle bucket %s: %s", bucket, err->message);
+            t->error = fv_buf_detach(&msg);
         }
         fv_s3_objects_clean_up(&objs);
     }
