@@ -364,7 +364,17 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
             free(holder);
             last_lease = now;
         }
-        fv_producer_flush(producer, 0, NULL);
+        struct fv_error ferr;
+        if (fv_producer_flush(producer, 0, &ferr) != FV_OK && ferr.status != FV_E_TIMEOUT) {
+            /* A task that never reached the brokers would only end at the
+             * deadline: publish every unfinished one again (tasks are
+             * idempotent; workers answer done ones from their claims). */
+            FV_LOG(FV_LOG_WARN, "coordinator", "run %s: %s; publishing unfinished tasks again",
+                   r.run_id, ferr.message);
+            for (size_t i = 0; i < r.n_items; i++)
+                if (!r.items[i].terminal)
+                    s_publish(producer, &r.items[i].task, &ferr);
+        }
     }
     if (*o->stop && r.n_terminal < r.n_items) {
         /* Stopped mid-run: the run stays "running" for the next coordinator. */

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #define S_WAIT_POLL_MS 3000
+/* How long a claim protects a delivery that may still be creating. */
+#define S_CLAIM_GRACE_MS 20000
 
 static bool s_table_gone(const struct fv_error *err)
 {
@@ -128,6 +130,20 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     }
     if (!fresh) {
         const char *noted = fv_control_item_str(claim, "backup_arn");
+        const char *owner = fv_control_item_str(claim, "worker");
+        const char *at = fv_control_item_str(claim, "claimed_ms");
+        int64_t claimed_ms = 0;
+        if (at)
+            fv_parse_i64(at, &claimed_ms);
+        if (!noted && owner && strcmp(owner, ctx->worker_name) != 0 &&
+            fv_clock_now_ms(fv_clock_system()) - claimed_ms < S_CLAIM_GRACE_MS) {
+            /* Another worker claimed this moments ago and may be creating the
+             * backup right now (a rebalance can deliver a task twice at
+             * once): look again after it has had time to note the ARN, rather
+             * than race it to a second backup. */
+            fv_handler_follow_up(ctx, "create", S_CLAIM_GRACE_MS / 2);
+            goto out;
+        }
         if (noted) {
             arn = fv_strdup(noted);
         } else if (s_find_by_name(client, t, name, &arn, &err) != FV_OK) {
