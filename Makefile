@@ -32,6 +32,11 @@ test-asan: asan
 demo: build
 	@scripts/demo
 
+# fleetvault vs seed 004/002's sequential Lambda on the large fleet, 20 ms and 0 ms
+# of latency per request (tests/bench/RESULTS.md); BENCH_ARGS, e.g. --latency 20 --repeat 1
+bench: build
+	@tests/bench/run --bin $(BUILD)/bin/fleetvault $(BENCH_ARGS)
+
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
