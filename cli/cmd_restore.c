@@ -115,6 +115,9 @@ int fv_cli_restore(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "dynamodb") == 0)
         return s_restore_dynamodb(argc - 1, argv + 1);
-    fprintf(stderr, "usage: fleetvault restore dynamodb --backup-arn ARN --target-table NAME\n");
+    if (argc >= 2 && strcmp(argv[1], "quicksight") == 0)
+        return fv_cli_restore_quicksight(argc - 1, argv + 1);
+    fprintf(stderr, "usage: fleetvault restore dynamodb --backup-arn ARN --target-table NAME\n"
+                    "       fleetvault restore quicksight --manifest FILE --config FILE ...\n");
     return 2;
 }
