@@ -13,7 +13,7 @@ static const struct fv_cli_command s_commands[] = {
     {"coordinator", "the scheduling daemon: runs jobs on their schedules", fv_cli_coordinator},
     {"worker", "the worker daemon: consumes and performs tasks", fv_cli_worker},
     {"verify", "re-read everything a run's manifest lists and check it", fv_cli_verify},
-    {"restore", "restore from a backup (restore dynamodb ...)", fv_cli_restore},
+    {"restore", "restore from a backup (restore dynamodb | restore quicksight)", fv_cli_restore},
     {"dlq", "print what is in the dead-letter queue", fv_cli_dlq},
 };
 
