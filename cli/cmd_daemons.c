@@ -50,7 +50,7 @@ static int s_setup(int argc, char **argv, const char *usage, struct s_daemon *d,
         switch (c) {
         case 'c': config = optarg; break;
         case 'C':
-            if (!concurrency || (*concurrency = atoi(optarg)) < 1) {
+            if (!concurrency || (*concurrency = (int)fv_i64_or(optarg, 0)) < 1) {
                 fprintf(stderr, "fleetvault: --concurrency must be a positive number\n");
                 return 2;
             }

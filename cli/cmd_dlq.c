@@ -24,7 +24,13 @@ int fv_cli_dlq(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:t:", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
-        case 't': timeout_s = atoi(optarg); break;
+        case 't':
+            timeout_s = (int)fv_i64_or(optarg, -1);
+            if (timeout_s < 0) {
+                fprintf(stderr, "fleetvault dlq: --timeout must be a number of seconds\n");
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: fleetvault dlq --config FILE [--timeout SECONDS]\n");
             return 2;

@@ -39,7 +39,13 @@ static int s_restore_dynamodb(int argc, char **argv)
         case 'b': arn = optarg; break;
         case 't': target = optarg; break;
         case 'c': config = optarg; break;
-        case 'T': timeout_s = atoi(optarg); break;
+        case 'T':
+            timeout_s = (int)fv_i64_or(optarg, -1);
+            if (timeout_s < 0) {
+                fprintf(stderr, "fleetvault restore dynamodb: --timeout must be seconds\n");
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: fleetvault restore dynamodb --backup-arn ARN --target-table "
                             "NAME [--config FILE] [--timeout S]\n");

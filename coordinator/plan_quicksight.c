@@ -33,44 +33,6 @@ static void s_date(int64_t ms, const char *format, char *out, size_t n)
         strftime(out, n, "%Y/%m/%d", &tm);
 }
 
-/* Creates the dated table when absent (PAY_PER_REQUEST) and waits for it. */
-static fv_status s_ensure_table(struct fv_aws_client *c, const char *name, const char *key,
-                                struct fv_error *err)
-{
-    struct fv_dynamodb_table t = {0};
-    fv_status st = fv_dynamodb_describe_table(c, name, &t, err);
-    if (st == FV_E_NOTFOUND) {
-        struct json_object *req = json_object_new_object();
-        json_object_object_add(req, "TableName", json_object_new_string(name));
-        json_object_object_add(req, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
-        struct json_object *ad = json_object_new_array(), *a = json_object_new_object();
-        json_object_object_add(a, "AttributeName", json_object_new_string(key));
-        json_object_object_add(a, "AttributeType", json_object_new_string("S"));
-        json_object_array_add(ad, a);
-        json_object_object_add(req, "AttributeDefinitions", ad);
-        struct json_object *ks = json_object_new_array(), *k = json_object_new_object();
-        json_object_object_add(k, "AttributeName", json_object_new_string(key));
-        json_object_object_add(k, "KeyType", json_object_new_string("HASH"));
-        json_object_array_add(ks, k);
-        json_object_object_add(req, "KeySchema", ks);
-        fv_dynamodb_table_clean_up(&t);
-        st = fv_dynamodb_create_table(c, req, &t, err);
-        json_object_put(req);
-        if (st != FV_OK && err && strcmp(err->code, "ResourceInUseException") == 0)
-            st = FV_OK;
-    }
-    for (int i = 0; st == FV_OK && i < 300; i++) {
-        fv_dynamodb_table_clean_up(&t);
-        st = fv_dynamodb_describe_table(c, name, &t, err);
-        if (st != FV_OK || (t.status && strcmp(t.status, "ACTIVE") == 0))
-            break;
-        struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL);
-    }
-    fv_dynamodb_table_clean_up(&t);
-    return st;
-}
-
 static void s_put_str(struct json_object *o, const char *k, const char *v)
 {
     if (v)
@@ -107,9 +69,10 @@ static fv_status s_plan_identities(struct fv_fleet *fleet, struct fv_run *r,
         fv_dynamodb_table_names_clean_up(&names);
         if (st != FV_OK)
             return st;
-    } else if ((st = s_ensure_table(ddb, tb->users, "user_name", err)) != FV_OK ||
-               (st = s_ensure_table(ddb, tb->groups, "group_name", err)) != FV_OK ||
-               (st = s_ensure_table(ddb, tb->memberships, "membership_id", err)) != FV_OK)
+    } else if ((st = fv_dynamodb_ensure_table(ddb, tb->users, "user_name", 300, err)) != FV_OK ||
+               (st = fv_dynamodb_ensure_table(ddb, tb->groups, "group_name", 300, err)) != FV_OK ||
+               (st = fv_dynamodb_ensure_table(ddb, tb->memberships, "membership_id", 300, err)) !=
+                   FV_OK)
         return st;
 
     char stamp[21];

@@ -17,7 +17,7 @@ void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *clien
     struct fv_error err;
     struct fv_buf key = {0};
     fv_buf_printf(&key, "logs/%s/%s/%s/%s", ctx->task->account, ctx->task->region, group, stream);
-    if (fv_fleet_clients_once(ctx->clients, key.ptr)) {
+    if (fv_fleet_once(ctx->fleet, key.ptr)) {
         if (fv_logs_create_group(client, group, &err) != FV_OK ||
             fv_logs_create_stream(client, group, stream, &err) != FV_OK)
             FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: log group %s: %s", ctx->task->run_id,

@@ -1,9 +1,11 @@
 /* dynamodb.backup: one on-demand backup of one table, named
  * "<table>-<run timestamp>", waited until AVAILABLE.
  *
- * Idempotent: the task's claim in the control table records the backup ARN;
- * a redelivery finds it there, or — when the earlier delivery died between
- * CreateBackup and the note — finds the backup by its deterministic name. */
+ * Idempotent: the task's claim in the control table tells a redelivery that
+ * an earlier delivery got this far; it then finds the backup by its
+ * deterministic name (one ListBackups of the table, only on redelivery) and
+ * creates it only when there is none. A claim taken moments ago by another
+ * worker is waited on, not raced. */
 #include "events.h"
 #include "handler.h"
 
@@ -129,24 +131,21 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
         goto out;
     }
     if (!fresh) {
-        const char *noted = fv_control_item_str(claim, "backup_arn");
         const char *owner = fv_control_item_str(claim, "worker");
         const char *at = fv_control_item_str(claim, "claimed_ms");
         int64_t claimed_ms = 0;
         if (at)
             fv_parse_i64(at, &claimed_ms);
-        if (!noted && owner && strcmp(owner, ctx->worker_name) != 0 &&
+        if (owner && strcmp(owner, ctx->worker_name) != 0 &&
             fv_clock_now_ms(fv_clock_system()) - claimed_ms < S_CLAIM_GRACE_MS) {
             /* Another worker claimed this moments ago and may be creating the
              * backup right now (a rebalance can deliver a task twice at
-             * once): look again after it has had time to note the ARN, rather
+             * once): look again once it has had time to create it, rather
              * than race it to a second backup. */
             fv_handler_follow_up(ctx, "create", S_CLAIM_GRACE_MS / 2);
             goto out;
         }
-        if (noted) {
-            arn = fv_strdup(noted);
-        } else if (s_find_by_name(client, t, name, &arn, &err) != FV_OK) {
+        if (s_find_by_name(client, t, name, &arn, &err) != FV_OK) {
             if (s_table_gone(&err))
                 fv_handler_failf(ctx, FV_RESULT_SKIPPED, "TableNotFound",
                                  "table %s no longer exists", t->resource);
@@ -176,11 +175,6 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
             fv_handler_fail(ctx, &err);
         goto out;
     }
-    /* The note lets a redelivery skip the ListBackups; failing to write it is
-     * harmless (the name finds the backup). */
-    if (fv_control_note(cc, table, t->task_id, "backup_arn", b.arn, &err) != FV_OK)
-        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting %s: %s", t->run_id, t->task_id, b.arn,
-               err.message);
     struct fv_buf msg = {0};
     fv_buf_printf(&msg, "created backup %s (%s) of table %s in %s/%s", name, b.arn, t->resource,
                   t->account, t->region);

@@ -45,7 +45,7 @@ static int s_acquire_slot(struct fv_aws_client *cc, const char *table, const str
                           int max, struct fv_error *err)
 {
     const char *held = fv_task_param(t, "slot");
-    int64_t first = held ? atoi(held) : 0;
+    int64_t first = fv_i64_or(held, 0);
     for (int k = 0; k < max; k++) {
         int i = (int)((first + k) % max);
         char name[128];
@@ -69,7 +69,7 @@ static void s_release_slot(struct fv_aws_client *cc, const char *table, const st
     if (!held)
         return;
     char name[128];
-    s_slot_name(t->account, atoi(held), name, sizeof(name));
+    s_slot_name(t->account, (int)fv_i64_or(held, 0), name, sizeof(name));
     struct fv_error err;
     if (fv_control_lease_release(cc, table, name, t->task_id, &err) != FV_OK)
         FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: releasing %s: %s (it expires in %d s)",
@@ -202,7 +202,7 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
     const struct fv_task *t = ctx->task;
     struct fv_error err;
     const char *max_s = fv_task_param(t, "max_export_jobs");
-    int max = max_s ? atoi(max_s) : 5;
+    int max = (int)fv_i64_or(max_s, 5);
     int slot = s_acquire_slot(cc, table, t, max < 1 ? 1 : max, &err);
     if (slot == -2) {
         fv_handler_fail(ctx, &err);
@@ -296,7 +296,7 @@ static void s_failed(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const
         struct fv_task *next = fv_handler_follow_up(ctx, "start", 0);
         const char *gen = fv_task_param(t, "generation");
         char g[16];
-        snprintf(g, sizeof(g), "%d", gen ? atoi(gen) + 1 : 1);
+        snprintf(g, sizeof(g), "%lld", (long long)fv_i64_or(gen, 0) + 1);
         fv_task_set_param(next, "generation", g);
         fv_task_set_param(next, "arns", json_object_to_json_string_ext(keep, 0));
         fv_task_set_param(next, "skipped", skipped.ptr);
@@ -339,7 +339,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
     if (slot) {
         char name[128], *holder = NULL;
         bool got;
-        s_slot_name(t->account, atoi(slot), name, sizeof(name));
+        s_slot_name(t->account, (int)fv_i64_or(slot, 0), name, sizeof(name));
         fv_control_lease(cc, table, name, t->task_id, s_now_ms() / 1000, S_SLOT_TTL_S, &got,
                          &holder, &err);
         free(holder);
@@ -364,7 +364,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
         }
         if (job.status != FV_QS_JOB_SUCCESSFUL) {
             const char *started = fv_task_param(t, "started_ms");
-            int64_t since = started ? s_now_ms() - atoll(started) : 0;
+            int64_t since = started ? s_now_ms() - fv_i64_or(started, s_now_ms()) : 0;
             fv_quicksight_export_job_clean_up(&job);
             if (since > ctx->cfg->run_deadline_s * 1000) {
                 s_release_slot(cc, table, t);

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_LIST_TABLES_PAGE 100
 #define S_LIST_BACKUPS_PAGE 100
@@ -614,4 +615,42 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
     out->next = fv_page_token_json(resp, "LastEvaluatedKey");
     json_object_put(resp);
     return FV_OK;
+}
+
+fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, const char *hash_key,
+                                   int wait_s, struct fv_error *err)
+{
+    struct fv_dynamodb_table t = {0};
+    fv_status st = fv_dynamodb_describe_table(c, table, &t, err);
+    if (st == FV_E_NOTFOUND) {
+        struct json_object *req = json_object_new_object();
+        json_object_object_add(req, "TableName", json_object_new_string(table));
+        json_object_object_add(req, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
+        struct json_object *ad = json_object_new_array(), *a = json_object_new_object();
+        json_object_object_add(a, "AttributeName", json_object_new_string(hash_key));
+        json_object_object_add(a, "AttributeType", json_object_new_string("S"));
+        json_object_array_add(ad, a);
+        json_object_object_add(req, "AttributeDefinitions", ad);
+        struct json_object *ks = json_object_new_array(), *k = json_object_new_object();
+        json_object_object_add(k, "AttributeName", json_object_new_string(hash_key));
+        json_object_object_add(k, "KeyType", json_object_new_string("HASH"));
+        json_object_array_add(ks, k);
+        json_object_object_add(req, "KeySchema", ks);
+        fv_dynamodb_table_clean_up(&t);
+        st = fv_dynamodb_create_table(c, req, &t, err);
+        json_object_put(req);
+        if (st != FV_OK && err && strcmp(err->code, "ResourceInUseException") == 0)
+            st = FV_OK; /* another process created it first */
+    }
+    /* Until ACTIVE: moto is immediate; AWS takes seconds. */
+    for (int i = 0; st == FV_OK && i < wait_s; i++) {
+        fv_dynamodb_table_clean_up(&t);
+        st = fv_dynamodb_describe_table(c, table, &t, err);
+        if (st != FV_OK || (t.status && strcmp(t.status, "ACTIVE") == 0))
+            break;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    fv_dynamodb_table_clean_up(&t);
+    return st;
 }

@@ -254,3 +254,9 @@ bool fv_parse_i64(const char *s, int64_t *out)
     *out = v;
     return true;
 }
+
+int64_t fv_i64_or(const char *s, int64_t def)
+{
+    int64_t v;
+    return s && fv_parse_i64(s, &v) ? v : def;
+}

@@ -23,7 +23,30 @@ struct fv_fleet {
     struct fv_ratelimiter *limiter;
     struct fv_retry_quota *quota;
     struct fv_metrics_fleetvault *metrics;
+    char **seen; /* fv_fleet_once */
+    size_t n_seen;
 };
+
+bool fv_fleet_once(struct fv_fleet *f, const char *key)
+{
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < f->n_seen; i++) {
+        if (strcmp(f->seen[i], key) == 0) {
+            pthread_mutex_unlock(&f->lock);
+            return false;
+        }
+    }
+    /* Bounded: forget everything past 4096 keys (what it guards is idempotent). */
+    if (f->n_seen == 4096) {
+        for (size_t i = 0; i < f->n_seen; i++)
+            free(f->seen[i]);
+        f->n_seen = 0;
+    }
+    f->seen = fv_realloc(f->seen, (f->n_seen + 1) * sizeof(char *));
+    f->seen[f->n_seen++] = fv_strdup(key);
+    pthread_mutex_unlock(&f->lock);
+    return true;
+}
 
 void fv_fleet_set_metrics(struct fv_fleet *f, struct fv_metrics_fleetvault *m)
 {
@@ -70,6 +93,9 @@ void fv_fleet_destroy(struct fv_fleet *f)
     fv_ratelimiter_destroy(f->limiter);
     fv_retry_quota_destroy(f->quota);
     free(f->central_account);
+    for (size_t i = 0; i < f->n_seen; i++)
+        free(f->seen[i]);
+    free(f->seen);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }
@@ -138,25 +164,7 @@ struct fv_fleet_clients {
     struct fv_http_engine *engine;
     struct s_client_slot *slots;
     size_t n;
-    char **seen; /* fv_fleet_clients_once */
-    size_t n_seen;
 };
-
-bool fv_fleet_clients_once(struct fv_fleet_clients *cc, const char *key)
-{
-    for (size_t i = 0; i < cc->n_seen; i++)
-        if (strcmp(cc->seen[i], key) == 0)
-            return false;
-    /* Bounded: forget everything past 4096 keys (the calls are idempotent). */
-    if (cc->n_seen == 4096) {
-        for (size_t i = 0; i < cc->n_seen; i++)
-            free(cc->seen[i]);
-        cc->n_seen = 0;
-    }
-    cc->seen = fv_realloc(cc->seen, (cc->n_seen + 1) * sizeof(char *));
-    cc->seen[cc->n_seen++] = fv_strdup(key);
-    return true;
-}
 
 struct fv_fleet_clients *fv_fleet_clients_new(struct fv_fleet *f, struct fv_http_engine *e)
 {
@@ -176,9 +184,6 @@ void fv_fleet_clients_destroy(struct fv_fleet_clients *cc)
         fv_aws_client_destroy(cc->slots[i].client);
     }
     free(cc->slots);
-    for (size_t i = 0; i < cc->n_seen; i++)
-        free(cc->seen[i]);
-    free(cc->seen);
     free(cc);
 }
 

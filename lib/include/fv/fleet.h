@@ -38,8 +38,8 @@ void fv_fleet_clients_destroy(struct fv_fleet_clients *cc);
 struct fv_aws_client *fv_fleet_client(struct fv_fleet_clients *cc, const char *account,
                                       const char *region, struct fv_error *err);
 
-/* True the first time key is seen by this cache (per-thread memo for
- * idempotent set-up calls, e.g. a log group already created). */
-bool fv_fleet_clients_once(struct fv_fleet_clients *cc, const char *key);
+/* True the first time key is seen by this process (a memo for idempotent
+ * set-up calls, e.g. a log group already created). Thread-safe. */
+bool fv_fleet_once(struct fv_fleet *f, const char *key);
 
 #endif
