@@ -295,7 +295,7 @@ static void s_failed(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const
     if (only_missing && json_object_array_length(keep) > 0) {
         struct fv_task *next = fv_handler_follow_up(ctx, "start", 0);
         const char *gen = fv_task_param(t, "generation");
-        char g[16];
+        char g[24];
         snprintf(g, sizeof(g), "%lld", (long long)fv_i64_or(gen, 0) + 1);
         fv_task_set_param(next, "generation", g);
         fv_task_set_param(next, "arns", json_object_to_json_string_ext(keep, 0));
