@@ -32,7 +32,10 @@ class TestBackupRun(unittest.TestCase):
     def test_full_run_backs_up_tagged_tables_once_and_guards_them(self):
         d = tmpdir()
         cfg = os.path.join(d, "fleet.yaml")
-        fleet_config(cfg, JOB)
+        fleet_config(cfg, JOB, extra="notifications:\n"
+                     "  sns_topic_arn: arn:aws:sns:us-east-1:123456789012:fleetvault-alerts\n"
+                     "  log_group: /fleetvault/runs\n")
+        W.control("DELETE", "/_world/requests")
         before = {a: backups_by_table(W, a) for a in MEMBERS}
         r = run(["backup", "--config", cfg, "--output-dir", d, "--no-progress"], W)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -69,6 +72,12 @@ class TestBackupRun(unittest.TestCase):
                                             logStreamNames=[manifest["run_id"]])["events"]
             created = [e["message"] for e in events if e["message"].startswith("created backup")]
             self.assertEqual(len(created), len(selected), created)
+        # The run's event went to SNS and to the central CloudWatch Logs group.
+        counts = W.control("GET", "/_world/requests")[1]["counts"]
+        published = [c for c in counts if c["operation"] == "Publish" and c["account"] == "123456789012"]
+        self.assertEqual(sum(c["count"] for c in published), 1, counts)
+        runs = W.client("logs", who="admin").filter_log_events(logGroupName="/fleetvault/runs")["events"]
+        self.assertTrue(any(manifest["run_id"] in e["message"] for e in runs), runs)
         # The manifest and report are beside the backups in the central bucket.
         s3 = W.client("s3")
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="fleetvault-backups-123456789012",
