@@ -7,6 +7,13 @@
 
 #include <string.h>
 
+static fv_status s_create(struct fv_aws_client *client, const char *group, const char *stream,
+                          struct fv_error *err)
+{
+    fv_status st = fv_logs_create_group(client, group, err);
+    return st == FV_OK ? fv_logs_create_stream(client, group, stream, err) : st;
+}
+
 void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *client,
                          const char *message)
 {
@@ -17,16 +24,20 @@ void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *clien
     struct fv_error err;
     struct fv_buf key = {0};
     fv_buf_printf(&key, "logs/%s/%s/%s/%s", ctx->task->account, ctx->task->region, group, stream);
-    if (fv_fleet_once(ctx->fleet, key.ptr)) {
-        if (fv_logs_create_group(client, group, &err) != FV_OK ||
-            fv_logs_create_stream(client, group, stream, &err) != FV_OK)
-            FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: log group %s: %s", ctx->task->run_id,
-                   ctx->task->task_id, group, err.message);
-    }
+    /* The first event of a stream in this process creates it (both calls
+     * are idempotent). Another thread may still be creating it when this
+     * one writes: a missing group or stream is created then, and the event
+     * written again. */
+    fv_status st =
+        fv_fleet_once(ctx->fleet, key.ptr) ? s_create(client, group, stream, &err) : FV_OK;
     fv_buf_clean_up(&key);
     struct fv_log_event ev = {fv_clock_now_ms(fv_clock_system()), message};
     struct fv_logs_put_result res;
-    if (fv_logs_put_events(client, group, stream, &ev, 1, &res, &err) != FV_OK)
+    if (st == FV_OK)
+        st = fv_logs_put_events(client, group, stream, &ev, 1, &res, &err);
+    if (st == FV_E_NOTFOUND && s_create(client, group, stream, &err) == FV_OK)
+        st = fv_logs_put_events(client, group, stream, &ev, 1, &res, &err);
+    if (st != FV_OK)
         FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: logging to %s failed: %s", ctx->task->run_id,
                ctx->task->task_id, group, err.message);
 }
