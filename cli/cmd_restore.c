@@ -12,18 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-static char *s_arn_field(const char *arn, int field)
-{
-    const char *p = arn;
-    for (int i = 0; i < field && p; i++) {
-        p = strchr(p, ':');
-        if (p)
-            p++;
-    }
-    const char *end = p ? strchr(p, ':') : NULL;
-    return end ? fv_strndup(p, (size_t)(end - p)) : NULL;
-}
-
 static int s_restore_dynamodb(int argc, char **argv)
 {
     static const struct option opts[] = {{"backup-arn", required_argument, NULL, 'b'},
@@ -52,8 +40,8 @@ static int s_restore_dynamodb(int argc, char **argv)
             return 2;
         }
     }
-    char *region = arn ? s_arn_field(arn, 3) : NULL;
-    char *account = arn ? s_arn_field(arn, 4) : NULL;
+    char *region = arn ? fv_arn_part(arn, 3) : NULL;
+    char *account = arn ? fv_arn_part(arn, 4) : NULL;
     if (!arn || !target || !region || !account || strncmp(arn, "arn:", 4) != 0) {
         fprintf(stderr, "fleetvault restore dynamodb: --backup-arn (a DynamoDB backup ARN) and "
                         "--target-table are required\n");

@@ -115,21 +115,6 @@ static const char *s_attr(struct json_object *item, const char *k)
     return json_object_object_get_ex(item, k, &a) ? s_str(a, "S") : NULL;
 }
 
-/* Field n (0-based) of an ARN, into out; "" when absent. */
-static void s_arn_field(const char *arn, int n, char *out, size_t cap)
-{
-    const char *p = arn;
-    out[0] = '\0';
-    for (int i = 0; i < n && p; i++) {
-        p = strchr(p, ':');
-        if (p)
-            p++;
-    }
-    const char *end = p ? strchr(p, ':') : NULL;
-    if (end && (size_t)(end - p) < cap)
-        snprintf(out, cap, "%.*s", (int)(end - p), p);
-}
-
 static void s_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -419,11 +404,10 @@ static bool s_scan(struct s_ctx *x, const struct s_ident *id, const char *table,
         next = NULL;
         for (size_t i = 0; st == FV_OK && i < json_object_array_length(page.items); i++) {
             struct json_object *item = json_object_array_get_idx(page.items, i);
-            char acct[16];
-            s_arn_field(s_attr(item, arn_attr) ? s_attr(item, arn_attr) : "", 4, acct,
-                        sizeof(acct));
-            if (!acct[0] || strcmp(acct, id->account) == 0)
+            char *acct = fv_arn_part(s_attr(item, arn_attr), 4);
+            if (!acct || !*acct || strcmp(acct, id->account) == 0)
                 fn(item, ud);
+            free(acct);
         }
         if (st == FV_OK && page.next)
             next = fv_strdup(page.next);

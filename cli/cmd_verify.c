@@ -30,21 +30,6 @@ static const char *s_str(struct json_object *o, const char *k)
     return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
 }
 
-/* The region of a backup ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/... */
-static char *s_arn_field(const char *arn, int field)
-{
-    const char *p = arn;
-    for (int i = 0; i < field && p; i++) {
-        p = strchr(p, ':');
-        if (p)
-            p++;
-    }
-    if (!p)
-        return NULL;
-    const char *end = strchr(p, ':');
-    return end ? fv_strndup(p, (size_t)(end - p)) : NULL;
-}
-
 int fv_cli_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"manifest", required_argument, NULL, 'm'},
@@ -141,7 +126,7 @@ int fv_cli_verify(int argc, char **argv)
                 fv_s3_get_result_clean_up(&got);
             } else if (arn && !(action && strcmp(action, "deleted") == 0)) {
                 checked++;
-                char *arn_region = s_arn_field(arn, 3), *arn_account = s_arn_field(arn, 4);
+                char *arn_region = fv_arn_part(arn, 3), *arn_account = fv_arn_part(arn, 4);
                 struct fv_aws_client *cl =
                     fv_fleet_client(clients, arn_account ? arn_account : account,
                                     arn_region ? arn_region : (region ? region : cfg.region), &err);

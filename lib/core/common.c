@@ -260,3 +260,15 @@ int64_t fv_i64_or(const char *s, int64_t def)
     int64_t v;
     return s && fv_parse_i64(s, &v) ? v : def;
 }
+
+char *fv_arn_part(const char *arn, int index)
+{
+    const char *p = arn;
+    for (int i = 0; i < index && p; i++) {
+        p = strchr(p, ':');
+        if (p)
+            p++;
+    }
+    const char *end = p ? strchr(p, ':') : NULL;
+    return end ? fv_strndup(p, (size_t)(end - p)) : NULL;
+}

@@ -71,6 +71,20 @@ static void test_parse_i64(void **state)
     assert_false(fv_parse_i64("99999999999999999999", &v));
 }
 
+static void test_arn_part(void **state)
+{
+    (void)state;
+    const char *arn = "arn:aws:dynamodb:us-east-1:111111111111:table/orders/backup/0179";
+    char *region = fv_arn_part(arn, 3), *account = fv_arn_part(arn, 4);
+    assert_string_equal(region, "us-east-1");
+    assert_string_equal(account, "111111111111");
+    assert_null(fv_arn_part(arn, 5)); /* the resource: no ':' after it */
+    assert_null(fv_arn_part("not-an-arn", 4));
+    assert_null(fv_arn_part(NULL, 4));
+    free(region);
+    free(account);
+}
+
 static void test_log_scrubs_registered_secrets(void **state)
 {
     (void)state;
@@ -107,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_headers_case_insensitive),
         cmocka_unit_test(test_time_format_and_parse),
         cmocka_unit_test(test_parse_i64),
+        cmocka_unit_test(test_arn_part),
         cmocka_unit_test(test_log_scrubs_registered_secrets),
         cmocka_unit_test(test_error_set),
     };
