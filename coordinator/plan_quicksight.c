@@ -51,8 +51,30 @@ struct s_tables {
     const char *region;
 };
 
-static fv_status s_plan_identities(struct fv_fleet *fleet, struct fv_run *r,
-                                   struct fv_fleet_clients *clients,
+static void s_identity_task(struct fv_run *r, const char *kind, const char *name, size_t n,
+                            const char *account, const char *region, struct json_object *records,
+                            const struct s_tables *tb, const char *table, const char *stamp)
+{
+    char res[64];
+    snprintf(res, sizeof(res), "%s-%zu", name, n);
+    struct fv_task t = {.kind = (char *)kind,
+                        .account = (char *)account,
+                        .region = (char *)region,
+                        .resource = res,
+                        .step = "write"};
+    struct fv_task tmp;
+    fv_task_copy(&tmp, &t);
+    fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(records, 0));
+    fv_task_set_param(&tmp, "namespace", r->job->namespace_);
+    fv_task_set_param(&tmp, "table", table);
+    fv_task_set_param(&tmp, "memberships_table", tb->memberships);
+    fv_task_set_param(&tmp, "table_account", tb->account);
+    fv_task_set_param(&tmp, "table_region", tb->region);
+    fv_task_set_param(&tmp, "backup_timestamp", stamp);
+    s_add_task(r, &tmp);
+}
+
+static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *clients,
                                    const struct fv_config_account *acct, const struct s_tables *tb,
                                    const char *id_region, bool dry_run, struct fv_error *err)
 {
@@ -94,21 +116,8 @@ static fv_status s_plan_identities(struct fv_fleet *fleet, struct fv_run *r,
             s_put_str(o, "custom_permissions_name", u->custom_permissions_name);
             json_object_array_add(arr, o);
         }
-        char res[64];
-        snprintf(res, sizeof(res), "users-%zu", i / (size_t)job->identity_chunk + 1);
-        struct fv_task t = {.kind = "quicksight.users",
-                            .account = acct->id,
-                            .region = (char *)id_region,
-                            .resource = res,
-                            .step = "write"};
-        struct fv_task tmp;
-        fv_task_copy(&tmp, &t);
-        fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(arr, 0));
-        fv_task_set_param(&tmp, "table", tb->users);
-        fv_task_set_param(&tmp, "table_account", tb->account);
-        fv_task_set_param(&tmp, "table_region", tb->region);
-        fv_task_set_param(&tmp, "backup_timestamp", stamp);
-        s_add_task(r, &tmp);
+        s_identity_task(r, "quicksight.users", "users", i / (size_t)job->identity_chunk + 1,
+                        acct->id, id_region, arr, tb, tb->users, stamp);
         json_object_put(arr);
     }
     fv_quicksight_users_clean_up(&users);
@@ -129,27 +138,11 @@ static fv_status s_plan_identities(struct fv_fleet *fleet, struct fv_run *r,
             s_put_str(o, "principal_id", g->principal_id);
             json_object_array_add(arr, o);
         }
-        char res[64];
-        snprintf(res, sizeof(res), "groups-%zu", i / chunk + 1);
-        struct fv_task t = {.kind = "quicksight.groups",
-                            .account = acct->id,
-                            .region = (char *)id_region,
-                            .resource = res,
-                            .step = "write"};
-        struct fv_task tmp;
-        fv_task_copy(&tmp, &t);
-        fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(arr, 0));
-        fv_task_set_param(&tmp, "namespace", job->namespace_);
-        fv_task_set_param(&tmp, "table", tb->groups);
-        fv_task_set_param(&tmp, "memberships_table", tb->memberships);
-        fv_task_set_param(&tmp, "table_account", tb->account);
-        fv_task_set_param(&tmp, "table_region", tb->region);
-        fv_task_set_param(&tmp, "backup_timestamp", stamp);
-        s_add_task(r, &tmp);
+        s_identity_task(r, "quicksight.groups", "groups", i / chunk + 1, acct->id, id_region, arr,
+                        tb, tb->groups, stamp);
         json_object_put(arr);
     }
     fv_quicksight_groups_clean_up(&groups);
-    (void)fleet;
     return st;
 }
 
@@ -297,7 +290,7 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
             snprintf(tb.groups, sizeof(tb.groups), "%s-%s", day, job->groups_table_name);
             snprintf(tb.memberships, sizeof(tb.memberships), "%s-%s", day,
                      job->users_group_table_name);
-            st = s_plan_identities(fleet, r, clients, acct, &tb, id_region, dry_run, &e2);
+            st = s_plan_identities(r, clients, acct, &tb, id_region, dry_run, &e2);
         }
         if (st == FV_OK && assets)
             st = s_plan_assets(fleet, r, clients, acct, region, n_covered > 1, &e2);
