@@ -41,17 +41,12 @@ static bool s_check(struct fv_creds_provider *base, const char *region,
 
     struct fv_aws_client_options o = {.region = region, .creds = creds, .account_id = label};
     if (cfg) {
+        fv_retry_options_default(&o.retry);
         o.retry.max_attempts = (int)cfg->max_attempts;
         fv_http_options_default(&o.http);
         o.http.connect_timeout_ms = cfg->connect_timeout_ms;
         o.http.timeout_ms = cfg->request_timeout_ms;
         o.http.ca_bundle = cfg->ca_bundle;
-    }
-    if (o.retry.max_attempts > 0) {
-        struct fv_retry_options def;
-        fv_retry_options_default(&def);
-        def.max_attempts = o.retry.max_attempts;
-        o.retry = def;
     }
     client = fv_aws_client_new(&o, &err);
     if (client && fv_sts_get_caller_identity(client, &id, &err) == FV_OK) {
