@@ -96,13 +96,21 @@ int fv_cli_backup(int argc, char **argv)
     } else {
         fprintf(stderr, "fleetvault: %s: %zu jobs: choose one with --job\n", config, cfg.n_jobs);
     }
+    struct fv_error err = {0};
+    struct fv_task_keys *keys = NULL;
+    if (job &&
+        fv_task_keys_load(&cfg, strcmp(cfg.kafka_brokers, "embedded") == 0, &keys, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        job = NULL;
+    }
     if (!job) {
         fv_config_clean_up(&cfg);
+        if (logf)
+            fclose(logf);
         return 2;
     }
     fv_cli_install_signals();
 
-    struct fv_error err = {0};
     struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
     struct fv_kafka_config kc;
     fv_cli_kafka_config(&cfg, &kc);
@@ -135,7 +143,8 @@ int fv_cli_backup(int argc, char **argv)
                                        .kafka = &kc,
                                        .concurrency = (int)cfg.worker_concurrency,
                                        .name = "embedded-worker",
-                                       .stop = &ew.stop};
+                                       .stop = &ew.stop,
+                                       .keys = keys};
         ew.w = fv_worker_new(&wo, &err);
         if (!ew.w) {
             fprintf(stderr, "fleetvault: worker: %s\n", err.message);
@@ -156,6 +165,7 @@ int fv_cli_backup(int argc, char **argv)
         .lease_wait_s = 0,
         .stop = &fv_cli_stop,
         .mode = mode,
+        .keys = keys,
     };
     struct fv_run_summary sum;
     fv_status st = fv_coordinator_run(&co, job, 0, &sum, &err);
@@ -179,6 +189,7 @@ out:
     fv_kafka_mock_stop(mock);
     fv_kafka_config_clean_up(&kc);
     fv_fleet_destroy(fleet);
+    fv_task_keys_destroy(keys);
     fv_config_clean_up(&cfg);
     if (logf)
         fclose(logf);

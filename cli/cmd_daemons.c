@@ -22,6 +22,7 @@ struct s_daemon {
     struct fv_metrics *metrics;
     struct fv_metrics_fleetvault fm;
     struct fv_health *health;
+    struct fv_task_keys *keys;
     FILE *logf;
 };
 
@@ -76,8 +77,12 @@ static int s_setup(int argc, char **argv, const char *usage, struct s_daemon *d,
                 d->cfg.path);
         return 2;
     }
-    fv_cli_install_signals();
     struct fv_error err;
+    if (fv_task_keys_load(&d->cfg, false, &d->keys, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        return 2;
+    }
+    fv_cli_install_signals();
     d->fleet = fv_fleet_new(&d->cfg, &err);
     fv_cli_kafka_config(&d->cfg, &d->kc);
     d->metrics = fv_metrics_new(0);
@@ -102,6 +107,7 @@ static void s_teardown(struct s_daemon *d)
     fv_metrics_destroy(d->metrics);
     fv_kafka_config_clean_up(&d->kc);
     fv_fleet_destroy(d->fleet);
+    fv_task_keys_destroy(d->keys);
     fv_config_clean_up(&d->cfg);
     if (d->logf)
         fclose(d->logf);
@@ -128,7 +134,8 @@ int fv_cli_worker(int argc, char **argv)
                                        concurrency ? concurrency : (int)d.cfg.worker_concurrency,
                                    .name = name,
                                    .stop = &fv_cli_stop,
-                                   .metrics = &d.fm};
+                                   .metrics = &d.fm,
+                                   .keys = d.keys};
     struct fv_error err;
     struct fv_worker *w = fv_worker_new(&wo, &err);
     if (!w) {
@@ -166,7 +173,8 @@ int fv_cli_coordinator(int argc, char **argv)
                                         .progress = FV_PROGRESS_NONE,
                                         .lease_wait_s = 3600,
                                         .stop = &fv_cli_stop,
-                                        .metrics = &d.fm};
+                                        .metrics = &d.fm,
+                                        .keys = d.keys};
     struct fv_error err;
     fv_status st = fv_coordinator_daemon(&co, &err);
     if (st != FV_OK)

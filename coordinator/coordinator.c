@@ -38,11 +38,13 @@ static void s_sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-static fv_status s_publish(struct fv_producer *p, const struct fv_task *t, struct fv_error *err)
+/* Tasks go out sealed under the signing key: workers run nothing else. */
+static fv_status s_publish(const struct fv_coordinator_options *o, struct fv_producer *p,
+                           const struct fv_task *t, struct fv_error *err)
 {
     struct fv_buf key = {0}, val = {0};
     fv_task_key(t, &key);
-    fv_task_encode(t, &val);
+    fv_task_seal(o->keys, t, &val);
     fv_status st = fv_producer_send(p, FV_TOPIC_TASKS, (struct fv_cur){key.ptr, key.len},
                                     (struct fv_cur){val.ptr, val.len}, err);
     fv_buf_clean_up(&key);
@@ -98,7 +100,7 @@ static void s_plan_followups(const struct fv_coordinator_options *o, struct fv_r
             continue;
         struct fv_run_item *it = fv_plan_dynamodb_retention(o->fleet, r, t);
         struct fv_error err;
-        if (it && s_publish(p, &it->task, &err) != FV_OK)
+        if (it && s_publish(o, p, &it->task, &err) != FV_OK)
             FV_LOG(FV_LOG_ERROR, "coordinator", "run %s: publishing retention: %s", r->run_id,
                    err.message);
     }
@@ -317,7 +319,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
         goto out;
     }
     for (size_t i = 0; i < r.n_items; i++)
-        if ((st = s_publish(producer, &r.items[i].task, err)) != FV_OK)
+        if ((st = s_publish(o, producer, &r.items[i].task, err)) != FV_OK)
             goto out;
     s_plan_followups(o, &r, producer); /* targets with no tables need none */
     if ((st = fv_producer_flush(producer, 120000, err)) != FV_OK)
@@ -373,7 +375,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                    r.run_id, ferr.message);
             for (size_t i = 0; i < r.n_items; i++)
                 if (!r.items[i].terminal)
-                    s_publish(producer, &r.items[i].task, &ferr);
+                    s_publish(o, producer, &r.items[i].task, &ferr);
         }
     }
     if (*o->stop && r.n_terminal < r.n_items) {

@@ -9,6 +9,7 @@
 #include <fv/fleet.h>
 #include <fv/kafka.h>
 #include <fv/metrics.h>
+#include <fv/seal.h>
 
 #include <signal.h>
 
@@ -26,6 +27,7 @@ struct fv_coordinator_options {
     volatile sig_atomic_t *stop;
     struct fv_metrics_fleetvault *metrics; /* may be NULL */
     const char *mode;                      /* quicksight: overrides the job's mode; NULL keeps it */
+    const struct fv_task_keys *keys;       /* borrowed: tasks are sealed with the signing key */
 };
 
 struct fv_run_summary {

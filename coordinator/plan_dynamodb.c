@@ -5,6 +5,7 @@
 #include <fv/dynamodb.h>
 #include <fv/iam.h>
 #include <fv/log.h>
+#include <fv/naming.h>
 #include <fv/sts.h>
 #include <fv/tagging.h>
 
@@ -20,7 +21,6 @@ struct s_found {
     size_t n_tables;
     struct fv_iam_principal *principals; /* deny-policy candidates */
     size_t n_principals;
-    char **principal_types;
     char *error;
 };
 
@@ -52,10 +52,7 @@ static bool s_selected_by_name(const struct fv_config_job *job, const char *tabl
  * roles (path /aws-reserved/, names AWSReservedSSO_*). */
 static bool s_aws_managed(const struct fv_iam_principal *p)
 {
-    return fv_str_starts_with(p->path, "/aws-service-role/") ||
-           fv_str_starts_with(p->path, "/aws-reserved/") ||
-           fv_str_starts_with(p->name, "AWSServiceRoleFor") ||
-           fv_str_starts_with(p->name, "AWSReservedSSO_");
+    return fv_principal_aws_managed(p->path, p->name);
 }
 
 static bool s_exempt(struct fv_fleet *fleet, const struct fv_config_job *job, const char *arn,
@@ -143,7 +140,6 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
         }
         size_t cap = users.n + roles.n;
         f->principals = fv_calloc(cap ? cap : 1, sizeof(*f->principals));
-        f->principal_types = fv_calloc(cap ? cap : 1, sizeof(char *));
         for (int kind = 0; kind < 2; kind++) {
             struct fv_iam_principals *l = kind ? &roles : &users;
             for (size_t i = 0; i < l->n; i++) {
@@ -152,7 +148,7 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
                     continue;
                 f->principals[f->n_principals] = (struct fv_iam_principal){
                     fv_strdup(pr->name), fv_strdup(pr->arn), fv_strdup(pr->path), NULL};
-                f->principal_types[f->n_principals++] = kind ? "role" : "user";
+                f->n_principals++;
             }
         }
         fv_caller_identity_clean_up(&self);
@@ -198,13 +194,6 @@ static bool s_job_covers(const struct fv_config_job *job, const char *account)
     return false;
 }
 
-static void s_base_params(struct fv_task *t, const struct fv_run *r)
-{
-    const struct fv_config_job *job = r->job;
-    if (job->log_group)
-        fv_task_set_param(t, "log_group", job->log_group);
-}
-
 fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err)
 {
     const struct fv_config *cfg = fv_fleet_config(fleet);
@@ -243,33 +232,22 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
         pthread_join(tids[i], NULL);
     free(tids);
 
-    char started[32], wait_s[32];
-    snprintf(started, sizeof(started), "%lld", (long long)r->started_ms);
-    snprintf(wait_s, sizeof(wait_s), "%lld", (long long)job->wait_timeout_s);
     for (size_t i = 0; i < p.n; i++) {
         struct s_found *f = &p.found[i];
         struct fv_run_target *t = f->target;
         t->error = f->error;
         t->tables = f->tables;
         t->n_tables = f->n_tables;
+        /* Tasks name what to work on; everything else (backup names, the
+         * control table, timeouts, the log group) the worker derives from
+         * the job in its own configuration. */
         for (size_t k = 0; k < f->n_tables; k++) {
-            struct fv_buf name = {0};
-            fv_buf_printf(&name, "%s-%s", f->tables[k], r->stamp);
             struct fv_task task = {.kind = "dynamodb.backup",
                                    .account = t->account,
                                    .region = t->region,
                                    .resource = f->tables[k],
                                    .step = "create"};
-            struct fv_task tmp;
-            fv_task_copy(&tmp, &task);
-            fv_task_set_param(&tmp, "backup_name", name.ptr);
-            fv_task_set_param(&tmp, "control_table", cfg->control_table);
-            fv_task_set_param(&tmp, "run_started_ms", started);
-            fv_task_set_param(&tmp, "wait_timeout_s", wait_s);
-            s_base_params(&tmp, r);
-            fv_run_add(r, &tmp);
-            fv_task_clean_up(&tmp);
-            fv_buf_clean_up(&name);
+            fv_run_add(r, &task);
         }
         for (size_t k = 0; k < f->n_principals; k++) {
             struct fv_task task = {.kind = "iam.deny_delete_backup",
@@ -277,18 +255,12 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
                                    .region = t->region,
                                    .resource = f->principals[k].arn,
                                    .step = "put"};
-            struct fv_task tmp;
-            fv_task_copy(&tmp, &task);
-            fv_task_set_param(&tmp, "principal_type", f->principal_types[k]);
-            fv_task_set_param(&tmp, "principal_name", f->principals[k].name);
-            fv_run_add(r, &tmp);
-            fv_task_clean_up(&tmp);
+            fv_run_add(r, &task);
             free(f->principals[k].name);
             free(f->principals[k].arn);
             free(f->principals[k].path);
         }
         free(f->principals);
-        free(f->principal_types);
     }
     free(p.found);
     pthread_mutex_destroy(&p.lock);
@@ -305,8 +277,6 @@ struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv
     struct fv_buf tables = {0};
     for (size_t k = 0; k < target->n_tables; k++)
         fv_buf_printf(&tables, "%s%s", k ? "," : "", target->tables[k]);
-    char keep[32];
-    snprintf(keep, sizeof(keep), "%lld", (long long)r->job->retention);
     struct fv_task task = {.kind = "dynamodb.retention",
                            .account = target->account,
                            .region = target->region,
@@ -315,8 +285,6 @@ struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv
     struct fv_task tmp;
     fv_task_copy(&tmp, &task);
     fv_task_set_param(&tmp, "tables", fv_buf_str(&tables));
-    fv_task_set_param(&tmp, "retention", keep);
-    s_base_params(&tmp, r);
     struct fv_run_item *it = fv_run_add(r, &tmp);
     fv_task_clean_up(&tmp);
     fv_buf_clean_up(&tables);

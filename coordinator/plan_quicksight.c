@@ -6,6 +6,7 @@
 
 #include <fv/dynamodb.h>
 #include <fv/log.h>
+#include <fv/naming.h>
 #include <fv/quicksight.h>
 #include <fv/s3.h>
 
@@ -17,20 +18,6 @@
 static const char *s_region(const struct fv_config *cfg, const struct fv_config_account *a)
 {
     return a->n_regions ? a->regions[0] : cfg->region;
-}
-
-/* "2026/11/21" (per prefix_format) and "2026-11-21" for table names. */
-static void s_date(int64_t ms, const char *format, char *out, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    if (strcmp(format, "YYYY-MM-DD") == 0)
-        strftime(out, n, "%Y-%m-%d", &tm);
-    else if (strcmp(format, "YYYYMMDD") == 0)
-        strftime(out, n, "%Y%m%d", &tm);
-    else
-        strftime(out, n, "%Y/%m/%d", &tm);
 }
 
 static void s_put_str(struct json_object *o, const char *k, const char *v)
@@ -45,15 +32,10 @@ static void s_add_task(struct fv_run *r, struct fv_task *tmp)
     fv_task_clean_up(tmp);
 }
 
-struct s_tables {
-    char users[256], groups[256], memberships[256];
-    const char *account;
-    const char *region;
-};
-
+/* The chunk's records are all it carries: the tables, namespace and
+ * timestamp the worker derives from the job (fv_name_identity). */
 static void s_identity_task(struct fv_run *r, const char *kind, const char *name, size_t n,
-                            const char *account, const char *region, struct json_object *records,
-                            const struct s_tables *tb, const char *table, const char *stamp)
+                            const char *account, const char *region, struct json_object *records)
 {
     char res[64];
     snprintf(res, sizeof(res), "%s-%zu", name, n);
@@ -65,18 +47,13 @@ static void s_identity_task(struct fv_run *r, const char *kind, const char *name
     struct fv_task tmp;
     fv_task_copy(&tmp, &t);
     fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(records, 0));
-    fv_task_set_param(&tmp, "namespace", r->job->namespace_);
-    fv_task_set_param(&tmp, "table", table);
-    fv_task_set_param(&tmp, "memberships_table", tb->memberships);
-    fv_task_set_param(&tmp, "table_account", tb->account);
-    fv_task_set_param(&tmp, "table_region", tb->region);
-    fv_task_set_param(&tmp, "backup_timestamp", stamp);
     s_add_task(r, &tmp);
 }
 
 static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *clients,
-                                   const struct fv_config_account *acct, const struct s_tables *tb,
-                                   const char *id_region, bool dry_run, struct fv_error *err)
+                                   const struct fv_config_account *acct,
+                                   const struct fv_name_identity *tb, const char *id_region,
+                                   bool dry_run, struct fv_error *err)
 {
     const struct fv_config_job *job = r->job;
     struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, id_region, err);
@@ -97,8 +74,6 @@ static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *cl
                    FV_OK)
         return st;
 
-    char stamp[21];
-    fv_time_iso8601(r->started_ms / 1000, stamp);
     struct fv_quicksight_users users = {0};
     st = fv_quicksight_list_users(qs, acct->id, job->namespace_, NULL, &users, err);
     for (size_t i = 0; st == FV_OK && i < users.n; i += (size_t)job->identity_chunk) {
@@ -117,7 +92,7 @@ static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *cl
             json_object_array_add(arr, o);
         }
         s_identity_task(r, "quicksight.users", "users", i / (size_t)job->identity_chunk + 1,
-                        acct->id, id_region, arr, tb, tb->users, stamp);
+                        acct->id, id_region, arr);
         json_object_put(arr);
     }
     fv_quicksight_users_clean_up(&users);
@@ -138,8 +113,7 @@ static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *cl
             s_put_str(o, "principal_id", g->principal_id);
             json_object_array_add(arr, o);
         }
-        s_identity_task(r, "quicksight.groups", "groups", i / chunk + 1, acct->id, id_region, arr,
-                        tb, tb->groups, stamp);
+        s_identity_task(r, "quicksight.groups", "groups", i / chunk + 1, acct->id, id_region, arr);
         json_object_put(arr);
     }
     fv_quicksight_groups_clean_up(&groups);
@@ -159,23 +133,16 @@ static fv_status s_list_type(struct fv_aws_client *c, const char *account, int t
     }
 }
 
-static fv_status s_plan_assets(struct fv_fleet *fleet, struct fv_run *r,
-                               struct fv_fleet_clients *clients,
+/* A bundle task carries its assets; the bucket, key, export options and
+ * slots the worker derives from the job (fv_name_bundle_key). */
+static fv_status s_plan_assets(struct fv_run *r, struct fv_fleet_clients *clients,
                                const struct fv_config_account *acct, const char *region,
-                               bool per_account_keys, struct fv_error *err)
+                               struct fv_error *err)
 {
-    const struct fv_config *cfg = fv_fleet_config(fleet);
     const struct fv_config_job *job = r->job;
     struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, region, err);
     if (!qs)
         return err->status;
-    char date[16];
-    s_date(r->started_ms, job->prefix_format, date, sizeof(date));
-    char hhmmss[7];
-    snprintf(hhmmss, sizeof(hhmmss), "%.6s", r->stamp + 9);
-    const char *bucket = job->bucket ? job->bucket : cfg->central_bucket;
-    char max_jobs[16];
-    snprintf(max_jobs, sizeof(max_jobs), "%lld", (long long)job->max_export_jobs);
     for (int type = 0; type < 4; type++) {
         struct fv_quicksight_assets assets = {0};
         fv_status st = s_list_type(qs, acct->id, type, &assets, err);
@@ -201,20 +168,11 @@ static fv_status s_plan_assets(struct fv_fleet *fleet, struct fv_run *r,
             struct json_object *arns = json_object_new_array();
             for (size_t k = b * per; k < n && k < (b + 1) * per; k++)
                 json_object_array_add(arns, json_object_new_string(assets.items[k].arn));
-            char name[64], res[64];
+            char res[64];
             if (bundles == 1)
-                snprintf(name, sizeof(name), "%s", s_types[type]);
+                snprintf(res, sizeof(res), "%s", s_types[type]);
             else
-                snprintf(name, sizeof(name), "%s_bundle_%zu", s_types[type], b + 1);
-            snprintf(res, sizeof(res), "%s", name);
-            struct fv_buf key = {0};
-            if (job->prefix && *job->prefix)
-                fv_buf_printf(&key, "%s/", job->prefix);
-            /* Several accounts share the bucket: each gets its own key space.
-             * A job of one account keeps the seed's layout exactly. */
-            if (per_account_keys)
-                fv_buf_printf(&key, "%s/", acct->id);
-            fv_buf_printf(&key, "%s/%s/%s-%s.zip", date, s_types[type], name, hhmmss);
+                snprintf(res, sizeof(res), "%s_bundle_%zu", s_types[type], b + 1);
             struct fv_task t = {.kind = "quicksight.export",
                                 .account = acct->id,
                                 .region = (char *)region,
@@ -222,23 +180,9 @@ static fv_status s_plan_assets(struct fv_fleet *fleet, struct fv_run *r,
                                 .step = "start"};
             struct fv_task tmp;
             fv_task_copy(&tmp, &t);
-            fv_task_set_param(&tmp, "type", s_types[type]);
             fv_task_set_param(&tmp, "arns", json_object_to_json_string_ext(arns, 0));
-            fv_task_set_param(&tmp, "bucket", bucket);
-            fv_task_set_param(&tmp, "key", key.ptr);
-            fv_task_set_param(&tmp, "include_dependencies", job->include_dependencies ? "1" : "0");
-            fv_task_set_param(&tmp, "include_permissions", job->include_permissions ? "1" : "0");
-            fv_task_set_param(&tmp, "include_tags", job->include_tags ? "1" : "0");
-            fv_task_set_param(&tmp, "export_format", job->export_format);
-            fv_task_set_param(&tmp, "max_export_jobs", max_jobs);
-            fv_task_set_param(&tmp, "control_table", cfg->control_table);
-            if (job->sse_kms_key_id)
-                fv_task_set_param(&tmp, "sse_kms_key_id", job->sse_kms_key_id);
-            if (job->bucket_owner_full_control)
-                fv_task_set_param(&tmp, "bucket_owner_full_control", "1");
             s_add_task(r, &tmp);
             json_object_put(arns);
-            fv_buf_clean_up(&key);
         }
         assets.n = n;
         fv_quicksight_assets_clean_up(&assets);
@@ -264,7 +208,6 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
             return err->status;
         }
     }
-    size_t n_covered = job->n_accounts ? job->n_accounts : cfg->n_accounts;
     for (size_t a = 0; a < cfg->n_accounts; a++) {
         const struct fv_config_account *acct = &cfg->accounts[a];
         bool covered = job->n_accounts == 0;
@@ -283,17 +226,13 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
         struct fv_error e2 = {0};
         fv_status st = FV_OK;
         if (identities) {
-            struct s_tables tb = {.account = central ? central : acct->id, .region = id_region};
-            char day[16];
-            s_date(r->started_ms, "YYYY-MM-DD", day, sizeof(day));
-            snprintf(tb.users, sizeof(tb.users), "%s-%s", day, job->users_table_name);
-            snprintf(tb.groups, sizeof(tb.groups), "%s-%s", day, job->groups_table_name);
-            snprintf(tb.memberships, sizeof(tb.memberships), "%s-%s", day,
-                     job->users_group_table_name);
+            struct fv_name_identity tb;
+            fv_name_identity(cfg, job, acct, central, r->started_ms / 1000, &tb);
             st = s_plan_identities(r, clients, acct, &tb, id_region, dry_run, &e2);
+            fv_name_identity_clean_up(&tb);
         }
         if (st == FV_OK && assets)
-            st = s_plan_assets(fleet, r, clients, acct, region, n_covered > 1, &e2);
+            st = s_plan_assets(r, clients, acct, region, &e2);
         if (st != FV_OK) {
             t->error = fv_strdup(e2.message);
             FV_LOG(FV_LOG_WARN, "coordinator", "run %s: enumerating %s: %s", r->run_id, acct->id,
@@ -302,7 +241,7 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
     }
     if (dry_run && assets) {
         /* The bundles' bucket: reachable and listable by the central principal. */
-        const char *bucket = job->bucket ? job->bucket : cfg->central_bucket;
+        const char *bucket = fv_name_bundle_bucket(cfg, job);
         const char *c_id = fv_fleet_central_account(fleet, err);
         struct fv_aws_client *cc = c_id ? fv_fleet_client(clients, c_id, cfg->region, err) : NULL;
         struct fv_s3_list q = {.max_keys = 1};

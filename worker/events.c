@@ -17,7 +17,7 @@ static fv_status s_create(struct fv_aws_client *client, const char *group, const
 void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *client,
                          const char *message)
 {
-    const char *group = fv_task_param(ctx->task, "log_group");
+    const char *group = ctx->scope->job->log_group;
     if (!group || !*group)
         return;
     const char *stream = ctx->task->run_id;

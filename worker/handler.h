@@ -7,11 +7,16 @@
 #define FV_WORKER_HANDLER_H
 
 #include <fv/config.h>
+#include <fv/contract.h>
 #include <fv/fleet.h>
 #include <fv/task.h>
 
 struct fv_handler_ctx {
-    const struct fv_task *task;
+    const struct fv_task *task; /* valid (fv_task_validate) and authorized */
+    /* What the task may act for: its job and account, from this worker's
+     * configuration. Every bucket, key, table, retention and option comes
+     * from here (and fv/naming.h), never from the task's parameters. */
+    const struct fv_task_scope *scope;
     struct fv_fleet *fleet;
     struct fv_fleet_clients *clients; /* this thread's clients */
     const struct fv_config *cfg;

@@ -12,6 +12,7 @@
 #include <fv/control.h>
 #include <fv/dynamodb.h>
 #include <fv/log.h>
+#include <fv/naming.h>
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -44,10 +45,7 @@ static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup
     case FV_DDB_BACKUP_CREATING: {
         int64_t started = 0;
         const char *s = fv_task_param(t, "created_ms");
-        int64_t timeout_s = 1800;
-        const char *ts = fv_task_param(t, "wait_timeout_s");
-        if (ts)
-            fv_parse_i64(ts, &timeout_s);
+        int64_t timeout_s = ctx->scope->job->wait_timeout_s;
         if (s && fv_parse_i64(s, &started) &&
             fv_clock_now_ms(fv_clock_system()) - started > timeout_s * 1000) {
             fv_handler_failf(ctx, FV_RESULT_FAILED, "BackupTimeout",
@@ -73,29 +71,27 @@ static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup
 
 static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
 {
-    const char *arn = fv_task_param(ctx->task, "backup_arn");
+    const char *arn = fv_task_param(ctx->task, "backup_arn"); /* the contract requires it */
     struct fv_dynamodb_backup b = {0};
     struct fv_error err;
-    if (!arn) {
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "wait step without backup_arn");
-        return;
-    }
+    struct fv_buf name = {0};
+    fv_name_backup(ctx->task->resource, ctx->scope->stamp, &name);
     if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK)
         fv_handler_fail(ctx, &err);
     else
-        s_settle(ctx, &b, fv_task_param(ctx->task, "backup_name"));
+        s_settle(ctx, &b, name.ptr);
     fv_dynamodb_backup_clean_up(&b);
+    fv_buf_clean_up(&name);
 }
 
 /* An earlier delivery's backup, by name, since the run started. */
-static fv_status s_find_by_name(struct fv_aws_client *client, const struct fv_task *t,
+static fv_status s_find_by_name(struct fv_aws_client *client, const struct fv_handler_ctx *ctx,
                                 const char *name, char **arn_out, struct fv_error *err)
 {
-    struct fv_dynamodb_list_backups req = {.table_name = t->resource};
-    const char *since = fv_task_param(t, "run_started_ms");
-    int64_t v;
-    if (since && fv_parse_i64(since, &v))
-        req.created_after_ms = v - 60000;
+    struct fv_dynamodb_list_backups req = {
+        .table_name = ctx->task->resource,
+        .created_after_ms = (ctx->scope->run_started_s - 60) * 1000,
+    };
     struct fv_dynamodb_backups list = {0};
     *arn_out = NULL;
     fv_status st = fv_dynamodb_list_backups(client, &req, &list, err);
@@ -110,17 +106,14 @@ static fv_status s_find_by_name(struct fv_aws_client *client, const struct fv_ta
 static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
 {
     const struct fv_task *t = ctx->task;
-    const char *name = fv_task_param(t, "backup_name");
-    const char *table = fv_task_param(t, "control_table");
+    const char *table = ctx->cfg->control_table;
     struct fv_error err;
     char *arn = NULL;
     struct json_object *claim = NULL;
     struct fv_dynamodb_backup b = {0};
-    if (!name || !table) {
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask",
-                         "dynamodb.backup task without backup_name or control_table");
-        return;
-    }
+    struct fv_buf name_buf = {0};
+    fv_name_backup(t->resource, ctx->scope->stamp, &name_buf);
+    const char *name = name_buf.ptr;
     const char *central = fv_fleet_central_account(ctx->fleet, &err);
     struct fv_aws_client *cc =
         central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
@@ -145,7 +138,7 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
             fv_handler_follow_up(ctx, "create", S_CLAIM_GRACE_MS / 2);
             goto out;
         }
-        if (s_find_by_name(client, t, name, &arn, &err) != FV_OK) {
+        if (s_find_by_name(client, ctx, name, &arn, &err) != FV_OK) {
             if (s_table_gone(&err))
                 fv_handler_failf(ctx, FV_RESULT_SKIPPED, "TableNotFound",
                                  "table %s no longer exists", t->resource);
@@ -185,6 +178,7 @@ out:
     fv_dynamodb_backup_clean_up(&b);
     json_object_put(claim);
     free(arn);
+    fv_buf_clean_up(&name_buf);
 }
 
 void fv_kind_dynamodb_backup(struct fv_handler_ctx *ctx)

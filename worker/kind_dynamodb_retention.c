@@ -52,13 +52,8 @@ void fv_kind_dynamodb_retention(struct fv_handler_ctx *ctx)
         return;
     }
     const char *tables = fv_task_param(t, "tables");
-    const char *keep_s = fv_task_param(t, "retention");
-    int64_t keep = 30;
-    if (keep_s && !fv_parse_i64(keep_s, &keep)) {
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "retention '%s' is not a number",
-                         keep_s);
-        return;
-    }
+    /* How many to keep is the job's, in this worker's configuration. */
+    int64_t keep = ctx->scope->job->retention;
     struct fv_dynamodb_list_backups req = {0};
     struct fv_dynamodb_backups all = {0};
     if (fv_dynamodb_list_backups(client, &req, &all, &err) != FV_OK) {

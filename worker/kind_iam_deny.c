@@ -1,12 +1,15 @@
 /* iam.deny_delete_backup: the inline policy DenydynamodbDeleteBackup (seed
  * 002) on one IAM user or role. PutUserPolicy/PutRolePolicy replace a policy
  * of the same name, so a redelivery writes the same document again. The
- * coordinator decides who gets it (never AWS-managed principals, never
- * fleetvault's own roles). */
+ * principal is the task's resource (an IAM ARN of the task's account); the
+ * worker refuses, whatever the message says, AWS-managed principals,
+ * fleetvault's own roles and the job's exempt principals. */
 #include "handler.h"
 
 #include <fv/iam.h>
+#include <fv/naming.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #define S_POLICY_NAME "DenydynamodbDeleteBackup"
@@ -18,17 +21,29 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
 {
     const struct fv_task *t = ctx->task;
     struct fv_error err;
-    const char *type = fv_task_param(t, "principal_type");
-    const char *name = fv_task_param(t, "principal_name");
-    if (!type || !name) {
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask",
-                         "iam.deny_delete_backup without principal_type/principal_name");
+    const struct fv_config_job *job = ctx->scope->job;
+    char *type, *path, *name;
+    if (!fv_principal_parse(t->resource, &type, &path, &name)) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskInvalid", "%s is not an IAM user or role",
+                         t->resource);
         return;
     }
-    struct fv_aws_client *client = fv_fleet_client(ctx->clients, t->account, t->region, &err);
+    bool exempt =
+        fv_principal_aws_managed(path, name) || fv_fleet_is_own_principal(ctx->fleet, t->resource);
+    for (size_t i = 0; i < job->n_exempt_principals; i++)
+        exempt = exempt || strcmp(job->exempt_principals[i], t->resource) == 0;
+    struct fv_aws_client *client =
+        exempt ? NULL : fv_fleet_client(ctx->clients, t->account, t->region, &err);
+    if (exempt) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskNotAuthorized",
+                         "%s is AWS-managed, fleetvault's own or exempt: it never gets the deny "
+                         "policy",
+                         t->resource);
+        goto out;
+    }
     if (!client) {
         fv_handler_fail(ctx, &err);
-        return;
+        goto out;
     }
     fv_status st = strcmp(type, "role") == 0
                        ? fv_iam_put_role_policy(client, name, S_POLICY_NAME, S_POLICY, &err)
@@ -39,9 +54,13 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
                              name);
         else
             fv_handler_fail(ctx, &err);
-        return;
+        goto out;
     }
     struct fv_output *o = fv_result_add_output(ctx->result);
     fv_output_set_extra(o, "principal", t->resource);
     fv_output_set_extra(o, "policy", S_POLICY_NAME);
+out:
+    free(type);
+    free(path);
+    free(name);
 }

@@ -17,6 +17,7 @@
 
 #include <fv/control.h>
 #include <fv/log.h>
+#include <fv/naming.h>
 #include <fv/pipe.h>
 #include <fv/quicksight.h>
 #include <fv/s3.h>
@@ -34,9 +35,18 @@ static int64_t s_now_ms(void)
     return fv_clock_now_ms(fv_clock_system());
 }
 
-static void s_slot_name(const char *account, int i, char *out, size_t n)
+/* Where the bundle goes: from the job in this worker's configuration. */
+struct s_dest {
+    const char *bucket;
+    struct fv_buf key;
+};
+
+static void s_dest(const struct fv_handler_ctx *ctx, struct s_dest *d)
 {
-    snprintf(out, n, "qs-export#%s#%d", account, i);
+    d->bucket = fv_name_bundle_bucket(ctx->cfg, ctx->scope->job);
+    d->key = (struct fv_buf){0};
+    fv_name_bundle_key(ctx->cfg, ctx->scope->job, ctx->task->account, ctx->scope->run_started_s,
+                       ctx->task->resource, &d->key);
 }
 
 /* One of the account's slots for this task: the one it holds already, or a
@@ -49,7 +59,7 @@ static int s_acquire_slot(struct fv_aws_client *cc, const char *table, const str
     for (int k = 0; k < max; k++) {
         int i = (int)((first + k) % max);
         char name[128];
-        s_slot_name(t->account, i, name, sizeof(name));
+        fv_name_export_slot(t->account, i, name, sizeof(name));
         bool got = false;
         char *holder = NULL;
         fv_status st = fv_control_lease(cc, table, name, t->task_id, s_now_ms() / 1000,
@@ -69,7 +79,7 @@ static void s_release_slot(struct fv_aws_client *cc, const char *table, const st
     if (!held)
         return;
     char name[128];
-    s_slot_name(t->account, (int)fv_i64_or(held, 0), name, sizeof(name));
+    fv_name_export_slot(t->account, (int)fv_i64_or(held, 0), name, sizeof(name));
     struct fv_error err;
     if (fv_control_lease_release(cc, table, name, t->task_id, &err) != FV_OK)
         FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: releasing %s: %s (it expires in %d s)",
@@ -78,8 +88,7 @@ static void s_release_slot(struct fv_aws_client *cc, const char *table, const st
 
 static void s_job_id(const struct fv_task *t, char *out, size_t n)
 {
-    const char *gen = fv_task_param(t, "generation");
-    snprintf(out, n, "fv-%s-%s", t->task_id, gen ? gen : "0");
+    fv_name_export_job(t->task_id, fv_task_param_i64(t, "generation", 0), out, n);
 }
 
 /* ---- the transfer: DownloadUrl → pipe → S3 ---- */
@@ -120,20 +129,22 @@ static fv_status s_read(void *ud, char *dst, size_t cap, size_t *got, struct fv_
 /* Streams url into bucket/key. The download's error wins over the upload's
  * (an expired URL is what the caller acts on). */
 static fv_status s_transfer(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const char *url,
-                            struct fv_s3_upload_result *res, struct fv_error *err)
+                            const struct s_dest *dest, struct fv_s3_upload_result *res,
+                            struct fv_error *err)
 {
     const struct fv_task *t = ctx->task;
+    const struct fv_config_job *job = ctx->scope->job;
     struct s_download d = {
         .fleet = ctx->fleet, .task = t, .url = url, .pipe = fv_pipe_new(S_PIPE_BYTES)};
     pthread_t th;
     pthread_create(&th, NULL, s_download_thread, &d);
     struct fv_s3_upload up = {
-        .bucket = fv_task_param(t, "bucket"),
-        .key = fv_task_param(t, "key"),
+        .bucket = dest->bucket,
+        .key = dest->key.ptr,
         .opt = {.content_type = "application/zip",
-                .sse_kms = fv_task_param(t, "sse_kms_key_id") != NULL,
-                .kms_key_id = fv_task_param(t, "sse_kms_key_id"),
-                .bucket_owner_full_control = fv_task_param(t, "bucket_owner_full_control") != NULL},
+                .sse_kms = job->sse_kms_key_id != NULL,
+                .kms_key_id = job->sse_kms_key_id,
+                .bucket_owner_full_control = job->bucket_owner_full_control},
         .read = s_read,
         .read_ud = d.pipe,
     };
@@ -152,15 +163,17 @@ static fv_status s_transfer(struct fv_handler_ctx *ctx, struct fv_aws_client *cc
 
 /* ---- steps ---- */
 
-static void s_succeed(struct fv_handler_ctx *ctx, const char *bucket, const char *key, int64_t size,
+static void s_succeed(struct fv_handler_ctx *ctx, const struct s_dest *dest, int64_t size,
                       const char *sha256)
 {
     struct fv_output *o = fv_result_add_output(ctx->result);
-    o->bucket = fv_strdup(bucket);
-    o->object_key = fv_strdup(key);
+    char type[32];
+    fv_name_bundle_type(ctx->task->resource, type, sizeof(type));
+    o->bucket = fv_strdup(dest->bucket);
+    o->object_key = fv_strdup(dest->key.ptr);
     o->size = size;
     o->sha256 = fv_strdup(sha256);
-    fv_output_set_extra(o, "type", fv_task_param(ctx->task, "type"));
+    fv_output_set_extra(o, "type", type);
     const char *skipped = fv_task_param(ctx->task, "skipped");
     if (skipped)
         fv_output_set_extra(o, "skipped_assets", skipped);
@@ -173,7 +186,8 @@ static void s_succeed(struct fv_handler_ctx *ctx, const char *bucket, const char
 }
 
 /* A redelivery after the upload: the claim has the object. */
-static bool s_already_done(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const char *table)
+static bool s_already_done(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const char *table,
+                           const struct s_dest *dest)
 {
     bool fresh;
     struct json_object *claim = NULL;
@@ -187,8 +201,7 @@ static bool s_already_done(struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
         long long size = 0;
         char sha[65] = "";
         if (sscanf(out, "%lld %64s", &size, sha) == 2) {
-            s_succeed(ctx, fv_task_param(ctx->task, "bucket"), fv_task_param(ctx->task, "key"),
-                      size, sha);
+            s_succeed(ctx, dest, size, sha);
             done = true;
         }
     }
@@ -200,9 +213,9 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
                     const char *table)
 {
     const struct fv_task *t = ctx->task;
+    const struct fv_config_job *cj = ctx->scope->job;
     struct fv_error err;
-    const char *max_s = fv_task_param(t, "max_export_jobs");
-    int max = (int)fv_i64_or(max_s, 5);
+    int max = (int)cj->max_export_jobs;
     int slot = s_acquire_slot(cc, table, t, max < 1 ? 1 : max, &err);
     if (slot == -2) {
         fv_handler_fail(ctx, &err);
@@ -227,10 +240,10 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
         .job_id = job_id,
         .resource_arns = list,
         .n_resource_arns = n,
-        .include_all_dependencies = strcmp(fv_task_param(t, "include_dependencies"), "1") == 0,
-        .include_permissions = strcmp(fv_task_param(t, "include_permissions"), "1") == 0,
-        .include_tags = strcmp(fv_task_param(t, "include_tags"), "1") == 0,
-        .export_format = fv_task_param(t, "export_format"),
+        .include_all_dependencies = cj->include_dependencies,
+        .include_permissions = cj->include_permissions,
+        .include_tags = cj->include_tags,
+        .export_format = cj->export_format,
     };
     char *job_arn = NULL;
     fv_status st = n ? fv_quicksight_start_export(qs, t->account, &req, &job_arn, &err)
@@ -328,7 +341,7 @@ static void s_failed(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const
 }
 
 static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct fv_aws_client *cc,
-                   const char *table)
+                   const char *table, const struct s_dest *dest)
 {
     const struct fv_task *t = ctx->task;
     struct fv_error err;
@@ -339,7 +352,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
     if (slot) {
         char name[128], *holder = NULL;
         bool got;
-        s_slot_name(t->account, (int)fv_i64_or(slot, 0), name, sizeof(name));
+        fv_name_export_slot(t->account, (int)fv_i64_or(slot, 0), name, sizeof(name));
         fv_control_lease(cc, table, name, t->task_id, s_now_ms() / 1000, S_SLOT_TTL_S, &got,
                          &holder, &err);
         free(holder);
@@ -366,7 +379,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
             const char *started = fv_task_param(t, "started_ms");
             int64_t since = started ? s_now_ms() - fv_i64_or(started, s_now_ms()) : 0;
             fv_quicksight_export_job_clean_up(&job);
-            if (since > ctx->cfg->run_deadline_s * 1000) {
+            if (since > ctx->scope->job->wait_timeout_s * 1000) {
                 s_release_slot(cc, table, t);
                 fv_handler_failf(ctx, FV_RESULT_FAILED, "ExportTimeout",
                                  "export job %s not done after %lld s", job_id,
@@ -377,7 +390,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
             return;
         }
         struct fv_s3_upload_result res = {0};
-        st = s_transfer(ctx, cc, job.download_url, &res, &err);
+        st = s_transfer(ctx, cc, job.download_url, dest, &res, &err);
         fv_quicksight_export_job_clean_up(&job);
         if (st != FV_OK && strcmp(err.code, FV_QUICKSIGHT_EXPIRED_URL) == 0 && tries < 3) {
             /* DownloadUrl lives 5 minutes: describing again gives a fresh one. */
@@ -399,8 +412,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
             FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting the upload: %s", t->run_id,
                    t->task_id, err.message);
         s_release_slot(cc, table, t);
-        s_succeed(ctx, fv_task_param(t, "bucket"), fv_task_param(t, "key"), (int64_t)res.size,
-                  res.sha256_hex);
+        s_succeed(ctx, dest, (int64_t)res.size, res.sha256_hex);
         fv_s3_upload_result_clean_up(&res);
         return;
     }
@@ -410,7 +422,7 @@ void fv_kind_quicksight_export(struct fv_handler_ctx *ctx)
 {
     const struct fv_task *t = ctx->task;
     struct fv_error err;
-    const char *table = fv_task_param(t, "control_table");
+    const char *table = ctx->cfg->control_table;
     const char *central = fv_fleet_central_account(ctx->fleet, &err);
     struct fv_aws_client *cc =
         central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
@@ -420,17 +432,17 @@ void fv_kind_quicksight_export(struct fv_handler_ctx *ctx)
         fv_handler_fail(ctx, &err);
         return;
     }
-    if (!table || !fv_task_param(t, "bucket") || !fv_task_param(t, "key") ||
-        !fv_task_param(t, "arns")) {
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "quicksight.export task incomplete");
-        return;
-    }
-    if (s_already_done(ctx, cc, table)) {
+    struct s_dest dest;
+    s_dest(ctx, &dest);
+    if (!dest.bucket)
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "NoBucket",
+                         "job %s has no bucket (jobs[].s3.bucket or central.bucket)",
+                         ctx->scope->job->name);
+    else if (s_already_done(ctx, cc, table, &dest))
         s_release_slot(cc, table, t);
-        return;
-    }
-    if (t->step && strcmp(t->step, "wait") == 0)
-        s_wait(ctx, qs, cc, table);
+    else if (strcmp(t->step, "wait") == 0)
+        s_wait(ctx, qs, cc, table, &dest);
     else
         s_start(ctx, qs, cc, table);
+    fv_buf_clean_up(&dest.key);
 }

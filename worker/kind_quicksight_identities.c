@@ -12,6 +12,7 @@
 #include "handler.h"
 
 #include <fv/dynamodb.h>
+#include <fv/naming.h>
 #include <fv/quicksight.h>
 
 #include <json-c/json.h>
@@ -86,40 +87,42 @@ static fv_status s_write_all(struct fv_aws_client *c, const char *table, struct 
     return FV_OK;
 }
 
-static struct fv_aws_client *s_table_client(struct fv_handler_ctx *ctx, struct fv_error *err)
+/* The run's tables, from the job in this worker's configuration, and a
+ * client where they live. NULL (the outcome recorded) on failure. */
+static struct fv_aws_client *s_tables(struct fv_handler_ctx *ctx, struct fv_name_identity *names)
 {
-    return fv_fleet_client(ctx->clients, fv_task_param(ctx->task, "table_account"),
-                           fv_task_param(ctx->task, "table_region"), err);
-}
-
-static struct json_object *s_records(struct fv_handler_ctx *ctx)
-{
-    const char *text = fv_task_param(ctx->task, "records");
-    struct json_object *arr = text ? json_tokener_parse(text) : NULL;
-    if (!arr || !json_object_is_type(arr, json_type_array)) {
-        json_object_put(arr);
-        fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "%s task without a records list",
-                         ctx->task->kind);
+    struct fv_error err;
+    const struct fv_config_job *job = ctx->scope->job;
+    const char *central = NULL;
+    memset(names, 0, sizeof(*names));
+    if (strcmp(job->identity_tables_account, "central") == 0 &&
+        !(central = fv_fleet_central_account(ctx->fleet, &err))) {
+        fv_handler_fail(ctx, &err);
         return NULL;
     }
-    return arr;
+    fv_name_identity(ctx->cfg, job, ctx->scope->account, central, ctx->scope->run_started_s, names);
+    struct fv_aws_client *c = fv_fleet_client(ctx->clients, names->account, names->region, &err);
+    if (!c)
+        fv_handler_fail(ctx, &err);
+    return c;
+}
+
+/* The records the contract validated: a JSON array of flat objects. */
+static struct json_object *s_records(struct fv_handler_ctx *ctx)
+{
+    return json_tokener_parse(fv_task_param(ctx->task, "records"));
 }
 
 void fv_kind_quicksight_users(struct fv_handler_ctx *ctx)
 {
     struct fv_error err;
-    const char *table = fv_task_param(ctx->task, "table");
-    const char *stamp = fv_task_param(ctx->task, "backup_timestamp");
-    struct json_object *recs = s_records(ctx);
-    if (!recs)
-        return;
-    struct fv_aws_client *c = s_table_client(ctx, &err);
-    if (!c || !table) {
-        if (c)
-            fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "users task without a table");
-        else
-            fv_handler_fail(ctx, &err);
-        json_object_put(recs);
+    struct fv_name_identity names;
+    struct fv_aws_client *c = s_tables(ctx, &names);
+    const char *table = names.users;
+    const char *stamp = names.timestamp;
+    struct json_object *recs = c ? s_records(ctx) : NULL;
+    if (!recs) {
+        fv_name_identity_clean_up(&names);
         return;
     }
     struct json_object *items = json_object_new_array();
@@ -151,27 +154,24 @@ void fv_kind_quicksight_users(struct fv_handler_ctx *ctx)
     }
     json_object_put(items);
     json_object_put(recs);
+    fv_name_identity_clean_up(&names);
 }
 
 void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
 {
     const struct fv_task *t = ctx->task;
     struct fv_error err;
-    const char *table = fv_task_param(t, "table");
-    const char *mtable = fv_task_param(t, "memberships_table");
-    const char *ns = fv_task_param(t, "namespace");
-    const char *stamp = fv_task_param(t, "backup_timestamp");
-    struct json_object *recs = s_records(ctx);
-    if (!recs)
-        return;
-    struct fv_aws_client *qs = fv_fleet_client(ctx->clients, t->account, t->region, &err);
-    struct fv_aws_client *c = qs ? s_table_client(ctx, &err) : NULL;
-    if (!c || !table || !mtable || !ns) {
-        if (c)
-            fv_handler_failf(ctx, FV_RESULT_FAILED, "BadTask", "groups task without tables");
-        else
-            fv_handler_fail(ctx, &err);
-        json_object_put(recs);
+    struct fv_name_identity names;
+    struct fv_aws_client *c = s_tables(ctx, &names);
+    const char *table = names.groups, *mtable = names.memberships, *ns = names.namespace_;
+    const char *stamp = names.timestamp;
+    struct fv_aws_client *qs =
+        c ? fv_fleet_client(ctx->clients, t->account, t->region, &err) : NULL;
+    if (c && !qs)
+        fv_handler_fail(ctx, &err);
+    struct json_object *recs = qs ? s_records(ctx) : NULL;
+    if (!recs) {
+        fv_name_identity_clean_up(&names);
         return;
     }
     struct json_object *groups = json_object_new_array(), *members = json_object_new_array();
@@ -239,4 +239,5 @@ void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
     json_object_put(groups);
     json_object_put(members);
     json_object_put(recs);
+    fv_name_identity_clean_up(&names);
 }

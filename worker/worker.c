@@ -16,7 +16,8 @@
 struct s_job {
     struct fv_message msg;
     struct fv_task task;
-    bool published; /* its outputs reached the brokers: it may be committed */
+    struct fv_task_scope scope; /* what the task may act for (fv_task_authorize) */
+    bool published;             /* its outputs reached the brokers: it may be committed */
     struct s_job *next;
 };
 
@@ -123,7 +124,7 @@ static fv_status s_send_task(struct fv_worker *w, const struct fv_task *t, struc
 {
     struct fv_buf key = {0}, val = {0};
     fv_task_key(t, &key);
-    fv_task_encode(t, &val);
+    fv_task_seal(w->o.keys, t, &val);
     fv_status st = fv_producer_send(w->producer, FV_TOPIC_TASKS, (struct fv_cur){key.ptr, key.len},
                                     (struct fv_cur){val.ptr, val.len}, err);
     fv_buf_clean_up(&key);
@@ -199,6 +200,7 @@ static void s_run_job(struct s_thread *th, struct s_job *job)
     result.started_ms = s_now_ms();
     struct fv_handler_ctx ctx = {
         .task = t,
+        .scope = &job->scope,
         .fleet = w->o.fleet,
         .clients = th->clients,
         .cfg = w->o.cfg,
@@ -377,20 +379,38 @@ static void s_job_free(struct s_job *job)
     free(job);
 }
 
-/* Takes one message: decodes, routes bad ones to the DLQ, delays early ones. */
+/* The one gate between the tasks topic and the handlers: the message must
+ * verify under the worker's keys, decode, keep the task contract and name a
+ * job, account and region of this worker's configuration. False with the
+ * reason (for the DLQ) otherwise; nothing in AWS happens for such a task. */
+static bool s_admit(struct fv_worker *w, const struct fv_message *m, struct s_job *job,
+                    struct fv_buf *reason)
+{
+    struct fv_error err;
+    if (fv_task_open(w->o.keys, m->value, &job->task, &err) != FV_OK ||
+        fv_task_validate(&job->task, &err) != FV_OK ||
+        fv_task_authorize(w->o.cfg, &job->task, &job->scope, &err) != FV_OK) {
+        fv_buf_printf(reason, "%s: %s", err.code[0] ? err.code : fv_status_str(err.status),
+                      err.message);
+        return false;
+    }
+    if (!fv_handler_find(job->task.kind)) {
+        fv_buf_printf(reason, "TaskInvalid: no handler for task kind '%s'", job->task.kind);
+        return false;
+    }
+    return true;
+}
+
+/* Takes one message: admits it, routes bad ones to the DLQ, delays early ones. */
 static void s_accept(struct fv_worker *w, struct fv_message *m)
 {
     struct s_job *job = fv_calloc(1, sizeof(*job));
     job->msg = *m;
-    struct fv_error err;
+    struct fv_buf reason = {0};
     pthread_mutex_lock(&w->lock);
     w->stats.consumed++;
     pthread_mutex_unlock(&w->lock);
-    if (fv_task_decode(m->value, &job->task, &err) != FV_OK) {
-        s_send_dlq(w, m, err.message);
-    } else if (!fv_handler_find(job->task.kind)) {
-        struct fv_buf reason = {0};
-        fv_buf_printf(&reason, "unknown task kind '%s'", job->task.kind);
+    if (!s_admit(w, m, job, &reason)) {
         s_send_dlq(w, m, reason.ptr);
         fv_buf_clean_up(&reason);
     } else {

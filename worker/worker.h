@@ -9,6 +9,7 @@
 #include <fv/kafka.h>
 
 #include <fv/metrics.h>
+#include <fv/seal.h>
 
 #include <signal.h>
 
@@ -20,6 +21,7 @@ struct fv_worker_options {
     const char *name;                      /* worker id for results and client.id */
     volatile sig_atomic_t *stop;           /* set to stop (SIGTERM) */
     struct fv_metrics_fleetvault *metrics; /* may be NULL */
+    const struct fv_task_keys *keys;       /* borrowed: verify tasks, sign follow-ups */
 };
 
 struct fv_worker_stats {

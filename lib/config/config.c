@@ -58,6 +58,13 @@ static const struct fv_prop s_props[] = {
      1000, 300000, NULL, NULL,
      "Consumer group session timeout: how long a dead worker's partitions wait before "
      "reassignment."},
+    {"tasks.signing_keys_file", FV_PROP_STRING, S_OFF(task_keys_file), 0, NULL, false, 0, 0, NULL,
+     NULL,
+     "File of the HMAC keys that authenticate task messages: one `<key id> <secret>` a line "
+     "(secret at least 32 characters, e.g. `openssl rand -hex 32`), the first signs, all "
+     "verify. Without it the keys come from the environment variable FV_TASK_SIGNING_KEYS "
+     "(same lines, or separated by `;`); required with an external Kafka cluster. The "
+     "embedded cluster uses a random key of the process."},
     {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000, NULL,
      NULL, "Tasks in flight per worker process."},
     {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,

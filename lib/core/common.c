@@ -269,6 +269,8 @@ char *fv_arn_part(const char *arn, int index)
         if (p)
             p++;
     }
-    const char *end = p ? strchr(p, ':') : NULL;
-    return end ? fv_strndup(p, (size_t)(end - p)) : NULL;
+    if (!p)
+        return NULL;
+    const char *end = strchr(p, ':');
+    return end ? fv_strndup(p, (size_t)(end - p)) : fv_strdup(p);
 }

@@ -78,7 +78,10 @@ static void test_arn_part(void **state)
     char *region = fv_arn_part(arn, 3), *account = fv_arn_part(arn, 4);
     assert_string_equal(region, "us-east-1");
     assert_string_equal(account, "111111111111");
-    assert_null(fv_arn_part(arn, 5)); /* the resource: no ':' after it */
+    char *resource = fv_arn_part(arn, 5); /* the last field runs to the end */
+    assert_string_equal(resource, "table/orders/backup/0179");
+    free(resource);
+    assert_null(fv_arn_part(arn, 6));
     assert_null(fv_arn_part("not-an-arn", 4));
     assert_null(fv_arn_part(NULL, 4));
     free(region);

@@ -103,7 +103,8 @@ void fv_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Parses a decimal int64 in full; false on junk or overflow. */
 bool fv_parse_i64(const char *s, int64_t *out);
 /* Field index (0-based, ':'-separated) of an ARN — 3 is the region, 4 the
- * account. Caller frees; NULL when the ARN has no such field. */
+ * account; the last field runs to the end. Caller frees; NULL when the ARN
+ * has no such field. */
 char *fv_arn_part(const char *arn, int index);
 /* s as an int64 in full, or def when s is NULL or not a number. */
 int64_t fv_i64_or(const char *s, int64_t def);

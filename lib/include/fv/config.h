@@ -92,6 +92,8 @@ struct fv_config {
     int64_t kafka_session_timeout_ms;
     char **kafka_properties; /* name, value, ..., NULL (from kafka.properties) */
     size_t n_kafka_properties;
+    /* tasks.* */
+    char *task_keys_file; /* HMAC keys of task messages (fv/seal.h) */
     /* worker.* */
     int64_t worker_concurrency;
     int64_t worker_threads;

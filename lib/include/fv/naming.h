@@ -1,0 +1,55 @@
+/* Every name fleetvault derives, defined once and used by the planner, the
+ * workers, verify and restore: run ids, backup names, dated table names,
+ * bucket keys, export job ids, slot leases. Each comes from the
+ * configuration and the run, never from a message. */
+#ifndef FV_NAMING_H
+#define FV_NAMING_H
+
+#include <fv/config.h>
+
+/* "<job>-<YYYYMMDDTHHMMSSZ>" (the inverse is fv_task_run_started). */
+void fv_name_run_id(const char *job, int64_t started_s, struct fv_buf *out);
+/* An on-demand backup: "<table>-<run stamp>". */
+void fv_name_backup(const char *table, const char *stamp, struct fv_buf *out);
+/* A dated table: "YYYY-MM-DD-<base>" of the run's day (UTC). */
+void fv_name_dated_table(int64_t started_s, const char *base, struct fv_buf *out);
+
+/* Where a quicksight job's identity tables live for account. */
+struct fv_name_identity {
+    char *account; /* the member account, or the central one */
+    char *region;  /* jobs[].identity_region, else the account's region */
+    char *users, *groups, *memberships;
+    char *namespace_;
+    char timestamp[21]; /* the run's start, ISO 8601: the rows' backup_timestamp */
+};
+/* central: the central account id (needed when the job keeps its tables
+ * there; may be NULL otherwise). */
+void fv_name_identity(const struct fv_config *cfg, const struct fv_config_job *job,
+                      const struct fv_config_account *acct, const char *central, int64_t started_s,
+                      struct fv_name_identity *out);
+void fv_name_identity_clean_up(struct fv_name_identity *n);
+
+/* The bucket of a quicksight job's bundles (borrowed from cfg). */
+const char *fv_name_bundle_bucket(const struct fv_config *cfg, const struct fv_config_job *job);
+/* The key of a bundle ("datasets" or "datasets_bundle_2"):
+ * <prefix>/[<account>/]<date>/<type>/<bundle>-HHMMSS.zip — the account
+ * only when the job covers more than one, the date in jobs[].prefix_format. */
+void fv_name_bundle_key(const struct fv_config *cfg, const struct fv_config_job *job,
+                        const char *account, int64_t started_s, const char *bundle,
+                        struct fv_buf *out);
+/* The asset type of a bundle name ("datasets_bundle_2" → "datasets"). */
+void fv_name_bundle_type(const char *bundle, char *out, size_t n);
+/* An export job id: "fv-<task_id>-<generation>". */
+void fv_name_export_job(const char *task_id, int64_t generation, char *out, size_t n);
+/* The lease of export slot i of account: "qs-export#<account>#<i>". */
+void fv_name_export_slot(const char *account, int i, char *out, size_t n);
+
+/* AWS manages these principals; the deny policy never goes on them:
+ * service-linked roles (path /aws-service-role/, names AWSServiceRoleFor*),
+ * IAM Identity Center roles (path /aws-reserved/, names AWSReservedSSO_*). */
+bool fv_principal_aws_managed(const char *path, const char *name);
+/* Path ("/" or "/a/b/") and name of an IAM user or role ARN; false when arn
+ * is not one. Caller frees both. */
+bool fv_principal_parse(const char *arn, char **type, char **path, char **name);
+
+#endif

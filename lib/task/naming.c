@@ -1,0 +1,154 @@
+/* fleetvault's names (fv/naming.h). */
+#include <fv/clock.h>
+#include <fv/naming.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void fv_name_run_id(const char *job, int64_t started_s, struct fv_buf *out)
+{
+    char stamp[17];
+    fv_time_amz(started_s, stamp);
+    fv_buf_reset(out);
+    fv_buf_printf(out, "%s-%s", job, stamp);
+}
+
+void fv_name_backup(const char *table, const char *stamp, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    fv_buf_printf(out, "%s-%s", table, stamp);
+}
+
+static void s_date(int64_t started_s, const char *format, char *out, size_t n)
+{
+    time_t t = (time_t)started_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (strcmp(format, "YYYY-MM-DD") == 0)
+        strftime(out, n, "%Y-%m-%d", &tm);
+    else if (strcmp(format, "YYYYMMDD") == 0)
+        strftime(out, n, "%Y%m%d", &tm);
+    else
+        strftime(out, n, "%Y/%m/%d", &tm);
+}
+
+void fv_name_dated_table(int64_t started_s, const char *base, struct fv_buf *out)
+{
+    char day[16];
+    s_date(started_s, "YYYY-MM-DD", day, sizeof(day));
+    fv_buf_reset(out);
+    fv_buf_printf(out, "%s-%s", day, base);
+}
+
+static char *s_dated(int64_t started_s, const char *base)
+{
+    struct fv_buf b = {0};
+    fv_name_dated_table(started_s, base, &b);
+    return fv_buf_detach(&b);
+}
+
+void fv_name_identity(const struct fv_config *cfg, const struct fv_config_job *job,
+                      const struct fv_config_account *acct, const char *central, int64_t started_s,
+                      struct fv_name_identity *out)
+{
+    memset(out, 0, sizeof(*out));
+    bool in_central =
+        job->identity_tables_account && strcmp(job->identity_tables_account, "central") == 0;
+    out->account = fv_strdup(in_central && central ? central : acct->id);
+    out->region = fv_strdup(job->identity_region ? job->identity_region
+                            : acct->n_regions    ? acct->regions[0]
+                                                 : cfg->region);
+    out->users = s_dated(started_s, job->users_table_name);
+    out->groups = s_dated(started_s, job->groups_table_name);
+    out->memberships = s_dated(started_s, job->users_group_table_name);
+    out->namespace_ = fv_strdup(job->namespace_);
+    fv_time_iso8601(started_s, out->timestamp);
+}
+
+void fv_name_identity_clean_up(struct fv_name_identity *n)
+{
+    if (!n)
+        return;
+    free(n->account);
+    free(n->region);
+    free(n->users);
+    free(n->groups);
+    free(n->memberships);
+    free(n->namespace_);
+    memset(n, 0, sizeof(*n));
+}
+
+const char *fv_name_bundle_bucket(const struct fv_config *cfg, const struct fv_config_job *job)
+{
+    return job->bucket ? job->bucket : cfg->central_bucket;
+}
+
+void fv_name_bundle_type(const char *bundle, char *out, size_t n)
+{
+    const char *b = strstr(bundle, "_bundle_");
+    size_t len = b ? (size_t)(b - bundle) : strlen(bundle);
+    snprintf(out, n, "%.*s", (int)len, bundle);
+}
+
+void fv_name_bundle_key(const struct fv_config *cfg, const struct fv_config_job *job,
+                        const char *account, int64_t started_s, const char *bundle,
+                        struct fv_buf *out)
+{
+    char date[16], type[32], stamp[17];
+    s_date(started_s, job->prefix_format ? job->prefix_format : "YYYY/MM/DD", date, sizeof(date));
+    fv_name_bundle_type(bundle, type, sizeof(type));
+    fv_time_amz(started_s, stamp);
+    size_t covered = job->n_accounts ? job->n_accounts : cfg->n_accounts;
+    fv_buf_reset(out);
+    if (job->prefix && *job->prefix)
+        fv_buf_printf(out, "%s/", job->prefix);
+    /* Several accounts share the bucket: each gets its own key space. A job
+     * of one account keeps the seed's layout exactly. */
+    if (covered > 1)
+        fv_buf_printf(out, "%s/", account);
+    fv_buf_printf(out, "%s/%s/%s-%.6s.zip", date, type, bundle, stamp + 9);
+}
+
+void fv_name_export_job(const char *task_id, int64_t generation, char *out, size_t n)
+{
+    snprintf(out, n, "fv-%s-%lld", task_id, (long long)generation);
+}
+
+void fv_name_export_slot(const char *account, int i, char *out, size_t n)
+{
+    snprintf(out, n, "qs-export#%s#%d", account, i);
+}
+
+bool fv_principal_aws_managed(const char *path, const char *name)
+{
+    return fv_str_starts_with(path, "/aws-service-role/") ||
+           fv_str_starts_with(path, "/aws-reserved/") ||
+           fv_str_starts_with(name, "AWSServiceRoleFor") ||
+           fv_str_starts_with(name, "AWSReservedSSO_");
+}
+
+bool fv_principal_parse(const char *arn, char **type, char **path, char **name)
+{
+    *type = *path = *name = NULL;
+    char *service = fv_arn_part(arn, 2), *rest = fv_arn_part(arn, 5);
+    bool ok = service && rest && strcmp(service, "iam") == 0;
+    const char *slash = ok ? strchr(rest, '/') : NULL;
+    const char *last = slash ? strrchr(rest, '/') : NULL;
+    ok = slash && last[1] != '\0';
+    if (ok) {
+        *type = fv_strndup(rest, (size_t)(slash - rest));
+        *path = fv_strndup(slash, (size_t)(last - slash) + 1);
+        *name = fv_strdup(last + 1);
+        ok = strcmp(*type, "user") == 0 || strcmp(*type, "role") == 0;
+    }
+    if (!ok) {
+        free(*type);
+        free(*path);
+        free(*name);
+        *type = *path = *name = NULL;
+    }
+    free(service);
+    free(rest);
+    return ok;
+}
