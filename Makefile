@@ -2,13 +2,15 @@
 # commands of the README; both install what is missing first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 ifneq ($(CI),)
 CMAKE_ARGS += -DFV_WERROR=ON
 endif
 
-.PHONY: all deps build demo test test-asan asan format format-check bench clean
+.PHONY: all deps build demo test test-asan asan fuzz-build fuzz format format-check bench clean
 
 all: build
 
@@ -23,8 +25,21 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFV_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) -- --no-print-directory
 
-test: build
+# Every test, then a short run of each libFuzzer target (ASan+UBSan, clang).
+test: build fuzz-build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
+
+# The fuzz build: clang, libFuzzer, ASan and UBSan over everything.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_task -- --no-print-directory
+
+# A long run of each target (FUZZ_SECONDS each), growing a scratch corpus.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/corpus/task
+	@$(FUZZ_BUILD)/tests/fuzz_task -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
+		$(FUZZ_BUILD)/corpus/task tests/fuzz/corpus/task
 
 test-asan: asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
@@ -44,4 +59,4 @@ format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

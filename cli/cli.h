@@ -18,5 +18,6 @@ int fv_cli_restore(int argc, char **argv);
 /* restore quicksight (cmd_restore_quicksight.c); argv[0] is "quicksight". */
 int fv_cli_restore_quicksight(int argc, char **argv);
 int fv_cli_dlq(int argc, char **argv);
+int fv_cli_task(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct fv_cli_command s_commands[] = {
     {"verify", "re-read everything a run's manifest lists and check it", fv_cli_verify},
     {"restore", "restore from a backup (restore dynamodb | restore quicksight)", fv_cli_restore},
     {"dlq", "print what is in the dead-letter queue", fv_cli_dlq},
+    {"task", "print the task contract's reference (task docs)", fv_cli_task},
 };
 
 static void s_usage(FILE *f)

@@ -226,7 +226,8 @@ fv_status fv_task_open(const struct fv_task_keys *k, struct fv_cur bytes, struct
     memset(out, 0, sizeof(*out));
     Fleetvault__V1__SealedTask *m =
         fleetvault__v1__sealed_task__unpack(NULL, bytes.len, (const uint8_t *)bytes.ptr);
-    if (!m || !*m->key_id || !m->task.len || m->hmac.len != 32) {
+    if (!m || m->schema_version != FV_SCHEMA_VERSION || !*m->key_id || !m->task.len ||
+        m->hmac.len != 32) {
         if (m)
             fleetvault__v1__sealed_task__free_unpacked(m, NULL);
         return s_reject(err, "TaskUnsigned", "not a signed fleetvault task");

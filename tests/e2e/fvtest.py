@@ -40,8 +40,15 @@ def fleet_config(path, jobs, kafka=None, extra=""):
         f.write("\n".join(lines) + "\n" + extra)
 
 
+# The key ring every process of a test run shares (tasks are signed by the
+# coordinator and verified by the workers); FORGED_KEYS is one they do not hold.
+TASK_KEYS = "e2e-1 e2e-task-signing-secret-0123456789abcdef"
+FORGED_KEYS = "e2e-1 not-the-secret-the-workers-hold-0123456789"
+
+
 def run(args, world, timeout=240, env_extra=None, **kw):
     env = dict(os.environ)
+    env["FV_TASK_SIGNING_KEYS"] = TASK_KEYS
     env.update(world.env)
     env.update(env_extra or {})
     return subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout, **kw)
@@ -49,6 +56,7 @@ def run(args, world, timeout=240, env_extra=None, **kw):
 
 def spawn(args, world, env_extra=None, **kw):
     env = dict(os.environ)
+    env["FV_TASK_SIGNING_KEYS"] = TASK_KEYS
     env.update(world.env)
     env.update(env_extra or {})
     return subprocess.Popen([BIN] + args, env=env, **kw)

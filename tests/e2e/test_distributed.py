@@ -10,8 +10,8 @@ import subprocess
 import time
 import unittest
 
-from fvtest import (BIN, MEMBERS, WorldProcess, backups_by_table, fleet_config, load_manifest, run, spawn,
-                    tagged_tables, tmpdir, wait_for)
+from fvtest import (BIN, FORGED_KEYS, MEMBERS, TASK_KEYS, WorldProcess, backups_by_table, fleet_config,
+                    inline_policies, load_manifest, run, spawn, tagged_tables, tmpdir, wait_for)
 
 KAFKA_PUT = os.environ.get("FV_KAFKA_PUT") or os.path.join(os.path.dirname(BIN), "..", "tests", "kafka_put")
 
@@ -127,23 +127,86 @@ class TestDistributed(unittest.TestCase):
         self.assertEqual(c.returncode, 0, out + err)
         self.assert_each_table_backed_up_once(load_manifest(self.dir))
 
-    def test_bad_messages_go_to_the_dlq_and_the_worker_goes_on(self):
-        self.worker("a", 1)
-        put = subprocess.run([KAFKA_PUT, K.bootstrap, "tasks", "junk", "--raw", "\xff\xfe not a task"],
-                             capture_output=True, text=True, timeout=60)
+    def put_task(self, key, task, keys=TASK_KEYS):
+        args = [KAFKA_PUT, K.bootstrap, "tasks", key, "--task", json.dumps(task)]
+        if keys:
+            args += ["--keys", keys]
+        put = subprocess.run(args, capture_output=True, text=True, timeout=60)
         self.assertEqual(put.returncode, 0, put.stderr)
-        put = subprocess.run([KAFKA_PUT, K.bootstrap, "tasks", "odd", "--task-kind", "tape.backup"],
-                             capture_output=True, text=True, timeout=60)
-        self.assertEqual(put.returncode, 0, put.stderr)
+
+    def dlq_reasons(self, want):
+        """The DLQ's reasons once at least `want` arrived."""
         reasons = []
-        for _ in range(30):
+        for _ in range(40):
             r = run(["dlq", "--config", self.cfg, "--timeout", "2"], W)
-            reasons = [json.loads(l)["reason"] for l in r.stdout.splitlines() if l.strip()]
-            if len(reasons) >= 2:
+            reasons = [json.loads(line)["reason"] for line in r.stdout.splitlines() if line.strip()]
+            if len(reasons) >= want:
                 break
-        self.assertTrue(any("not a fleetvault Task" in x for x in reasons), reasons)
-        self.assertTrue(any("unknown task kind 'tape.backup'" in x for x in reasons), reasons)
+        return reasons
+
+    def test_untrusted_tasks_go_to_the_dlq_change_nothing_and_the_worker_goes_on(self):
+        w = self.worker("a", 2)
+        time.sleep(2)
+        c = self.coordinator()
+        out, err = c.communicate(timeout=240)
+        self.assertEqual(c.returncode, 0, out + err)
+        run_id = load_manifest(self.dir)["run_id"]
+        a = MEMBERS[0]
+        tables = tagged_tables(W, a)
+        before = {t: len(v) for t, v in backups_by_table(W, a).items()}
+        policies = inline_policies(W, a)
+        stranger = "999999999999"
+
+        def task(kind, resource, step, account=a, params=None, **extra):
+            t = {"task_id": "f" * 32, "run_id": run_id, "job": "ddb", "kind": kind, "account": account,
+                 "region": "us-east-1", "resource": resource, "step": step, "params": params or {}}
+            t.update(extra)
+            return t
+
+        put_raw = subprocess.run([KAFKA_PUT, K.bootstrap, "tasks", "junk", "--raw", "\xff\xfe not a task"],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(put_raw.returncode, 0, put_raw.stderr)
+        # Forged: signed with a key the workers do not hold; unsigned; for an
+        # account the configuration does not list; on fleetvault's own role.
+        self.put_task("forged", task("dynamodb.retention", "retention", "expire",
+                                     params={"tables": ",".join(tables), "retention": "0"}), keys=FORGED_KEYS)
+        self.put_task("unsigned", task("dynamodb.retention", "retention", "expire",
+                                       params={"tables": ",".join(tables)}), keys=None)
+        self.put_task("stranger", task("dynamodb.backup", "orders", "create", account=stranger))
+        self.put_task("own-role", task("iam.deny_delete_backup", f"arn:aws:iam::{a}:role/fleetvault-member", "put"))
+        # Poison, correctly signed: each once crashed every worker.
+        self.put_task("no-account", task("dynamodb.retention", "retention", "expire", account="",
+                                         params={"tables": tables[0]}))
+        self.put_task("no-arns", task("quicksight.export", "dashboards", "start", job="ddb"))
+        self.put_task("odd", task("tape.backup", "t", "go"))
+        # Signed and well-formed, but retention 0 in the message: the worker
+        # keeps the configured 30, so nothing is deleted.
+        self.put_task("retention-0", task("dynamodb.retention", "retention", "expire",
+                                          params={"tables": ",".join(tables), "retention": "0"}))
+        reasons = self.dlq_reasons(8)
+        expect = ["TaskUnsigned", "TaskBadSignature", f"account {stranger} is not one", "deny_delete_policy",
+                  "'account'", "'arns'", "unknown task kind 'tape.backup'"]
+        for e in expect:
+            self.assertTrue(any(e in r for r in reasons), f"{e!r} not in {reasons}")
+        self.assertIsNone(w.poll(), "the worker died")
+        # Nothing changed in AWS: every backup is still there, no policy moved,
+        # and the stranger account has no backup.
+        log = os.path.join(self.dir, "a.log")
+        def retention_ran():
+            with open(log) as f:
+                return any(f"task {'f' * 32} dynamodb.retention" in line and "SUCCEEDED" in line for line in f)
+        self.assertTrue(wait_for(retention_ran, timeout=60), "retention-0 never ran")
+        after = {t: len(v) for t, v in backups_by_table(W, a).items()}
+        self.assertEqual(before, after)
+        self.assertEqual(policies, inline_policies(W, a))
+        # The stranger's task got no base (central) credentials: nothing in the
+        # central account, not even a claim in the control table.
+        central = W.client("dynamodb", who="admin")
+        self.assertEqual(central.list_backups()["BackupSummaries"], [])
+        claim = central.get_item(TableName="fleetvault-control", Key={"pk": {"S": "task#" + "f" * 32}})
+        self.assertNotIn("Item", claim)
         # ... and the worker still works.
+        time.sleep(1.1)
         c = self.coordinator()
         out, err = c.communicate(timeout=240)
         self.assertEqual(c.returncode, 0, out + err)
