@@ -33,13 +33,15 @@ test: build fuzz-build
 # The fuzz build: clang, libFuzzer, ASan and UBSan over everything.
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_task -- --no-print-directory
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_task fuzz_messages -- --no-print-directory
 
 # A long run of each target (FUZZ_SECONDS each), growing a scratch corpus.
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_BUILD)/corpus/task
-	@$(FUZZ_BUILD)/tests/fuzz_task -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
-		$(FUZZ_BUILD)/corpus/task tests/fuzz/corpus/task
+	@for t in task messages; do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+		$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 test-asan: asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
