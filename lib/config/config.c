@@ -59,9 +59,9 @@ static const struct fv_prop s_props[] = {
      "Consumer group session timeout: how long a dead worker's partitions wait before "
      "reassignment."},
     {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000, NULL,
-     NULL, "Tasks in flight per worker process."},
-    {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,
-     "Worker threads in embedded mode (`fleetvault backup`)."},
+     NULL,
+     "Tasks in flight per worker process, one pool thread each (the embedded worker of "
+     "`fleetvault backup` too)."},
     {"worker.max_attempts", FV_PROP_INT, S_OFF(task_max_attempts), 0, "5", false, 1, 100, NULL,
      NULL, "Deliveries of a task before it goes to the DLQ as exhausted."},
     {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600, NULL,

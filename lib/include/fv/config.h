@@ -94,7 +94,6 @@ struct fv_config {
     size_t n_kafka_properties;
     /* worker.* */
     int64_t worker_concurrency;
-    int64_t worker_threads;
     int64_t task_max_attempts;
     int64_t shutdown_grace_s;
     /* coordinator.* */
