@@ -312,6 +312,12 @@ static void s_attempt(void *ud)
     struct fv_credentials creds = {0};
     struct fv_buf host = {0};
 
+    /* Checked before every attempt: a cancelled engine ran this backoff's
+     * timer early, and no attempt starts after the flag is set. */
+    if (fv_http_engine_cancelled(c->engine)) {
+        fv_error_set(&err, FV_E_CANCELLED, "cancelled before attempt %d", op->attempt);
+        goto fail;
+    }
     if (c->limiter) {
         int64_t wait =
             fv_ratelimiter_try_acquire(c->limiter, c->account_id, call->service, call->operation);
@@ -343,6 +349,7 @@ static void s_attempt(void *ud)
     req->write_body = call->write_body;
     req->write_ud = call->write_ud;
     req->max_body = call->max_body;
+    req->bulk = call->bulk;
     req->timeout_ms = call->timeout_ms;
 
     /* The wire path and query as the URL carries them, for signing. */

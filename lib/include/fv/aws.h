@@ -77,6 +77,7 @@ struct fv_aws_call {
     void (*reset_sink)(void *ud);
     void *write_ud;
     size_t max_body;
+    bool bulk; /* object data: a speed floor, no whole-request timeout (fv_http_request.bulk) */
     long timeout_ms;
 };
 void fv_aws_call_clean_up(struct fv_aws_call *call);

@@ -76,6 +76,8 @@ struct fv_config {
     int64_t max_attempts;
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
+    int64_t low_speed_limit_bytes; /* uploads and downloads: the speed floor ... */
+    int64_t low_speed_time_s;      /* ... for this long */
     char *ca_bundle;
     /* logging.* */
     char *log_level;
