@@ -1,6 +1,7 @@
 /* The curl-multi engine against a loopback stub: many transfers in flight on
- * one thread, streamed bodies both ways, body caps, timers, and transport
- * errors classified for retry. */
+ * one thread, streamed bodies both ways, body caps, timers, transport errors
+ * classified for retry, bulk transfers bounded by speed rather than duration,
+ * and the cancel flag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,10 @@
 #include <fv/clock.h>
 #include <fv/http.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 struct s_done {
     int finished;
@@ -202,6 +206,151 @@ static void test_timers_fire_in_order(void **state)
     fv_http_engine_destroy(e);
 }
 
+/* The engine as the configuration would have it for a slow link: API calls
+ * get 1 s, bulk transfers must keep above 1 KiB/s over 1 s. */
+static void s_slow_link_options(struct fv_http_options *o)
+{
+    fv_http_options_default(o);
+    o->timeout_ms = 1000;
+    o->low_speed_bytes = 1024;
+    o->low_speed_secs = 1;
+}
+
+static void test_bulk_download_outlives_request_timeout(void **state)
+{
+    (void)state;
+    struct stub_http *s = stub_http_start();
+    static char body[24 * 1024 + 1];
+    memset(body, 'z', sizeof(body) - 1);
+    /* 2 KiB every 200 ms: about 10 KiB/s, for more than 2 s. */
+    stub_http_add(
+        s, &(struct stub_http_route){
+               .path = "/trickle", .body = body, .chunk_bytes = 2048, .chunk_delay_ms = 200});
+    struct fv_http_options o;
+    s_slow_link_options(&o);
+    struct fv_buf url = {0};
+    fv_buf_printf(&url, "%s/trickle", stub_http_url(s));
+
+    struct s_sink k = {0};
+    struct fv_http_request req = {
+        .method = "GET", .url = url.ptr, .write_body = s_write, .write_ud = &k};
+    struct fv_http_response resp = {0};
+    struct fv_error err;
+    assert_int_equal(fv_http_simple(&o, &req, &resp, &err), FV_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(k.bytes, sizeof(body) - 1);
+    fv_http_response_clean_up(&resp);
+
+    /* The same body as an ordinary request (an API call) keeps the
+     * whole-request timeout. */
+    req = (struct fv_http_request){.method = "GET", .url = url.ptr};
+    assert_int_equal(fv_http_simple(&o, &req, &resp, &err), FV_E_TIMEOUT);
+    assert_true(err.retryable);
+    fv_http_response_clean_up(&resp);
+    fv_buf_clean_up(&url);
+    stub_http_stop(s);
+}
+
+static void test_stalled_bulk_download_fails_retryable(void **state)
+{
+    (void)state;
+    struct stub_http *s = stub_http_start();
+    static char body[4096 + 1];
+    memset(body, 'z', sizeof(body) - 1);
+    /* 1 KiB, then nothing for a minute (the stub's stop ends the wait). */
+    stub_http_add(
+        s, &(struct stub_http_route){
+               .path = "/stall", .body = body, .chunk_bytes = 1024, .chunk_delay_ms = 60000});
+    struct fv_http_options o;
+    s_slow_link_options(&o);
+    o.timeout_ms = 0; /* no whole-request limit at all: only the floor can end it */
+    struct fv_buf url = {0};
+    fv_buf_printf(&url, "%s/stall", stub_http_url(s));
+    struct s_sink k = {0};
+    struct fv_http_request req = {
+        .method = "GET", .url = url.ptr, .write_body = s_write, .write_ud = &k};
+    struct fv_http_response resp = {0};
+    struct fv_error err;
+    assert_int_equal(fv_http_simple(&o, &req, &resp, &err), FV_E_TIMEOUT);
+    assert_true(err.retryable);
+    assert_true(k.bytes < sizeof(body) - 1);
+    fv_http_response_clean_up(&resp);
+    fv_buf_clean_up(&url);
+    stub_http_stop(s);
+}
+
+struct s_canceller {
+    atomic_bool *flag;
+    int after_ms;
+};
+
+static void *s_cancel_later(void *arg)
+{
+    struct s_canceller *c = arg;
+    struct timespec ts = {.tv_sec = c->after_ms / 1000, .tv_nsec = (c->after_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    atomic_store(c->flag, true);
+    return NULL;
+}
+
+static bool s_fired;
+
+static void s_fire(void *ud)
+{
+    (void)ud;
+    s_fired = true;
+}
+
+static void test_cancel_ends_transfers_and_timers(void **state)
+{
+    (void)state;
+    struct stub_http *s = stub_http_start();
+    /* Answers after a minute (the stub's stop ends the wait). */
+    stub_http_add(s, &(struct stub_http_route){.path = "/hang", .body = "late", .delay_ms = 60000});
+    atomic_bool cancel = false;
+    struct fv_http_options o;
+    fv_http_options_default(&o);
+    o.cancel = &cancel;
+    struct fv_http_engine *e = fv_http_engine_new(&o);
+    struct fv_buf url = {0};
+    fv_buf_printf(&url, "%s/hang", stub_http_url(s));
+    struct fv_http_request req = {.method = "GET", .url = url.ptr};
+    struct fv_http_response resp = {0};
+    struct s_done d = {0};
+    fv_http_engine_submit(e, &req, &resp, s_on_done, &d);
+
+    /* Set from another thread while this one is in a poll that would wait
+     * a minute: the poll waits in slices and sees it. */
+    struct s_canceller c = {&cancel, 100};
+    pthread_t th;
+    pthread_create(&th, NULL, s_cancel_later, &c);
+    while (!d.finished)
+        fv_http_engine_poll(e, 60000);
+    pthread_join(th, NULL);
+    assert_true(fv_http_engine_cancelled(e));
+    assert_int_equal(d.failed, 1);
+    assert_int_equal(d.last_err.status, FV_E_CANCELLED);
+    assert_false(d.last_err.retryable);
+    assert_non_null(strstr(d.last_err.message, "cancelled"));
+
+    /* Later transfers fail too, and a timer (a backoff) runs now rather than
+     * in ten minutes. */
+    d = (struct s_done){0};
+    s_fired = false;
+    fv_http_engine_submit(e, &req, &resp, s_on_done, &d);
+    fv_http_engine_after(e, 600000, s_fire, NULL);
+    assert_int_equal(fv_http_engine_poll(e, 0), 0);
+    assert_int_equal(d.failed, 1);
+    assert_int_equal(d.last_err.status, FV_E_CANCELLED);
+    assert_true(s_fired);
+
+    fv_http_response_clean_up(&resp);
+    fv_http_request_clean_up(&req);
+    fv_http_engine_destroy(e);
+    fv_buf_clean_up(&url);
+    stub_http_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +358,9 @@ int main(void)
         cmocka_unit_test(test_streaming_both_ways),
         cmocka_unit_test(test_transport_errors_are_classified),
         cmocka_unit_test(test_timers_fire_in_order),
+        cmocka_unit_test(test_bulk_download_outlives_request_timeout),
+        cmocka_unit_test(test_stalled_bulk_download_fails_retryable),
+        cmocka_unit_test(test_cancel_ends_transfers_and_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
