@@ -13,6 +13,11 @@ The check is lexical: a field whose name is also a member of another struct
 (`name`, `id`) may be found through that struct. It is exact for the names
 that matter here (request_timeout_ms, low_speed_time_s, ...).
 
+The aws.* HTTP keys reach an engine only when it is built from them, so the
+check also fails on any fv_http_engine_new() outside the few files that build
+engines from options they were given (threads get theirs from
+fv_fleet_engine_new()).
+
 Usage: config_keys_used.py [SOURCE_ROOT]   (default: the repository holding
 this file). Exit 1 naming every unread key."""
 import os
@@ -24,6 +29,10 @@ import sys
 ALLOWED_UNREAD = set()
 
 SEARCH_DIRS = ["lib", "coordinator", "worker", "cli"]
+# Where fv_http_engine_new() may be called: the engine itself, a client given
+# options, the fleet (from the configuration).
+ENGINE_BUILDERS = {"lib/include/fv/http.h", "lib/aws/http.c", "lib/aws/client.c",
+                   "lib/fleet/fleet.c"}
 EXCLUDED_DIRS = [os.path.join("lib", "config")]
 
 S_OFF_DEFINE = re.compile(r"#define\s+S_OFF\(f\)\s+offsetof\((struct\s+\w+),\s*f\)")
@@ -58,15 +67,16 @@ def keys(config_c):
 
 
 def strip_comments(src):
-    src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
+    """Comments out, line numbers kept."""
+    src = re.sub(r"/\*.*?\*/", lambda m: " " + "\n" * m.group(0).count("\n"), src, flags=re.S)
     return re.sub(r"//[^\n]*", " ", src)
 
 
-def sources(root):
+def sources(root, excluded=EXCLUDED_DIRS):
     for d in SEARCH_DIRS:
         for dirpath, _, files in os.walk(os.path.join(root, d)):
             rel = os.path.relpath(dirpath, root)
-            if any(rel == e or rel.startswith(e + os.sep) for e in EXCLUDED_DIRS):
+            if any(rel == e or rel.startswith(e + os.sep) for e in excluded):
                 continue
             for name in files:
                 if name.endswith((".c", ".h")):
@@ -102,7 +112,15 @@ def main():
         print("unread configuration key: %s (%s.%s, table %s): nothing outside lib/config "
               "reads it; read it or delete the key" % (key, struct, field, tab))
     print("%d keys, %d unread" % (len(table), len(unread)))
-    return 1 if unread else 0
+    stray = 0
+    for path, text in sources(root, excluded=[]):
+        if path in ENGINE_BUILDERS:
+            continue
+        for m in re.finditer(r"\bfv_http_engine_new\s*\(", text):
+            stray += 1
+            print("%s:%d: fv_http_engine_new() ignores the configuration's aws.* keys; "
+                  "use fv_fleet_engine_new()" % (path, text.count("\n", 0, m.start()) + 1))
+    return 1 if unread or stray else 0
 
 
 if __name__ == "__main__":

@@ -79,8 +79,14 @@ struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o, s
         c->engine = o->engine;
     } else {
         struct fv_http_options http = o->http;
-        if (http.connect_timeout_ms == 0 && http.timeout_ms == 0)
+        if (http.connect_timeout_ms == 0 && http.timeout_ms == 0) {
+            /* No numbers given: the defaults, with what was given kept. */
             fv_http_options_default(&http);
+            http.ca_bundle = o->http.ca_bundle;
+            http.insecure = o->http.insecure;
+            http.no_proxy = o->http.no_proxy;
+            http.cancel = o->http.cancel;
+        }
         c->engine = fv_http_engine_new(&http);
         c->owns_engine = true;
     }

@@ -11,7 +11,11 @@
 #include "stub_http.c"
 
 #include <fv/clock.h>
+#include <fv/config.h>
+#include <fv/fleet.h>
 #include <fv/http.h>
+
+#include <json-c/json.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -206,17 +210,24 @@ static void test_timers_fire_in_order(void **state)
     fv_http_engine_destroy(e);
 }
 
-/* The engine as the configuration would have it for a slow link: API calls
- * get 1 s, bulk transfers must keep above 1 KiB/s over 1 s. */
-static void s_slow_link_options(struct fv_http_options *o)
+/* Runs req to its end on e. */
+static void s_run(struct fv_http_engine *e, struct fv_http_request *req,
+                  struct fv_http_response *resp, struct s_done *d)
 {
-    fv_http_options_default(o);
-    o->timeout_ms = 1000;
-    o->low_speed_bytes = 1024;
-    o->low_speed_secs = 1;
+    *d = (struct s_done){0};
+    fv_http_engine_submit(e, req, resp, s_on_done, d);
+    while (!d->finished)
+        fv_http_engine_poll(e, 1000);
 }
 
-static void test_bulk_download_outlives_request_timeout(void **state)
+/* A slow link as the configuration describes it: API calls get 1 s, bulk
+ * transfers must keep above 1 KiB/s over 1 s; and a CA bundle. */
+static const char *const s_slow_link_config =
+    "{\"region\": \"us-east-1\", \"aws\": {\"request_timeout_ms\": 1000, "
+    "\"low_speed_limit_bytes\": 1024, \"low_speed_time_s\": 1, "
+    "\"ca_bundle\": \"/nonexistent/fleetvault-test-ca.pem\"}}";
+
+static void test_fleet_engines_follow_the_configuration(void **state)
 {
     (void)state;
     struct stub_http *s = stub_http_start();
@@ -226,27 +237,50 @@ static void test_bulk_download_outlives_request_timeout(void **state)
     stub_http_add(
         s, &(struct stub_http_route){
                .path = "/trickle", .body = body, .chunk_bytes = 2048, .chunk_delay_ms = 200});
-    struct fv_http_options o;
-    s_slow_link_options(&o);
+    struct json_object *doc = json_tokener_parse(s_slow_link_config);
+    assert_non_null(doc);
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(fv_config_from_doc("slow.json", doc, &cfg, &err), FV_OK);
+    json_object_put(doc);
+    struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
+    struct fv_http_engine *e = fv_fleet_engine_new(fleet);
     struct fv_buf url = {0};
     fv_buf_printf(&url, "%s/trickle", stub_http_url(s));
+    struct fv_http_response resp = {0};
+    struct s_done d;
 
+    /* A download takes longer than aws.request_timeout_ms, and succeeds. */
     struct s_sink k = {0};
     struct fv_http_request req = {
         .method = "GET", .url = url.ptr, .write_body = s_write, .write_ud = &k};
-    struct fv_http_response resp = {0};
-    struct fv_error err;
-    assert_int_equal(fv_http_simple(&o, &req, &resp, &err), FV_OK);
+    s_run(e, &req, &resp, &d);
+    assert_int_equal(d.failed, 0);
     assert_int_equal(resp.status, 200);
     assert_int_equal(k.bytes, sizeof(body) - 1);
     fv_http_response_clean_up(&resp);
 
-    /* The same body as an ordinary request (an API call) keeps the
-     * whole-request timeout. */
+    /* The same body as an ordinary request (an API call) keeps it. */
     req = (struct fv_http_request){.method = "GET", .url = url.ptr};
-    assert_int_equal(fv_http_simple(&o, &req, &resp, &err), FV_E_TIMEOUT);
-    assert_true(err.retryable);
+    s_run(e, &req, &resp, &d);
+    assert_int_equal(d.failed, 1);
+    assert_int_equal(d.last_err.status, FV_E_TIMEOUT);
+    assert_true(d.last_err.retryable);
     fv_http_response_clean_up(&resp);
+
+    /* TLS is verified against aws.ca_bundle (here a file that is missing). */
+    fv_buf_reset(&url);
+    fv_buf_printf(&url, "https://127.0.0.1:%d/", stub_http_port(s));
+    req = (struct fv_http_request){.method = "GET", .url = url.ptr};
+    s_run(e, &req, &resp, &d);
+    assert_int_equal(d.failed, 1);
+    if (!strstr(d.last_err.message, "/nonexistent/fleetvault-test-ca.pem"))
+        fail_msg("TLS error does not name the configured CA bundle: %s", d.last_err.message);
+    fv_http_response_clean_up(&resp);
+
+    fv_http_engine_destroy(e);
+    fv_fleet_destroy(fleet);
+    fv_config_clean_up(&cfg);
     fv_buf_clean_up(&url);
     stub_http_stop(s);
 }
@@ -262,8 +296,10 @@ static void test_stalled_bulk_download_fails_retryable(void **state)
         s, &(struct stub_http_route){
                .path = "/stall", .body = body, .chunk_bytes = 1024, .chunk_delay_ms = 60000});
     struct fv_http_options o;
-    s_slow_link_options(&o);
+    fv_http_options_default(&o);
     o.timeout_ms = 0; /* no whole-request limit at all: only the floor can end it */
+    o.low_speed_bytes = 1024;
+    o.low_speed_secs = 1;
     struct fv_buf url = {0};
     fv_buf_printf(&url, "%s/stall", stub_http_url(s));
     struct s_sink k = {0};
@@ -358,7 +394,7 @@ int main(void)
         cmocka_unit_test(test_streaming_both_ways),
         cmocka_unit_test(test_transport_errors_are_classified),
         cmocka_unit_test(test_timers_fire_in_order),
-        cmocka_unit_test(test_bulk_download_outlives_request_timeout),
+        cmocka_unit_test(test_fleet_engines_follow_the_configuration),
         cmocka_unit_test(test_stalled_bulk_download_fails_retryable),
         cmocka_unit_test(test_cancel_ends_transfers_and_timers),
     };
