@@ -425,8 +425,8 @@ int fv_http_engine_poll(struct fv_http_engine *e, int wait_ms)
     curl_multi_perform(e->multi, &running);
     if (e->opt.cancel && wait_ms > S_CANCEL_SLICE_MS)
         wait_ms = S_CANCEL_SLICE_MS;
-    if (fv_http_engine_cancelled(e))
-        wait_ms = 0;
+    if (fv_http_engine_cancelled(e) && (e->n_transfers > 0 || e->n_timers > 0))
+        wait_ms = 0; /* there is work to fail now */
 
     int64_t now = s_mono_ms();
     if (e->n_timers > 0) {

@@ -20,7 +20,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 struct s_done {
     int finished;
@@ -268,11 +270,21 @@ static void test_fleet_engines_follow_the_configuration(void **state)
     assert_true(d.last_err.retryable);
     fv_http_response_clean_up(&resp);
 
-    /* TLS is verified against aws.ca_bundle (here a file that is missing). */
+    /* TLS is verified against aws.ca_bundle (here a file that is missing):
+     * the TLS set-up fails naming it, before a byte is sent to the port (a
+     * listening socket nobody accepts on). */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
     fv_buf_reset(&url);
-    fv_buf_printf(&url, "https://127.0.0.1:%d/", stub_http_port(s));
+    fv_buf_printf(&url, "https://127.0.0.1:%d/", ntohs(sa.sin_port));
     req = (struct fv_http_request){.method = "GET", .url = url.ptr};
     s_run(e, &req, &resp, &d);
+    close(lfd);
     assert_int_equal(d.failed, 1);
     if (!strstr(d.last_err.message, "/nonexistent/fleetvault-test-ca.pem"))
         fail_msg("TLS error does not name the configured CA bundle: %s", d.last_err.message);
