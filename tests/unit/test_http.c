@@ -291,6 +291,18 @@ static void test_fleet_engines_follow_the_configuration(void **state)
     fv_http_response_clean_up(&resp);
 
     fv_http_engine_destroy(e);
+
+    /* The fleet's cancel flag reaches the engines it hands out. */
+    atomic_bool cancel = true;
+    fv_fleet_set_cancel(fleet, &cancel);
+    e = fv_fleet_engine_new(fleet);
+    fv_buf_reset(&url);
+    fv_buf_printf(&url, "%s/trickle", stub_http_url(s));
+    req = (struct fv_http_request){.method = "GET", .url = url.ptr};
+    s_run(e, &req, &resp, &d);
+    assert_int_equal(d.last_err.status, FV_E_CANCELLED);
+    fv_http_response_clean_up(&resp);
+    fv_http_engine_destroy(e);
     fv_fleet_destroy(fleet);
     fv_config_clean_up(&cfg);
     fv_buf_clean_up(&url);
