@@ -6,6 +6,7 @@
 #include <fv/aws.h>
 #include <fv/config.h>
 #include <fv/credentials.h>
+#include <fv/fleet.h>
 #include <fv/log.h>
 #include <fv/sts.h>
 
@@ -22,8 +23,10 @@ static void s_usage(FILE *f)
 }
 
 /* Checks one account × region; prints one line; returns true on success. */
+/* env carries the configuration's HTTP options (NULL without a file). */
 static bool s_check(struct fv_creds_provider *base, const char *region,
-                    const struct fv_config_account *acct, const struct fv_config *cfg)
+                    const struct fv_config_account *acct, const struct fv_config *cfg,
+                    const struct fv_creds_env *env)
 {
     struct fv_error err = {0};
     struct fv_creds_provider *creds = NULL;
@@ -33,21 +36,19 @@ static bool s_check(struct fv_creds_provider *base, const char *region,
     const char *label = acct ? acct->id : "default";
     const char *name = acct ? acct->name : "credential chain";
 
-    if (acct && acct->role_arn)
-        creds = fv_creds_assume_role(base, region, acct->role_arn, acct->external_id,
-                                     acct->session_name, NULL);
-    else
-        creds = fv_creds_ref(base);
-
-    struct fv_aws_client_options o = {.region = region, .creds = creds, .account_id = label};
+    struct fv_aws_client_options o = {.region = region, .account_id = label};
     if (cfg) {
         fv_retry_options_default(&o.retry);
         o.retry.max_attempts = (int)cfg->max_attempts;
-        fv_http_options_default(&o.http);
-        o.http.connect_timeout_ms = cfg->connect_timeout_ms;
-        o.http.timeout_ms = cfg->request_timeout_ms;
-        o.http.ca_bundle = cfg->ca_bundle;
     }
+    if (env && env->http)
+        o.http = *env->http;
+    if (acct && acct->role_arn)
+        creds = fv_creds_assume_role(base, region, acct->role_arn, acct->external_id,
+                                     acct->session_name, env);
+    else
+        creds = fv_creds_ref(base);
+    o.creds = creds;
     client = fv_aws_client_new(&o, &err);
     if (client && fv_sts_get_caller_identity(client, &id, &err) == FV_OK) {
         if (acct && strcmp(id.account, acct->id) != 0) {
@@ -110,22 +111,30 @@ int fv_cli_aws_check(int argc, char **argv)
         }
     }
 
+    /* Every call, the credentials' STS calls too, with the configuration's
+     * CA bundle and timeouts: what the backup itself will use. */
+    struct fv_http_options http;
+    struct fv_creds_env env = {0};
+    if (config_path) {
+        fv_fleet_http_options(&cfg, &http);
+        env.http = &http;
+    }
     struct fv_creds_provider *base =
-        fv_creds_default_chain(config_path ? cfg.profile : NULL, region, NULL);
+        fv_creds_default_chain(config_path ? cfg.profile : NULL, region, &env);
     int failures = 0, checks = 0;
     if (!config_path || cfg.n_accounts == 0) {
         checks++;
-        failures += !s_check(base, region, NULL, config_path ? &cfg : NULL);
+        failures += !s_check(base, region, NULL, config_path ? &cfg : NULL, &env);
     }
     for (size_t i = 0; i < cfg.n_accounts; i++) {
         const struct fv_config_account *a = &cfg.accounts[i];
         if (a->n_regions == 0) {
             checks++;
-            failures += !s_check(base, region, a, &cfg);
+            failures += !s_check(base, region, a, &cfg, &env);
         }
         for (size_t r = 0; r < a->n_regions; r++) {
             checks++;
-            failures += !s_check(base, a->regions[r], a, &cfg);
+            failures += !s_check(base, a->regions[r], a, &cfg, &env);
         }
     }
     printf("%d of %d checks passed\n", checks - failures, checks);

@@ -69,7 +69,7 @@ static int s_restore_dynamodb(int argc, char **argv)
         return rc;
     }
     struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
-    struct fv_http_engine *engine = fv_http_engine_new(NULL);
+    struct fv_http_engine *engine = fv_fleet_engine_new(fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, engine);
     struct fv_aws_client *cl = fv_fleet_client(clients, account, region, &err);
     struct fv_dynamodb_table t = {0};

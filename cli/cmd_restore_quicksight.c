@@ -919,7 +919,7 @@ int fv_cli_restore_quicksight(int argc, char **argv)
         goto out;
     }
     fv_cli_install_signals();
-    x.engine = fv_http_engine_new(NULL);
+    x.engine = fv_fleet_engine_new(x.fleet);
     x.clients = fv_fleet_clients_new(x.fleet, x.engine);
     printf("restoring run %s from %s\n", x.run_id, o.manifest);
     fflush(stdout);

@@ -84,7 +84,7 @@ int fv_cli_verify(int argc, char **argv)
         return 2;
     }
     struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
-    struct fv_http_engine *engine = fv_http_engine_new(NULL);
+    struct fv_http_engine *engine = fv_fleet_engine_new(fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, engine);
     size_t checked = 0, bad = 0;
     for (size_t i = 0; i < json_object_array_length(resources); i++) {

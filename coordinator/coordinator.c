@@ -218,7 +218,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                              struct fv_run_summary *out, struct fv_error *err)
 {
     const struct fv_config *cfg = o->cfg;
-    struct fv_http_engine *engine = fv_http_engine_new(NULL);
+    struct fv_http_engine *engine = fv_fleet_engine_new(o->fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(o->fleet, engine);
     struct fv_producer *producer = NULL;
     struct fv_consumer *consumer = NULL;

@@ -169,7 +169,7 @@ out:
 static void *s_enum_thread(void *arg)
 {
     struct s_plan *p = arg;
-    struct fv_http_engine *e = fv_http_engine_new(NULL);
+    struct fv_http_engine *e = fv_fleet_engine_new(p->fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(p->fleet, e);
     for (;;) {
         pthread_mutex_lock(&p->lock);

@@ -197,7 +197,7 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
     const struct fv_config_job *job = r->job;
     bool identities = strcmp(mode, "assets-only") != 0;
     bool assets = strcmp(mode, "users-only") != 0;
-    struct fv_http_engine *e = fv_http_engine_new(NULL);
+    struct fv_http_engine *e = fv_fleet_engine_new(fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, e);
     const char *central = NULL;
     if (identities && strcmp(job->identity_tables_account, "central") == 0) {

@@ -111,7 +111,7 @@ static size_t s_sink(void *ud, const char *data, size_t n)
 static void *s_download_thread(void *arg)
 {
     struct s_download *d = arg;
-    struct fv_http_engine *e = fv_http_engine_new(NULL);
+    struct fv_http_engine *e = fv_fleet_engine_new(d->fleet);
     struct fv_fleet_clients *cl = fv_fleet_clients_new(d->fleet, e);
     struct fv_aws_client *c = fv_fleet_client(cl, d->task->account, d->task->region, &d->err);
     d->st = c ? fv_quicksight_download_bundle(c, d->url, s_sink, d, NULL, &d->err) : d->err.status;

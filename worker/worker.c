@@ -299,7 +299,7 @@ static void *s_thread_main(void *arg)
 {
     struct s_thread *th = arg;
     struct fv_worker *w = th->w;
-    th->engine = fv_http_engine_new(NULL);
+    th->engine = fv_fleet_engine_new(w->o.fleet);
     th->clients = fv_fleet_clients_new(w->o.fleet, th->engine);
     for (;;) {
         pthread_mutex_lock(&w->lock);

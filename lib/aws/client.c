@@ -79,8 +79,14 @@ struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o, s
         c->engine = o->engine;
     } else {
         struct fv_http_options http = o->http;
-        if (http.connect_timeout_ms == 0 && http.timeout_ms == 0)
+        if (http.connect_timeout_ms == 0 && http.timeout_ms == 0) {
+            /* No numbers given: the defaults, with what was given kept. */
             fv_http_options_default(&http);
+            http.ca_bundle = o->http.ca_bundle;
+            http.insecure = o->http.insecure;
+            http.no_proxy = o->http.no_proxy;
+            http.cancel = o->http.cancel;
+        }
         c->engine = fv_http_engine_new(&http);
         c->owns_engine = true;
     }
@@ -312,6 +318,12 @@ static void s_attempt(void *ud)
     struct fv_credentials creds = {0};
     struct fv_buf host = {0};
 
+    /* Checked before every attempt: a cancelled engine ran this backoff's
+     * timer early, and no attempt starts after the flag is set. */
+    if (fv_http_engine_cancelled(c->engine)) {
+        fv_error_set(&err, FV_E_CANCELLED, "cancelled before attempt %d", op->attempt);
+        goto fail;
+    }
     if (c->limiter) {
         int64_t wait =
             fv_ratelimiter_try_acquire(c->limiter, c->account_id, call->service, call->operation);
@@ -343,6 +355,7 @@ static void s_attempt(void *ud)
     req->write_body = call->write_body;
     req->write_ud = call->write_ud;
     req->max_body = call->max_body;
+    req->bulk = call->bulk;
     req->timeout_ms = call->timeout_ms;
 
     /* The wire path and query as the URL carries them, for signing. */

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #define S_DEFAULT_MAX_BODY (16u * 1024 * 1024)
+/* The longest poll waits at once while the engine has a cancel flag. */
+#define S_CANCEL_SLICE_MS 100
 
 struct s_transfer {
     CURL *easy;
@@ -63,6 +65,7 @@ void fv_http_options_default(struct fv_http_options *o)
     memset(o, 0, sizeof(*o));
     o->connect_timeout_ms = 3000;
     o->timeout_ms = 60000;
+    o->low_speed_bytes = 1024;
     o->low_speed_secs = 30;
     o->max_host_connections = 32;
 }
@@ -97,6 +100,11 @@ struct fv_http_engine *fv_http_engine_new(const struct fv_http_options *o)
                       (long)(e->opt.max_host_connections > 0 ? e->opt.max_host_connections : 32));
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 64L);
     return e;
+}
+
+bool fv_http_engine_cancelled(const struct fv_http_engine *e)
+{
+    return e->opt.cancel && atomic_load(e->opt.cancel);
 }
 
 static void s_transfer_free(struct s_transfer *t)
@@ -196,11 +204,14 @@ static void s_setup(struct fv_http_engine *e, struct s_transfer *t)
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opt.connect_timeout_ms);
-    long timeout = req->timeout_ms ? req->timeout_ms : e->opt.timeout_ms;
+    /* A bulk transfer lasts as long as its size needs: it is bounded by a
+     * speed floor, not a whole-request timeout. */
+    bool bulk = req->bulk || req->read_body || req->write_body;
+    long timeout = req->timeout_ms ? req->timeout_ms : bulk ? 0 : e->opt.timeout_ms;
     if (timeout > 0)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-    if (e->opt.low_speed_secs > 0) {
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    if (bulk && e->opt.low_speed_bytes > 0 && e->opt.low_speed_secs > 0) {
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, e->opt.low_speed_bytes);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, e->opt.low_speed_secs);
     }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, e->opt.insecure ? 0L : 1L);
@@ -322,18 +333,35 @@ static struct s_timer s_timer_pop(struct fv_http_engine *e)
     return top;
 }
 
-static void s_finish(struct fv_http_engine *e, CURL *easy, CURLcode rc)
+/* Takes t out of the multi handle and the in-flight list. */
+static void s_unlink(struct fv_http_engine *e, struct s_transfer *t)
 {
-    struct s_transfer *t = NULL;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-    curl_multi_remove_handle(e->multi, easy);
+    curl_multi_remove_handle(e->multi, t->easy);
     if (t->prev)
         t->prev->next = t->next;
     else
         e->transfers = t->next;
     if (t->next)
         t->next->prev = t->prev;
+    t->prev = t->next = NULL;
     e->n_transfers--;
+}
+
+/* Frees an unlinked t, then tells its owner (who may submit more). */
+static void s_complete(struct s_transfer *t, const struct fv_error *errp)
+{
+    fv_http_done_fn *done = t->done;
+    void *ud = t->ud;
+    struct fv_http_response *resp = t->resp;
+    s_transfer_free(t);
+    done(ud, resp, errp);
+}
+
+static void s_finish(struct fv_http_engine *e, CURL *easy, CURLcode rc)
+{
+    struct s_transfer *t = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    s_unlink(e, t);
 
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -370,17 +398,35 @@ static void s_finish(struct fv_http_engine *e, CURL *easy, CURLcode rc)
         }
         err.http_status = (int)status;
     }
-    fv_http_done_fn *done = t->done;
-    void *ud = t->ud;
-    struct fv_http_response *resp = t->resp;
-    s_transfer_free(t);
-    done(ud, resp, errp);
+    s_complete(t, errp);
+}
+
+/* Fails the transfers in flight now with FV_E_CANCELLED; ones their
+ * callbacks submit are failed by the next poll. */
+static void s_cancel_transfers(struct fv_http_engine *e)
+{
+    size_t n = (size_t)e->n_transfers, i = 0;
+    struct s_transfer **all = fv_calloc(n ? n : 1, sizeof(*all));
+    for (struct s_transfer *t = e->transfers; t && i < n; t = t->next)
+        all[i++] = t;
+    for (size_t k = 0; k < i; k++)
+        s_unlink(e, all[k]);
+    for (size_t k = 0; k < i; k++) {
+        struct fv_error err;
+        fv_error_set(&err, FV_E_CANCELLED, "request to %s cancelled", all[k]->req->url);
+        s_complete(all[k], &err);
+    }
+    free(all);
 }
 
 int fv_http_engine_poll(struct fv_http_engine *e, int wait_ms)
 {
     int running = 0;
     curl_multi_perform(e->multi, &running);
+    if (e->opt.cancel && wait_ms > S_CANCEL_SLICE_MS)
+        wait_ms = S_CANCEL_SLICE_MS;
+    if (fv_http_engine_cancelled(e) && (e->n_transfers > 0 || e->n_timers > 0))
+        wait_ms = 0; /* there is work to fail now */
 
     int64_t now = s_mono_ms();
     if (e->n_timers > 0) {
@@ -405,8 +451,14 @@ int fv_http_engine_poll(struct fv_http_engine *e, int wait_ms)
     }
 
     now = s_mono_ms();
+    /* Cancelled: every timer is due, so a backoff ends now and its callback
+     * sees the cancellation; the ones they add run on the next poll. */
+    bool cancelled = fv_http_engine_cancelled(e);
+    size_t budget = cancelled ? e->n_timers : SIZE_MAX;
+    if (cancelled)
+        s_cancel_transfers(e);
     /* Run the timers due now; ones they add for later wait for the next poll. */
-    while (e->n_timers > 0 && e->timers[0].due <= now) {
+    while (budget-- > 0 && e->n_timers > 0 && (cancelled || e->timers[0].due <= now)) {
         struct s_timer t = s_timer_pop(e);
         t.fn(t.ud);
     }

@@ -95,7 +95,7 @@ void fv_retry_classify(struct fv_error *err)
          * timeout) or not (TLS verification, a response too large). */
         err->throttle = false;
         break;
-    default:
+    default: /* FV_E_CANCELLED among them: a cancelled call stays cancelled */
         err->throttle = false;
         err->retryable = false;
         break;

@@ -119,6 +119,7 @@ fv_status fv_s3_put_object(struct fv_aws_client *c, const char *bucket, const ch
         .path = path.ptr,
         .body = body,
         .payload_hash = hex,
+        .bulk = true,
     };
     s_object_headers(&call.headers, opt);
     fv_headers_set(&call.headers, "x-amz-checksum-sha256", b64);
@@ -442,6 +443,7 @@ static void s_start_part(struct s_upload *up, struct s_slot *s)
     s->call.query = s->query.ptr;
     s->call.body = (struct fv_cur){s->buf, s->len};
     s->call.payload_hash = s->sha_hex;
+    s->call.bulk = true;
     fv_headers_set(&s->call.headers, "Content-Type", S_OCTET_STREAM);
     fv_headers_set(&s->call.headers, "x-amz-checksum-sha256", s->sha_b64);
     s->state = S_BUSY;

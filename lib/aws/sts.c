@@ -78,6 +78,8 @@ fv_status fv_sts_assume_role(struct fv_creds_provider *source, const char *regio
         .getenv = env ? env->getenv : NULL,
         .getenv_ud = env ? env->getenv_ud : NULL,
     };
+    if (env && env->http)
+        o.http = *env->http;
     memset(out, 0, sizeof(*out));
     struct fv_aws_client *c = fv_aws_client_new(&o, err);
     if (!c)
@@ -139,7 +141,10 @@ fv_status fv_sts_assume_role_with_web_identity(const char *region, const char *r
                    "application/x-www-form-urlencoded; charset=utf-8");
     struct fv_http_response resp = {0};
     struct fv_http_options ho;
-    fv_http_options_default(&ho);
+    if (env && env->http)
+        ho = *env->http;
+    else
+        fv_http_options_default(&ho);
     xmlDocPtr doc = NULL;
     st = fv_http_simple(&ho, &req, &resp, err);
     if (st == FV_OK && resp.status != 200) {

@@ -27,7 +27,16 @@ static const struct fv_prop s_props[] = {
     {"aws.connect_timeout_ms", FV_PROP_INT, S_OFF(connect_timeout_ms), 0, "3000", false, 100,
      600000, NULL, NULL, "TCP/TLS connect timeout."},
     {"aws.request_timeout_ms", FV_PROP_INT, S_OFF(request_timeout_ms), 0, "120000", false, 1000,
-     86400000, NULL, NULL, "Whole-request timeout for ordinary calls."},
+     86400000, NULL, NULL,
+     "Whole-request timeout of ordinary API calls; uploads and downloads have none (see "
+     "`aws.low_speed_limit_bytes`)."},
+    {"aws.low_speed_limit_bytes", FV_PROP_INT, S_OFF(low_speed_limit_bytes), 0, "1024", false, 1,
+     1073741824, NULL, NULL,
+     "Uploads and downloads (S3 objects, QuickSight asset bundles) last as long as their size "
+     "needs; one fails (and is retried) when slower than this many bytes per second for "
+     "`aws.low_speed_time_s`."},
+    {"aws.low_speed_time_s", FV_PROP_INT, S_OFF(low_speed_time_s), 0, "30", false, 1, 3600, NULL,
+     NULL, "How long an upload or download may stay below `aws.low_speed_limit_bytes`."},
     {"aws.ca_bundle", FV_PROP_STRING, S_OFF(ca_bundle), 0, NULL, false, 0, 0, NULL, NULL,
      "CA bundle file for TLS verification (system store otherwise)."},
     {"logging.level", FV_PROP_STRING, S_OFF(log_level), 0, "info", false, 0, 0, NULL, s_log_levels,
@@ -66,9 +75,9 @@ static const struct fv_prop s_props[] = {
      "(same lines, or separated by `;`); required with an external Kafka cluster. The "
      "embedded cluster uses a random key of the process."},
     {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000, NULL,
-     NULL, "Tasks in flight per worker process."},
-    {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,
-     "Worker threads in embedded mode (`fleetvault backup`)."},
+     NULL,
+     "Tasks in flight per worker process, one pool thread each (the embedded worker of "
+     "`fleetvault backup` too)."},
     {"worker.max_attempts", FV_PROP_INT, S_OFF(task_max_attempts), 0, "5", false, 1, 100, NULL,
      NULL, "Deliveries of a task before it goes to the DLQ as exhausted."},
     {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600, NULL,

@@ -23,6 +23,8 @@ struct fv_fleet {
     struct fv_ratelimiter *limiter;
     struct fv_retry_quota *quota;
     struct fv_metrics_fleetvault *metrics;
+    struct fv_http_options http; /* every engine's; the credentials' STS calls' */
+    struct fv_creds_env creds_env;
     char **seen; /* fv_fleet_once */
     size_t n_seen;
 };
@@ -62,13 +64,29 @@ static void s_observe(void *ud, const char *service, const char *operation, bool
         fv_metric_inc(m->aws_throttles, labels);
 }
 
+void fv_fleet_http_options(const struct fv_config *cfg, struct fv_http_options *out)
+{
+    fv_http_options_default(out);
+    if (cfg->connect_timeout_ms > 0)
+        out->connect_timeout_ms = (long)cfg->connect_timeout_ms;
+    if (cfg->request_timeout_ms > 0)
+        out->timeout_ms = (long)cfg->request_timeout_ms;
+    if (cfg->low_speed_limit_bytes > 0)
+        out->low_speed_bytes = (long)cfg->low_speed_limit_bytes;
+    if (cfg->low_speed_time_s > 0)
+        out->low_speed_secs = (long)cfg->low_speed_time_s;
+    out->ca_bundle = cfg->ca_bundle;
+}
+
 struct fv_fleet *fv_fleet_new(const struct fv_config *cfg, struct fv_error *err)
 {
     (void)err;
     struct fv_fleet *f = fv_calloc(1, sizeof(*f));
     f->cfg = cfg;
     pthread_mutex_init(&f->lock, NULL);
-    f->base = fv_creds_default_chain(cfg->profile, cfg->region, NULL);
+    fv_fleet_http_options(cfg, &f->http);
+    f->creds_env.http = &f->http;
+    f->base = fv_creds_default_chain(cfg->profile, cfg->region, &f->creds_env);
     f->limiter = fv_ratelimiter_new(fv_clock_system());
     fv_ratelimiter_set_aws_defaults(f->limiter);
     struct fv_retry_options ro;
@@ -110,6 +128,16 @@ struct fv_ratelimiter *fv_fleet_limiter(struct fv_fleet *f)
     return f->limiter;
 }
 
+struct fv_http_engine *fv_fleet_engine_new(struct fv_fleet *f)
+{
+    return fv_http_engine_new(&f->http);
+}
+
+void fv_fleet_set_cancel(struct fv_fleet *f, const atomic_bool *cancel)
+{
+    f->http.cancel = cancel;
+}
+
 const struct fv_config_account *fv_fleet_account(const struct fv_fleet *f, const char *id)
 {
     for (size_t i = 0; i < f->cfg->n_accounts; i++)
@@ -141,7 +169,7 @@ static struct fv_creds_provider *s_creds(struct fv_fleet *f, const char *account
         const struct fv_config_account *a = fv_fleet_account(f, account);
         if (a && a->role_arn)
             p = fv_creds_assume_role(f->base, f->cfg->region, a->role_arn, a->external_id,
-                                     a->session_name, NULL);
+                                     a->session_name, &f->creds_env);
         else
             p = fv_creds_ref(f->base);
         f->accounts = fv_realloc(f->accounts, (f->n_accounts + 1) * sizeof(*f->accounts));
@@ -225,7 +253,7 @@ const char *fv_fleet_central_account(struct fv_fleet *f, struct fv_error *err)
         return f->central_account;
     }
     pthread_mutex_unlock(&f->lock);
-    struct fv_aws_client_options o = {.region = f->cfg->region, .creds = f->base};
+    struct fv_aws_client_options o = {.region = f->cfg->region, .creds = f->base, .http = f->http};
     struct fv_aws_client *c = fv_aws_client_new(&o, err);
     if (!c)
         return NULL;

@@ -72,7 +72,7 @@ static void s_init(void)
         abort();
     }
     json_object_put(doc);
-    s_engine = fv_http_engine_new(NULL);
+    s_engine = fv_fleet_engine_new(s_fleet);
     s_clients = fv_fleet_clients_new(s_fleet, s_engine);
 }
 

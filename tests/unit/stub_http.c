@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ struct s_stub_route {
     int times;
     int used;
     int delay_ms;
+    int chunk_bytes;
+    int chunk_delay_ms;
 };
 
 struct stub_http {
@@ -33,6 +36,16 @@ struct stub_http {
     size_t n_routes;
     struct stub_http_req **reqs;
     size_t n_reqs;
+    atomic_bool stopping; /* ends the waits of connections still open */
+};
+
+/* A body sent in pieces (stub_http_route.chunk_bytes). */
+struct s_stub_trickle {
+    struct stub_http *s;
+    char *body;
+    size_t len;
+    int chunk_bytes;
+    int chunk_delay_ms;
 };
 
 /* Per-connection state while a request arrives. */
@@ -75,17 +88,46 @@ static enum MHD_Result s_stub_query_it(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
-static void s_stub_sleep_ms(int ms)
+/* Sleeps ms in slices; false when the stub stopped meanwhile. */
+static bool s_stub_sleep_ms(struct stub_http *s, int ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
+    while (ms > 0 && !atomic_load(&s->stopping)) {
+        int slice = ms < 20 ? ms : 20;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)slice * 1000000L};
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+        ms -= slice;
     }
+    return !atomic_load(&s->stopping);
+}
+
+static ssize_t s_stub_trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct s_stub_trickle *t = cls;
+    if (pos >= t->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (pos > 0 && !s_stub_sleep_ms(t->s, t->chunk_delay_ms))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    size_t n = t->len - (size_t)pos;
+    if (n > (size_t)t->chunk_bytes)
+        n = (size_t)t->chunk_bytes;
+    if (n > max)
+        n = max;
+    memcpy(buf, t->body + pos, n);
+    return (ssize_t)n;
+}
+
+static void s_stub_trickle_free(void *cls)
+{
+    struct s_stub_trickle *t = cls;
+    free(t->body);
+    free(t);
 }
 
 static enum MHD_Result s_stub_answer(struct stub_http *s, struct MHD_Connection *conn,
                                      struct stub_http_req *req)
 {
-    int status = 404, delay = 0;
+    int status = 404, delay = 0, chunk_bytes = 0, chunk_delay_ms = 0;
     struct fv_buf body = {0};
     struct fv_headers headers = {0};
 
@@ -102,6 +144,8 @@ static enum MHD_Result s_stub_answer(struct stub_http *s, struct MHD_Connection 
         r->used++;
         req->route = (int)i;
         delay = r->delay_ms;
+        chunk_bytes = r->chunk_bytes;
+        chunk_delay_ms = r->chunk_delay_ms;
         if (r->require_header && !fv_headers_get(&req->headers, r->require_header)) {
             status = 401;
             fv_buf_printf(&body, "missing header %s", r->require_header);
@@ -120,9 +164,21 @@ static enum MHD_Result s_stub_answer(struct stub_http *s, struct MHD_Connection 
     pthread_mutex_unlock(&s->lock);
 
     if (delay > 0)
-        s_stub_sleep_ms(delay);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        body.len, body.ptr ? body.ptr : (void *)"", MHD_RESPMEM_MUST_COPY);
+        s_stub_sleep_ms(s, delay);
+    struct MHD_Response *resp;
+    if (chunk_bytes > 0) {
+        struct s_stub_trickle *t = fv_calloc(1, sizeof(*t));
+        t->s = s;
+        t->len = body.len;
+        t->body = fv_buf_detach(&body);
+        t->chunk_bytes = chunk_bytes;
+        t->chunk_delay_ms = chunk_delay_ms;
+        resp = MHD_create_response_from_callback(t->len, (size_t)chunk_bytes, s_stub_trickle_read,
+                                                 t, s_stub_trickle_free);
+    } else {
+        resp = MHD_create_response_from_buffer(body.len, body.ptr ? body.ptr : (void *)"",
+                                               MHD_RESPMEM_MUST_COPY);
+    }
     for (size_t j = 0; j < headers.n; j++)
         MHD_add_response_header(resp, headers.items[j].name, headers.items[j].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, resp);
@@ -225,6 +281,7 @@ void stub_http_stop(struct stub_http *s)
 {
     if (!s)
         return;
+    atomic_store(&s->stopping, true);
     MHD_stop_daemon(s->daemon);
     s_stub_clear_locked(s);
     pthread_mutex_destroy(&s->lock);
@@ -254,6 +311,8 @@ int stub_http_add(struct stub_http *s, const struct stub_http_route *r)
         .require_header = fv_strdup(r->require_header),
         .times = r->times,
         .delay_ms = r->delay_ms,
+        .chunk_bytes = r->chunk_bytes,
+        .chunk_delay_ms = r->chunk_delay_ms,
     };
     for (const char *const *h = r->headers; h && h[0] && h[1]; h += 2)
         fv_headers_add(&d->headers, h[0], h[1]);

@@ -35,6 +35,11 @@ struct stub_http_route {
     const char *require_header;
     int times;    /* answer this many requests, then stand aside; 0 = forever */
     int delay_ms; /* wait this long before answering */
+    /* Send the body in pieces of chunk_bytes, waiting chunk_delay_ms before
+     * each piece but the first (a slow link, or with a long delay a stalled
+     * one). 0: all at once. Waits end early when the stub stops. */
+    int chunk_bytes;
+    int chunk_delay_ms;
 };
 
 /* One request as received. */

@@ -139,7 +139,7 @@ static void fx_init(struct fx *fx)
     assert_non_null(mkdtemp(fx->dir));
     atomic_store(&fx->now_ms, T0 * 1000);
     fx->clock = (struct fv_clock){s_fx_now, s_fx_now, s_fx_sleep, fx};
-    fx->env = (struct fv_creds_env){s_fx_getenv, fx, &fx->clock};
+    fx->env = (struct fv_creds_env){.getenv = s_fx_getenv, .getenv_ud = fx, .clock = &fx->clock};
     fx_set(fx, "HOME", fx->dir);
     fx_set(fx, "AWS_REGION", "us-east-1");
     /* Nothing leaves the machine: IMDS and STS are the stub. */

@@ -1,5 +1,6 @@
 /* Standard retry mode: classification, backoff with injected jitter, max
- * attempts, the retry quota. */
+ * attempts, the retry quota; a client's retries against a loopback stub end
+ * when the engine's cancel flag is set. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,12 @@
 
 #include <cmocka.h>
 
+#include "stub_http.c"
+
+#include <fv/aws.h>
 #include <fv/retry.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -329,6 +334,97 @@ static void test_pre2026_values_as_options(void **state)
     fv_retry_quota_destroy(q);
 }
 
+static const char *s_stub_getenv(void *ud, const char *name)
+{
+    return strcmp(name, "AWS_ENDPOINT_URL") == 0 ? stub_http_url(ud) : NULL;
+}
+
+/* Sets the cancel flag as the first attempt's answer arrives, so the retry's
+ * backoff starts with the flag set. */
+static void s_cancel_on_answer(void *ud, const char *service, const char *operation, bool throttled)
+{
+    (void)service;
+    (void)operation;
+    (void)throttled;
+    atomic_store((atomic_bool *)ud, true);
+}
+
+struct s_call_done {
+    bool finished;
+    struct fv_error err;
+};
+
+static void s_call_done(void *ud, struct fv_aws_response *resp, const struct fv_error *err)
+{
+    (void)resp;
+    struct s_call_done *d = ud;
+    d->finished = true;
+    if (err)
+        d->err = *err;
+}
+
+static void test_cancel_ends_backoff_and_attempts(void **state)
+{
+    (void)state;
+    struct stub_http *s = stub_http_start();
+    stub_http_add(s, &(struct stub_http_route){.method = "POST", .path = "/", .status = 503});
+    atomic_bool cancel = false;
+    struct fv_credentials key = {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "secret"};
+    struct fv_creds_provider *creds = fv_creds_static(&key);
+    double r = 0.5;
+    struct fv_rand rnd = s_rand(&r);
+    struct fv_aws_client_options o = {
+        .region = "us-east-1",
+        .creds = creds,
+        .rand = &rnd,
+        .getenv = s_stub_getenv,
+        .getenv_ud = s,
+        .observe = s_cancel_on_answer,
+        .observe_ud = &cancel,
+    };
+    fv_http_options_default(&o.http);
+    o.http.cancel = &cancel;
+    /* A 503 is retried after 5 minutes (half the 10-minute cap). */
+    fv_retry_options_default(&o.retry);
+    o.retry.base_ms = 600000;
+    o.retry.max_backoff_ms = 600000;
+    struct fv_error err;
+    struct fv_aws_client *c = fv_aws_client_new(&o, &err);
+    assert_non_null(c);
+
+    struct fv_aws_call call = {.service = "dynamodb",
+                               .operation = "ListTables",
+                               .protocol = FV_PROTO_JSON,
+                               .method = "POST",
+                               .path = "/",
+                               .body = FV_CUR_STR("{}")};
+    struct fv_aws_response resp = {0};
+    struct s_call_done d = {0};
+    fv_aws_call_start(c, &call, &resp, s_call_done, &d);
+    /* Ends at once when the backoff is cut short; give up after 300 polls
+     * of at most 100 ms, far short of the 5 minutes it would otherwise take. */
+    for (int i = 0; i < 300 && !d.finished; i++)
+        fv_http_engine_poll(fv_aws_client_engine(c), 100);
+    assert_true(d.finished);
+    assert_int_equal(d.err.status, FV_E_CANCELLED);
+    assert_false(d.err.retryable);
+    assert_non_null(strstr(d.err.message, "dynamodb ListTables: cancelled"));
+    assert_int_equal(stub_http_count(s), 1); /* the retry never went out */
+    struct fv_aws_stats st;
+    fv_aws_client_stats(c, &st);
+    assert_int_equal(st.retries, 1);
+
+    /* A call on a cancelled engine makes no attempt at all. */
+    assert_int_equal(fv_aws_call_run(c, &call, &resp, &err), FV_E_CANCELLED);
+    assert_int_equal(stub_http_count(s), 1);
+
+    fv_aws_response_clean_up(&resp);
+    fv_aws_call_clean_up(&call);
+    fv_aws_client_destroy(c);
+    fv_creds_unref(creds);
+    stub_http_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_zero_options_mean_defaults),
         cmocka_unit_test(test_quota_exhaustion_and_refunds),
         cmocka_unit_test(test_pre2026_values_as_options),
+        cmocka_unit_test(test_cancel_ends_backoff_and_attempts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

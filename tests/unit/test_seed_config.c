@@ -83,7 +83,7 @@ static void s_check_readme(const struct fv_config *cfg)
     assert_null(cfg->central_bucket);
     assert_string_equal(cfg->kafka_brokers, "embedded");
     assert_int_equal(cfg->max_attempts, 5); /* fleet defaults for the rest */
-    assert_int_equal(cfg->worker_threads, 2);
+    assert_int_equal(cfg->worker_concurrency, 32);
     assert_string_equal(cfg->log_level, "info");
     assert_string_equal(cfg->log_file, "./logs/backup.log");
     assert_int_equal(cfg->n_jobs, 1);
@@ -369,18 +369,18 @@ static void test_env_overrides(void **state)
     setenv("FV_S3_BUCKET_NAME", "env-bucket", 1);
     setenv("FV_LOGGING_LEVEL", "DEBUG", 1);
     setenv("FV_KAFKA_BROKERS", "k1:9092", 1);
-    setenv("FV_WORKER_THREADS", "8", 1);
+    setenv("FV_WORKER_CONCURRENCY", "8", 1);
     fv_status st = s_load(".yaml", s_quickstart, &cfg, &err);
     unsetenv("FV_S3_BUCKET_NAME");
     unsetenv("FV_LOGGING_LEVEL");
     unsetenv("FV_KAFKA_BROKERS");
-    unsetenv("FV_WORKER_THREADS");
+    unsetenv("FV_WORKER_CONCURRENCY");
     assert_int_equal(st, FV_OK);
     assert_int_equal(cfg.jobs[0].max_assets_per_bundle, 10);
     assert_string_equal(cfg.jobs[0].bucket, "env-bucket");
     assert_string_equal(cfg.log_level, "debug");
     assert_string_equal(cfg.kafka_brokers, "k1:9092");
-    assert_int_equal(cfg.worker_threads, 8);
+    assert_int_equal(cfg.worker_concurrency, 8);
     fv_config_clean_up(&cfg);
 
     setenv("FV_BACKUP_MAX_ASSETS_PER_BUNDLE", "101", 1);

@@ -21,7 +21,7 @@ struct fv_aws_client_options {
     struct fv_creds_provider *creds; /* required; the client takes a reference */
     const char *account_id;          /* rate-limit key; NULL → "default" */
     struct fv_http_engine *engine;   /* borrowed; NULL → the client owns one */
-    struct fv_http_options http;     /* for an owned engine; zeroed → defaults */
+    struct fv_http_options http;     /* for an owned engine; timeouts 0 → defaults */
     struct fv_ratelimiter *limiter;  /* borrowed; NULL → no client-side limiting */
     struct fv_retry_quota *quota;    /* borrowed; NULL → the client owns one */
     struct fv_retry_options retry;   /* zeroed → defaults */
@@ -77,6 +77,7 @@ struct fv_aws_call {
     void (*reset_sink)(void *ud);
     void *write_ud;
     size_t max_body;
+    bool bulk; /* object data: a speed floor, no whole-request timeout (fv_http_request.bulk) */
     long timeout_ms;
 };
 void fv_aws_call_clean_up(struct fv_aws_call *call);

@@ -11,15 +11,15 @@
 
 typedef enum fv_status {
     FV_OK = 0,
-    FV_E_INVALID,  /* bad input: config, arguments, malformed data */
-    FV_E_IO,       /* local file or socket error */
-    FV_E_NET,      /* transport: connect, reset, timeout, truncated body */
-    FV_E_AWS,      /* the service answered with an error (see fv_error.code) */
-    FV_E_AUTH,     /* no usable credentials, expired token */
-    FV_E_PARSE,    /* a response we could not decode */
-    FV_E_NOTFOUND, /* a resource, profile or key that does not exist */
-    FV_E_TIMEOUT,  /* a wait or deadline ran out */
-    FV_E_CANCELLED,
+    FV_E_INVALID,   /* bad input: config, arguments, malformed data */
+    FV_E_IO,        /* local file or socket error */
+    FV_E_NET,       /* transport: connect, reset, timeout, truncated body */
+    FV_E_AWS,       /* the service answered with an error (see fv_error.code) */
+    FV_E_AUTH,      /* no usable credentials, expired token */
+    FV_E_PARSE,     /* a response we could not decode */
+    FV_E_NOTFOUND,  /* a resource, profile or key that does not exist */
+    FV_E_TIMEOUT,   /* a wait or deadline ran out */
+    FV_E_CANCELLED, /* stopped on request (a cancel flag, a reader that left); not retried */
 } fv_status;
 
 /* An error by value. Functions fill it (when non-NULL) on failure; retry

@@ -76,6 +76,8 @@ struct fv_config {
     int64_t max_attempts;
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
+    int64_t low_speed_limit_bytes; /* uploads and downloads: the speed floor ... */
+    int64_t low_speed_time_s;      /* ... for this long */
     char *ca_bundle;
     /* logging.* */
     char *log_level;
@@ -96,7 +98,6 @@ struct fv_config {
     char *task_keys_file; /* HMAC keys of task messages (fv/seal.h) */
     /* worker.* */
     int64_t worker_concurrency;
-    int64_t worker_threads;
     int64_t task_max_attempts;
     int64_t shutdown_grace_s;
     /* coordinator.* */

@@ -30,6 +30,7 @@ void fv_credentials_copy(struct fv_credentials *dst, const struct fv_credentials
 void fv_credentials_clean_up(struct fv_credentials *c); /* safe on zeroed */
 
 struct fv_creds_provider; /* opaque, reference-counted */
+struct fv_http_options;
 
 /* The environment the chain reads. Tests point these elsewhere; NULL members
  * mean "the real one". */
@@ -37,6 +38,10 @@ struct fv_creds_env {
     const char *(*getenv)(void *ud, const char *name); /* NULL → getenv(3) */
     void *getenv_ud;
     const struct fv_clock *clock; /* NULL → system clock */
+    /* STS calls (AssumeRole, AssumeRoleWithWebIdentity): CA bundle, timeouts,
+     * cancel flag. NULL → defaults. Borrowed: must outlive the providers.
+     * Metadata endpoints (IMDS, container) keep their own short timeouts. */
+    const struct fv_http_options *http;
 };
 
 /* Default chain. profile NULL → AWS_PROFILE or "default". region is the

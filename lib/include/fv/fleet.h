@@ -9,13 +9,30 @@
 #include <fv/aws.h>
 #include <fv/config.h>
 
+#include <stdatomic.h>
+
 struct fv_fleet;
+
+/* The HTTP options the configuration asks for: aws.connect_timeout_ms,
+ * aws.request_timeout_ms, aws.low_speed_limit_bytes, aws.low_speed_time_s,
+ * aws.ca_bundle (borrowed from cfg); the defaults for keys left 0. No cancel
+ * flag. */
+void fv_fleet_http_options(const struct fv_config *cfg, struct fv_http_options *out);
 
 /* cfg is borrowed and must outlive the fleet. */
 struct fv_fleet *fv_fleet_new(const struct fv_config *cfg, struct fv_error *err);
 void fv_fleet_destroy(struct fv_fleet *f);
 const struct fv_config *fv_fleet_config(const struct fv_fleet *f);
 struct fv_ratelimiter *fv_fleet_limiter(struct fv_fleet *f);
+/* A new engine with the configuration's HTTP options and the fleet's cancel
+ * flag: the one way a thread working for the fleet gets its engine. Caller
+ * owns; free with fv_http_engine_destroy. */
+struct fv_http_engine *fv_fleet_engine_new(struct fv_fleet *f);
+/* Once cancel is set, every engine of the fleet (and the STS calls of its
+ * credentials) fails what it has in flight with FV_E_CANCELLED and starts
+ * nothing more. Borrowed; must outlive the fleet. Call before the first
+ * engine or client. */
+void fv_fleet_set_cancel(struct fv_fleet *f, const atomic_bool *cancel);
 /* The configured account, or NULL. */
 const struct fv_config_account *fv_fleet_account(const struct fv_fleet *f, const char *id);
 /* The account fleetvault's own state lives in: central.account, else the base
