@@ -267,7 +267,7 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
             fv_task_set_param(&tmp, "run_started_ms", started);
             fv_task_set_param(&tmp, "wait_timeout_s", wait_s);
             s_base_params(&tmp, r);
-            fv_run_add(r, &tmp);
+            fv_run_gate(r, fv_run_add(r, &tmp), i); /* retention waits for it */
             fv_task_clean_up(&tmp);
             fv_buf_clean_up(&name);
         }
