@@ -1,10 +1,12 @@
 /* The coordinator: one complete run of a job (enumerate, plan, publish,
  * track results, decide completion, manifest, report, notify), and the
  * scheduling daemon around it. Exactly one is active: a lease in the control
- * table (conditional writes), renewed while it works. */
+ * table, renewed by a heartbeat while it works, and fencing: each acquisition
+ * has a token and every run-record write requires it (phases.h). */
 #ifndef FV_COORDINATOR_H
 #define FV_COORDINATOR_H
 
+#include <fv/clock.h>
 #include <fv/config.h>
 #include <fv/fleet.h>
 #include <fv/kafka.h>
@@ -28,6 +30,7 @@ struct fv_coordinator_options {
     struct fv_metrics_fleetvault *metrics; /* may be NULL */
     const char *mode;                      /* quicksight: overrides the job's mode; NULL keeps it */
     const struct fv_task_keys *keys;       /* borrowed: tasks are sealed with the signing key */
+    const struct fv_clock *clock;          /* borrowed; NULL: the system clock */
 };
 
 struct fv_run_summary {
@@ -43,7 +46,8 @@ void fv_run_summary_clean_up(struct fv_run_summary *s);
  * run's id carries its schedule time, so it is the same whichever
  * coordinator runs it). FV_OK when the run completed (whatever its
  * resources' outcomes: see the summary); an error when it could not run
- * (lease held elsewhere, Kafka or the control table unreachable). */
+ * (lease held elsewhere, Kafka or the control table unreachable) or lost
+ * its lease (then it wrote no manifest). */
 fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                              const struct fv_config_job *job, int64_t scheduled_ms,
                              struct fv_run_summary *out, struct fv_error *err);

@@ -247,7 +247,7 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
                                    .region = t->region,
                                    .resource = f->tables[k],
                                    .step = "create"};
-            fv_run_add(r, &task);
+            fv_run_gate(r, fv_run_add(r, &task), i); /* retention waits for it */
         }
         for (size_t k = 0; k < f->n_principals; k++) {
             struct fv_task task = {.kind = "iam.deny_delete_backup",

@@ -51,29 +51,14 @@ static void s_identity_task(struct fv_run *r, const char *kind, const char *name
 }
 
 static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *clients,
-                                   const struct fv_config_account *acct,
-                                   const struct fv_name_identity *tb, const char *id_region,
-                                   bool dry_run, struct fv_error *err)
+                                   const struct fv_config_account *acct, const char *id_region,
+                                   struct fv_error *err)
 {
     const struct fv_config_job *job = r->job;
     struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, id_region, err);
-    struct fv_aws_client *ddb = qs ? fv_fleet_client(clients, tb->account, tb->region, err) : NULL;
-    if (!ddb)
+    if (!qs)
         return err->status;
     fv_status st;
-    if (dry_run) {
-        /* Writes nothing: DynamoDB reachable and readable is what can be checked. */
-        struct fv_dynamodb_table_names names = {0};
-        st = fv_dynamodb_list_tables(ddb, &names, err);
-        fv_dynamodb_table_names_clean_up(&names);
-        if (st != FV_OK)
-            return st;
-    } else if ((st = fv_dynamodb_ensure_table(ddb, tb->users, "user_name", 300, err)) != FV_OK ||
-               (st = fv_dynamodb_ensure_table(ddb, tb->groups, "group_name", 300, err)) != FV_OK ||
-               (st = fv_dynamodb_ensure_table(ddb, tb->memberships, "membership_id", 300, err)) !=
-                   FV_OK)
-        return st;
-
     struct fv_quicksight_users users = {0};
     st = fv_quicksight_list_users(qs, acct->id, job->namespace_, NULL, &users, err);
     for (size_t i = 0; st == FV_OK && i < users.n; i += (size_t)job->identity_chunk) {
@@ -190,24 +175,95 @@ static fv_status s_plan_assets(struct fv_run *r, struct fv_fleet_clients *client
     return FV_OK;
 }
 
-fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
-                             bool dry_run, struct fv_error *err)
+static const char *s_id_region(const struct fv_config_job *job, const char *region)
+{
+    return job->identity_region ? job->identity_region : region;
+}
+
+/* What a quicksight run covers and where its identity tables live. */
+struct s_scope {
+    bool identities, assets;
+    const char *central; /* the identity tables' account when "central" */
+};
+
+static fv_status s_scope(struct fv_fleet *fleet, const struct fv_config_job *job, const char *mode,
+                         struct s_scope *sc, struct fv_error *err)
+{
+    sc->identities = strcmp(mode, "assets-only") != 0;
+    sc->assets = strcmp(mode, "users-only") != 0;
+    sc->central = NULL;
+    if (sc->identities && strcmp(job->identity_tables_account, "central") == 0) {
+        sc->central = fv_fleet_central_account(fleet, err);
+        if (!sc->central)
+            return err->status;
+    }
+    return FV_OK;
+}
+
+static void s_fail_target(const struct fv_run *r, struct fv_run_target *t, const char *msg)
+{
+    t->error = fv_strdup(msg);
+    FV_LOG(FV_LOG_WARN, "coordinator", "run %s: enumerating %s: %s", r->run_id, t->account, msg);
+}
+
+/* The identity tables exist and are ACTIVE (a dry run: DynamoDB answers). */
+static fv_status s_prepare_tables(struct fv_fleet_clients *clients,
+                                  const struct fv_name_identity *tb, bool dry_run,
+                                  struct fv_error *err)
+{
+    struct fv_aws_client *ddb = fv_fleet_client(clients, tb->account, tb->region, err);
+    if (!ddb)
+        return err->status;
+    fv_status st;
+    if (dry_run) {
+        /* Writes nothing: DynamoDB reachable and readable is what can be checked. */
+        struct fv_dynamodb_table_names names = {0};
+        st = fv_dynamodb_list_tables(ddb, &names, err);
+        fv_dynamodb_table_names_clean_up(&names);
+        return st;
+    }
+    if ((st = fv_dynamodb_ensure_table(ddb, tb->users, "user_name", 300, err)) != FV_OK ||
+        (st = fv_dynamodb_ensure_table(ddb, tb->groups, "group_name", 300, err)) != FV_OK)
+        return st;
+    return fv_dynamodb_ensure_table(ddb, tb->memberships, "membership_id", 300, err);
+}
+
+/* The bundles' bucket: reachable and listable by the central principal. */
+static void s_check_bucket(struct fv_fleet *fleet, struct fv_run *r,
+                           struct fv_fleet_clients *clients, struct fv_error *err)
 {
     const struct fv_config *cfg = fv_fleet_config(fleet);
     const struct fv_config_job *job = r->job;
-    bool identities = strcmp(mode, "assets-only") != 0;
-    bool assets = strcmp(mode, "users-only") != 0;
+    const char *bucket = fv_name_bundle_bucket(cfg, job);
+    const char *c_id = fv_fleet_central_account(fleet, err);
+    struct fv_aws_client *cc = c_id ? fv_fleet_client(clients, c_id, cfg->region, err) : NULL;
+    struct fv_s3_list q = {.max_keys = 1};
+    struct fv_s3_objects objs = {0};
+    if (!cc || fv_s3_list_objects_page(cc, bucket, &q, NULL, &objs, err) != FV_OK) {
+        r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+        struct fv_run_target *t = &r->targets[r->n_targets++];
+        memset(t, 0, sizeof(*t));
+        t->account = fv_strdup(c_id ? c_id : "central");
+        t->account_name = fv_strdup("bucket");
+        t->region = fv_strdup(cfg->region);
+        struct fv_buf msg = {0};
+        fv_buf_printf(&msg, "bundle bucket %s: %s", bucket, err->message);
+        t->error = fv_buf_detach(&msg);
+    }
+    fv_s3_objects_clean_up(&objs);
+}
+
+fv_status fv_prepare_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
+                                bool dry_run, struct fv_error *err)
+{
+    const struct fv_config *cfg = fv_fleet_config(fleet);
+    const struct fv_config_job *job = r->job;
+    struct s_scope sc;
+    fv_status st = s_scope(fleet, job, mode, &sc, err);
+    if (st != FV_OK)
+        return st;
     struct fv_http_engine *e = fv_fleet_engine_new(fleet);
     struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, e);
-    const char *central = NULL;
-    if (identities && strcmp(job->identity_tables_account, "central") == 0) {
-        central = fv_fleet_central_account(fleet, err);
-        if (!central) {
-            fv_fleet_clients_destroy(clients);
-            fv_http_engine_destroy(e);
-            return err->status;
-        }
-    }
     for (size_t a = 0; a < cfg->n_accounts; a++) {
         const struct fv_config_account *acct = &cfg->accounts[a];
         bool covered = job->n_accounts == 0;
@@ -215,49 +271,52 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
             covered = covered || strcmp(job->accounts[k], acct->id) == 0;
         if (!covered)
             continue;
-        const char *region = s_region(cfg, acct);
-        const char *id_region = job->identity_region ? job->identity_region : region;
         r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
         struct fv_run_target *t = &r->targets[r->n_targets++];
         memset(t, 0, sizeof(*t));
         t->account = fv_strdup(acct->id);
         t->account_name = fv_strdup(acct->name);
-        t->region = fv_strdup(region);
+        t->region = fv_strdup(s_region(cfg, acct));
+        if (!sc.identities)
+            continue;
+        struct fv_name_identity tb;
+        fv_name_identity(cfg, job, acct, sc.central, r->started_ms / 1000, &tb);
         struct fv_error e2 = {0};
-        fv_status st = FV_OK;
-        if (identities) {
-            struct fv_name_identity tb;
-            fv_name_identity(cfg, job, acct, central, r->started_ms / 1000, &tb);
-            st = s_plan_identities(r, clients, acct, &tb, id_region, dry_run, &e2);
-            fv_name_identity_clean_up(&tb);
-        }
-        if (st == FV_OK && assets)
-            st = s_plan_assets(r, clients, acct, region, &e2);
-        if (st != FV_OK) {
-            t->error = fv_strdup(e2.message);
-            FV_LOG(FV_LOG_WARN, "coordinator", "run %s: enumerating %s: %s", r->run_id, acct->id,
-                   e2.message);
-        }
+        if (s_prepare_tables(clients, &tb, dry_run, &e2) != FV_OK)
+            s_fail_target(r, t, e2.message);
+        fv_name_identity_clean_up(&tb);
     }
-    if (dry_run && assets) {
-        /* The bundles' bucket: reachable and listable by the central principal. */
-        const char *bucket = fv_name_bundle_bucket(cfg, job);
-        const char *c_id = fv_fleet_central_account(fleet, err);
-        struct fv_aws_client *cc = c_id ? fv_fleet_client(clients, c_id, cfg->region, err) : NULL;
-        struct fv_s3_list q = {.max_keys = 1};
-        struct fv_s3_objects objs = {0};
-        if (!cc || fv_s3_list_objects_page(cc, bucket, &q, NULL, &objs, err) != FV_OK) {
-            r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
-            struct fv_run_target *t = &r->targets[r->n_targets++];
-            memset(t, 0, sizeof(*t));
-            t->account = fv_strdup(c_id ? c_id : "central");
-            t->account_name = fv_strdup("bucket");
-            t->region = fv_strdup(cfg->region);
-            struct fv_buf msg = {0};
-            fv_buf_printf(&msg, "bundle bucket %s: %s", bucket, err->message);
-            t->error = fv_buf_detach(&msg);
-        }
-        fv_s3_objects_clean_up(&objs);
+    if (dry_run && sc.assets)
+        s_check_bucket(fleet, r, clients, err);
+    fv_fleet_clients_destroy(clients);
+    fv_http_engine_destroy(e);
+    return FV_OK;
+}
+
+fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
+                             struct fv_error *err)
+{
+    const struct fv_config_job *job = r->job;
+    struct s_scope sc;
+    fv_status st = s_scope(fleet, job, mode, &sc, err);
+    if (st != FV_OK)
+        return st;
+    struct fv_http_engine *e = fv_fleet_engine_new(fleet);
+    struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, e);
+    for (size_t i = 0; i < r->n_targets; i++) {
+        struct fv_run_target *t = &r->targets[i];
+        const struct fv_config_account *acct = fv_fleet_account(fleet, t->account);
+        if (t->error || !acct)
+            continue; /* its prerequisites failed */
+        const char *id_region = s_id_region(job, t->region);
+        struct fv_error e2 = {0};
+        st = FV_OK;
+        if (sc.identities)
+            st = s_plan_identities(r, clients, acct, id_region, &e2);
+        if (st == FV_OK && sc.assets)
+            st = s_plan_assets(r, clients, acct, t->region, &e2);
+        if (st != FV_OK)
+            s_fail_target(r, t, e2.message);
     }
     fv_fleet_clients_destroy(clients);
     fv_http_engine_destroy(e);

@@ -11,6 +11,7 @@ void fv_run_init(struct fv_run *r, const struct fv_config_job *job, int64_t star
 {
     memset(r, 0, sizeof(*r));
     r->job = job;
+    r->clock = fv_clock_system();
     r->started_ms = started_ms;
     r->deadline_ms = deadline_ms;
     char stamp[17];
@@ -98,7 +99,7 @@ struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t)
     free(it->task.job);
     it->task.job = fv_strdup(r->job->name);
     it->task.attempt = 1;
-    it->task.created_ms = fv_clock_now_ms(fv_clock_system());
+    it->task.created_ms = fv_clock_now_ms(r->clock);
     it->task.deadline_ms = r->deadline_ms;
     s_index_put(r, r->n_items - 1);
     return it;
@@ -134,7 +135,25 @@ bool fv_run_record(struct fv_run *r, const struct fv_result *res)
     fv_buf_clean_up(&b);
     it->terminal = true;
     r->n_terminal++;
+    if (it->gate)
+        r->targets[it->gate - 1].pending--;
     return true;
+}
+
+void fv_run_gate(struct fv_run *r, struct fv_run_item *it, size_t target)
+{
+    if (it->gate || it->terminal)
+        return; /* counted once */
+    it->gate = target + 1;
+    r->targets[target].pending++;
+}
+
+struct fv_run_target *fv_run_released(struct fv_run *r, const struct fv_result *res)
+{
+    struct fv_run_item *it = res->task_id ? fv_run_find(r, res->task_id) : NULL;
+    if (!it || !it->terminal || !it->gate || r->targets[it->gate - 1].pending)
+        return NULL;
+    return &r->targets[it->gate - 1];
 }
 
 void fv_run_counts(const struct fv_run *r, size_t *succeeded, size_t *failed, size_t *skipped)

@@ -2,6 +2,7 @@
 #ifndef FV_COORD_RUN_H
 #define FV_COORD_RUN_H
 
+#include <fv/clock.h>
 #include <fv/config.h>
 #include <fv/fleet.h>
 #include <fv/task.h>
@@ -11,6 +12,7 @@ struct fv_run_item {
     struct fv_result result; /* the terminal result, once there */
     bool terminal;
     uint32_t attempts; /* highest attempt seen */
+    size_t gate;       /* 1 + the target whose follow-up waits for this item; 0: none */
 };
 
 /* An account × region the run covers, and how its enumeration went. */
@@ -21,6 +23,7 @@ struct fv_run_target {
     char *error;   /* enumeration failure; the target is FAILED */
     char **tables; /* selected tables */
     size_t n_tables;
+    size_t pending; /* gating items not yet terminal (fv_run_gate) */
     bool retention_planned;
 };
 
@@ -28,6 +31,7 @@ struct fv_run {
     char *run_id;
     char *stamp; /* YYYYMMDDTHHMMSSZ: run id and backup names carry it */
     const struct fv_config_job *job;
+    const struct fv_clock *clock; /* borrowed; fv_run_init sets the system clock */
     int64_t started_ms;
     int64_t finished_ms;
     int64_t deadline_ms;
@@ -48,20 +52,32 @@ void fv_run_clean_up(struct fv_run *r);
  * Returns the item. */
 struct fv_run_item *fv_run_add(struct fv_run *r, struct fv_task *t);
 struct fv_run_item *fv_run_find(struct fv_run *r, const char *task_id);
+/* Makes item hold back the follow-up of targets[target] (its retention)
+ * until it is terminal: a per-target count, so deciding when a target is
+ * ready costs nothing per result. */
+void fv_run_gate(struct fv_run *r, struct fv_run_item *it, size_t target);
 /* Records a result; true when it made its task terminal just now. */
 bool fv_run_record(struct fv_run *r, const struct fv_result *res);
+/* The target whose last gating item res (just recorded) finished, or NULL. */
+struct fv_run_target *fv_run_released(struct fv_run *r, const struct fv_result *res);
 void fv_run_counts(const struct fv_run *r, size_t *succeeded, size_t *failed, size_t *skipped);
 
 /* Enumerates the job's resources and plans its tasks into r (per account ×
  * region, concurrently). Enumeration failures are recorded per target and
  * never stop the others. */
 fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err);
-/* Plans a quicksight run: identity chunks and asset bundles per account;
- * mode "full", "users-only" or "assets-only". Creates the dated identity
- * tables (if absent) as it goes; a dry run writes nothing and only checks
- * that DynamoDB and the bundles' bucket answer. */
+/* The prerequisites of a quicksight run, before it is planned: its targets
+ * (one per covered account) and the dated identity tables, created when
+ * absent and waited for until ACTIVE. A dry run writes nothing and only
+ * checks that DynamoDB and the bundles' bucket answer. Failures are
+ * recorded per target. */
+fv_status fv_prepare_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
+                                bool dry_run, struct fv_error *err);
+/* Plans a prepared quicksight run (pure enumeration; writes nothing):
+ * identity chunks and asset bundles per target that prepared well; mode
+ * "full", "users-only" or "assets-only". */
 fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
-                             bool dry_run, struct fv_error *err);
+                             struct fv_error *err);
 /* The retention task for target (when the job keeps backups), or NULL. */
 struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv_run *r,
                                                struct fv_run_target *target);

@@ -562,6 +562,27 @@ fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *r
     return FV_OK;
 }
 
+fv_status fv_dynamodb_transact_write(struct fv_aws_client *c, struct json_object *transact_items,
+                                     struct fv_error *err)
+{
+    if (!transact_items || !json_object_is_type(transact_items, json_type_array) ||
+        json_object_array_length(transact_items) == 0 ||
+        json_object_array_length(transact_items) > FV_DYNAMODB_TRANSACT_MAX)
+        return fv_error_set(err, FV_E_INVALID,
+                            "dynamodb TransactWriteItems: 1..%d items in an array",
+                            FV_DYNAMODB_TRANSACT_MAX);
+    struct json_object *in = json_object_new_object();
+    s_add_ref(in, "TransactItems", transact_items);
+    fv_status st = s_call(c, "TransactWriteItems", in, NULL, err);
+    json_object_put(in);
+    return st;
+}
+
+bool fv_dynamodb_is_transaction_cancelled(const struct fv_error *err)
+{
+    return err && err->status == FV_E_AWS && strcmp(err->code, "TransactionCanceledException") == 0;
+}
+
 void fv_dynamodb_page_clean_up(struct fv_dynamodb_page *p)
 {
     if (!p)

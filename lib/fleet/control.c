@@ -150,38 +150,210 @@ fv_status fv_control_lease_release(struct fv_aws_client *c, const char *table, c
     return st;
 }
 
-fv_status fv_control_run_put(struct fv_aws_client *c, const char *table, const char *run_id,
-                             const char *job, const char *state, int64_t started_ms,
-                             struct fv_error *err)
+#define S_FENCED_CODE "LeaseLost"
+
+bool fv_control_is_fenced_out(const struct fv_error *err)
+{
+    return err && err->status == FV_E_CANCELLED && strcmp(err->code, S_FENCED_CODE) == 0;
+}
+
+static struct json_object *s_lease_key(const char *name)
+{
+    char pk[128];
+    snprintf(pk, sizeof(pk), "lease#%s", name);
+    return s_key(pk);
+}
+
+/* :me and :tok, the values of the fence condition. */
+static struct json_object *s_fence_values(const struct fv_control_fence *f)
+{
+    struct json_object *v = json_object_new_object();
+    json_object_object_add(v, ":me", s_str(f->holder));
+    json_object_object_add(v, ":tok", s_num(f->token));
+    return v;
+}
+
+#define S_FENCE_CONDITION "holder = :me AND fence = :tok"
+
+static fv_status s_fenced_out(const struct fv_control_fence *f, const char *holder, int64_t token,
+                              struct fv_error *err)
+{
+    fv_status st =
+        fv_error_set(err, FV_E_CANCELLED,
+                     "lost the %s lease: %s holds it (token %lld, ours %lld); "
+                     "nothing more is written",
+                     f->name, holder ? holder : "nobody", (long long)token, (long long)f->token);
+    if (err)
+        snprintf(err->code, sizeof(err->code), "%s", S_FENCED_CODE);
+    return st;
+}
+
+/* After a failed fenced write: FV_E_CANCELLED (fenced out) when the lease
+ * is no longer f's, FV_OK when it still is (another condition failed). */
+static fv_status s_still_ours(struct fv_aws_client *c, const struct fv_control_fence *f,
+                              struct fv_error *err)
+{
+    struct json_object *key = s_lease_key(f->name), *cur = NULL;
+    fv_status st = fv_dynamodb_get_item(c, f->table, key, true, &cur, err);
+    json_object_put(key);
+    if (st == FV_E_NOTFOUND)
+        return s_fenced_out(f, NULL, 0, err);
+    if (st != FV_OK)
+        return st;
+    const char *holder = fv_control_item_str(cur, "holder");
+    const char *tok = fv_control_item_str(cur, "fence");
+    int64_t token = 0;
+    if (!tok || !fv_parse_i64(tok, &token) || token != f->token || !holder ||
+        strcmp(holder, f->holder) != 0)
+        st = s_fenced_out(f, holder, token, err);
+    json_object_put(cur);
+    return st;
+}
+
+fv_status fv_control_fence_acquire(struct fv_aws_client *c, struct fv_control_fence *f,
+                                   int64_t now_s, int64_t ttl_s, bool *got, char **held_by,
+                                   struct fv_error *err)
+{
+    struct json_object *key = s_lease_key(f->name);
+    struct json_object *values = json_object_new_object();
+    json_object_object_add(values, ":me", s_str(f->holder));
+    json_object_object_add(values, ":now", s_num(now_s));
+    json_object_object_add(values, ":exp", s_num(now_s + ttl_s));
+    json_object_object_add(values, ":zero", s_num(0));
+    json_object_object_add(values, ":one", s_num(1));
+    struct fv_dynamodb_expr expr = {
+        .update = "SET holder = :me, expires = :exp, fence = if_not_exists(fence, :zero) + :one",
+        .condition = "attribute_not_exists(pk) OR expires < :now OR holder = :me",
+        .values = values};
+    struct json_object *attrs = NULL;
+    *got = false;
+    if (held_by)
+        *held_by = NULL;
+    fv_status st = fv_dynamodb_update_item(c, f->table, key, &expr, "ALL_NEW", &attrs, err);
+    json_object_put(values);
+    if (st == FV_OK) {
+        const char *tok = fv_control_item_str(attrs, "fence");
+        if (!tok || !fv_parse_i64(tok, &f->token))
+            st = fv_error_set(err, FV_E_PARSE, "lease %s: no fence token in the answer", f->name);
+        *got = st == FV_OK;
+        if (held_by && *got)
+            *held_by = fv_strdup(f->holder);
+    } else if (fv_dynamodb_is_conditional_failure(err)) {
+        struct json_object *cur = NULL;
+        st = fv_dynamodb_get_item(c, f->table, key, true, &cur, err);
+        if (st == FV_OK && held_by)
+            *held_by = fv_strdup(fv_control_item_str(cur, "holder"));
+        json_object_put(cur);
+        if (st == FV_E_NOTFOUND)
+            st = FV_OK;
+    }
+    json_object_put(attrs);
+    json_object_put(key);
+    return st;
+}
+
+/* SET expires = :exp on the lease, if it is still f's. */
+static fv_status s_fence_set_expiry(struct fv_aws_client *c, const struct fv_control_fence *f,
+                                    int64_t expires_s, struct fv_error *err)
+{
+    struct json_object *key = s_lease_key(f->name);
+    struct json_object *values = s_fence_values(f);
+    json_object_object_add(values, ":exp", s_num(expires_s));
+    struct fv_dynamodb_expr expr = {
+        .update = "SET expires = :exp", .condition = S_FENCE_CONDITION, .values = values};
+    fv_status st = fv_dynamodb_update_item(c, f->table, key, &expr, NULL, NULL, err);
+    json_object_put(key);
+    json_object_put(values);
+    if (st != FV_OK && fv_dynamodb_is_conditional_failure(err)) {
+        st = s_still_ours(c, f, err);
+        if (st == FV_OK) /* ours after all: the condition cannot have failed */
+            st = fv_error_set(err, FV_E_AWS, "lease %s: renewal refused", f->name);
+    }
+    return st;
+}
+
+fv_status fv_control_fence_renew(struct fv_aws_client *c, const struct fv_control_fence *f,
+                                 int64_t now_s, int64_t ttl_s, struct fv_error *err)
+{
+    return s_fence_set_expiry(c, f, now_s + ttl_s, err);
+}
+
+fv_status fv_control_fence_release(struct fv_aws_client *c, const struct fv_control_fence *f,
+                                   struct fv_error *err)
+{
+    fv_status st = s_fence_set_expiry(c, f, 0, err);
+    return fv_control_is_fenced_out(err) && st == FV_E_CANCELLED ? FV_OK : st;
+}
+
+/* {"ConditionCheck": lease is f's}: the first item of every fenced write. */
+static struct json_object *s_fence_check(const struct fv_control_fence *f)
+{
+    struct json_object *cc = json_object_new_object();
+    json_object_object_add(cc, "TableName", json_object_new_string(f->table));
+    json_object_object_add(cc, "Key", s_lease_key(f->name));
+    json_object_object_add(cc, "ConditionExpression", json_object_new_string(S_FENCE_CONDITION));
+    json_object_object_add(cc, "ExpressionAttributeValues", s_fence_values(f));
+    struct json_object *item = json_object_new_object();
+    json_object_object_add(item, "ConditionCheck", cc);
+    return item;
+}
+
+/* {"<op>": {"TableName": table, "<field>": value, ...}} (value owned). */
+static struct json_object *s_tx_item(const char *op, const char *table, const char *field,
+                                     struct json_object *value)
+{
+    struct json_object *body = json_object_new_object(), *item = json_object_new_object();
+    json_object_object_add(body, "TableName", json_object_new_string(table));
+    json_object_object_add(body, field, value);
+    json_object_object_add(item, op, body);
+    return item;
+}
+
+fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fence *f,
+                             const char *run_id, const char *job, const char *state,
+                             int64_t started_ms, struct fv_error *err)
 {
     char pk[200];
     snprintf(pk, sizeof(pk), "run#%s", run_id);
-    struct json_object *item = s_key(pk);
-    json_object_object_add(item, "job", s_str(job));
-    json_object_object_add(item, "state", s_str(state));
-    json_object_object_add(item, "run_id", s_str(run_id));
-    json_object_object_add(item, "started_ms", s_num(started_ms));
-    fv_status st = fv_dynamodb_put_item(c, table, item, NULL, err);
-    json_object_put(item);
-    if (st != FV_OK)
-        return st;
-    /* The job's pointer to its unfinished run, for a restarted coordinator. */
+    struct json_object *run = s_key(pk);
+    json_object_object_add(run, "job", s_str(job));
+    json_object_object_add(run, "state", s_str(state));
+    json_object_object_add(run, "run_id", s_str(run_id));
+    json_object_object_add(run, "started_ms", s_num(started_ms));
+    json_object_object_add(run, "fence", s_num(f->token));
+    struct json_object *items = json_object_new_array();
+    json_object_array_add(items, s_fence_check(f));
+    json_object_array_add(items, s_tx_item("Put", f->table, "Item", run));
+    /* The job's pointer to its unfinished run, for a restarted coordinator;
+     * dropped at completion unless it points at another run. */
     snprintf(pk, sizeof(pk), "job#%s", job);
-    item = s_key(pk);
-    if (strcmp(state, "running") == 0) {
-        json_object_object_add(item, "run_id", s_str(run_id));
-        json_object_object_add(item, "started_ms", s_num(started_ms));
-        st = fv_dynamodb_put_item(c, table, item, NULL, err);
+    bool running = strcmp(state, "running") == 0;
+    if (running) {
+        struct json_object *ptr = s_key(pk);
+        json_object_object_add(ptr, "run_id", s_str(run_id));
+        json_object_object_add(ptr, "started_ms", s_num(started_ms));
+        json_object_array_add(items, s_tx_item("Put", f->table, "Item", ptr));
     } else {
+        struct json_object *del = s_tx_item("Delete", f->table, "Key", s_key(pk));
+        struct json_object *body = json_object_object_get(del, "Delete");
         struct json_object *values = json_object_new_object();
         json_object_object_add(values, ":r", s_str(run_id));
-        struct fv_dynamodb_expr expr = {.condition = "run_id = :r", .values = values};
-        st = fv_dynamodb_delete_item(c, table, item, &expr, err);
-        if (st != FV_OK && fv_dynamodb_is_conditional_failure(err))
-            st = FV_OK;
-        json_object_put(values);
+        json_object_object_add(body, "ConditionExpression",
+                               json_object_new_string("attribute_not_exists(pk) OR run_id = :r"));
+        json_object_object_add(body, "ExpressionAttributeValues", values);
+        json_object_array_add(items, del);
     }
-    json_object_put(item);
+    fv_status st = fv_dynamodb_transact_write(c, items, err);
+    if (st != FV_OK && !running && fv_dynamodb_is_transaction_cancelled(err) &&
+        (st = s_still_ours(c, f, err)) == FV_OK) {
+        /* Still ours: the pointer names another run; leave it be. */
+        json_object_array_del_idx(items, 2, 1);
+        st = fv_dynamodb_transact_write(c, items, err);
+    }
+    if (st != FV_OK && fv_dynamodb_is_transaction_cancelled(err) &&
+        (st = s_still_ours(c, f, err)) == FV_OK)
+        st = fv_error_set(err, FV_E_AWS, "run %s: record refused", run_id);
+    json_object_put(items);
     return st;
 }
 

@@ -32,11 +32,41 @@ fv_status fv_control_lease(struct fv_aws_client *c, const char *table, const cha
 fv_status fv_control_lease_release(struct fv_aws_client *c, const char *table, const char *name,
                                    const char *holder, struct fv_error *err);
 
+/* The coordinator's lease, fenced. Every acquisition (the lease free,
+ * expired, or already ours) increments a token kept in the lease item
+ * (attribute "fence"). The item is never deleted (a release only expires
+ * it), so the token only grows. Every run-record write is a
+ * TransactWriteItems whose first item is a ConditionCheck on the lease
+ * item (holder and token are ours): a holder whose lease was taken over
+ * writes nothing. DynamoDB conditions cannot span items, so the transaction
+ * is the fence; moto 5.2.1 implements it (ConditionCheck included). */
+struct fv_control_fence {
+    const char *table;  /* borrowed */
+    const char *name;   /* the lease name, borrowed */
+    const char *holder; /* borrowed */
+    int64_t token;      /* set by fv_control_fence_acquire */
+};
+/* Takes the lease for f->holder until now_s + ttl_s and sets f->token.
+ * *got false (FV_OK) when another holds it; *held_by (caller frees, may be
+ * NULL) names the holder after the call. */
+fv_status fv_control_fence_acquire(struct fv_aws_client *c, struct fv_control_fence *f,
+                                   int64_t now_s, int64_t ttl_s, bool *got, char **held_by,
+                                   struct fv_error *err);
+/* Extends the lease to now_s + ttl_s if it is still f's (holder and token);
+ * otherwise FV_E_CANCELLED with fv_control_is_fenced_out(err). */
+fv_status fv_control_fence_renew(struct fv_aws_client *c, const struct fv_control_fence *f,
+                                 int64_t now_s, int64_t ttl_s, struct fv_error *err);
+/* Expires the lease if it is still f's (the token stays in the item). */
+fv_status fv_control_fence_release(struct fv_aws_client *c, const struct fv_control_fence *f,
+                                   struct fv_error *err);
+/* True when err says the lease is held by another acquisition than ours. */
+bool fv_control_is_fenced_out(const struct fv_error *err);
+
 /* Run records: run#<run_id> with state ("running", "completed") and the
- * job. */
-fv_status fv_control_run_put(struct fv_aws_client *c, const char *table, const char *run_id,
-                             const char *job, const char *state, int64_t started_ms,
-                             struct fv_error *err);
+ * job, written only while f holds the lease (fenced, see above). */
+fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fence *f,
+                             const char *run_id, const char *job, const char *state,
+                             int64_t started_ms, struct fv_error *err);
 /* The state of run_id ("running", "completed"), or NULL when there is no
  * such run (caller frees). */
 fv_status fv_control_run_state(struct fv_aws_client *c, const char *table, const char *run_id,

@@ -178,6 +178,17 @@ fv_status fv_dynamodb_delete_item(struct fv_aws_client *c, const char *table,
 fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *request_items,
                                   struct json_object **unprocessed_out, struct fv_error *err);
 
+#define FV_DYNAMODB_TRANSACT_MAX 100
+
+/* One TransactWriteItems call: transact_items is the TransactItems array
+ * ([{"ConditionCheck": {...}}, {"Put": {...}}, {"Delete": {...}}, ...],
+ * borrowed), all or nothing. A failed condition of any item cancels the
+ * whole transaction: FV_E_AWS with code TransactionCanceledException. */
+fv_status fv_dynamodb_transact_write(struct fv_aws_client *c, struct json_object *transact_items,
+                                     struct fv_error *err);
+/* True when err is a cancelled transaction (nothing was written). */
+bool fv_dynamodb_is_transaction_cancelled(const struct fv_error *err);
+
 /* Query (key_condition set) or Scan (key_condition NULL) over a table or
  * index. All borrowed; only table is required. */
 struct fv_dynamodb_read {

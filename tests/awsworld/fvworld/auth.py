@@ -106,9 +106,35 @@ def _patched_init(self, *args, **kwargs):
         self._action = f"{IAM_ACTION_PREFIX[prefix]}:{rest}"
 
 
+# DynamoDB TransactWriteItems has no IAM action of its own: AWS authorises
+# each item's action (ConditionCheckItem, PutItem, UpdateItem, DeleteItem).
+# moto checks "dynamodb:TransactWriteItems", which no correct policy allows.
+TRANSACT_ITEM_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem",
+                         "Update": "UpdateItem", "Delete": "DeleteItem"}
+
+_orig_check_action_permitted = _ac.IAMRequestBase.check_action_permitted
+
+
+def _patched_check_action_permitted(self, resource):
+    if self._action != "dynamodb:TransactWriteItems":
+        return _orig_check_action_permitted(self, resource)
+    try:
+        items = json.loads(self._body or b"{}").get("TransactItems") or []
+    except (ValueError, AttributeError):
+        items = []
+    actions = sorted({TRANSACT_ITEM_ACTIONS[k] for t in items for k in t if k in TRANSACT_ITEM_ACTIONS})
+    try:
+        for a in actions or ["PutItem"]:
+            self._action = f"dynamodb:{a}"
+            _orig_check_action_permitted(self, resource)
+    finally:
+        self._action = "dynamodb:TransactWriteItems"
+
+
 def install():
     _ac.IAMRequestBase._create_aws_request = _patched_create_aws_request
     _ac.IAMRequestBase.__init__ = _patched_init
+    _ac.IAMRequestBase.check_action_permitted = _patched_check_action_permitted
 
 
 class AuthError(Exception):

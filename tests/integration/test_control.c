@@ -1,0 +1,159 @@
+/* The coordinator's fenced lease and run records in the control table,
+ * against the AWS test world as the fleetvault principal: DynamoDB's own
+ * conditions and transactions (moto's), signature and IAM enforced. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fv/aws.h>
+#include <fv/control.h>
+#include <fv/credentials.h>
+#include <fv/dynamodb.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_CHECK(expr, err)                                                                         \
+    do {                                                                                           \
+        fv_status st_ = (expr);                                                                    \
+        if (st_ != FV_OK)                                                                          \
+            fail_msg("%s: %s (%s)", #expr, (err).message, fv_status_str(st_));                     \
+    } while (0)
+
+static const char *s_region(void)
+{
+    const char *r = getenv("AWS_REGION");
+    return r ? r : "us-east-1";
+}
+
+/* The fleetvault principal (the world's environment). */
+static struct fv_aws_client *s_fleetvault(void)
+{
+    struct fv_creds_provider *p = fv_creds_default_chain(NULL, s_region(), NULL);
+    struct fv_aws_client_options o = {.region = s_region(), .creds = p};
+    struct fv_error err;
+    struct fv_aws_client *c = fv_aws_client_new(&o, &err);
+    fv_creds_unref(p);
+    if (!c)
+        fail_msg("client: %s", err.message);
+    return c;
+}
+
+/* An attribute of item pk (NULL when the item or attribute is absent;
+ * caller frees). */
+static char *s_attr(struct fv_aws_client *c, const char *table, const char *pk, const char *attr)
+{
+    struct json_object *key = json_object_new_object(), *s = json_object_new_object();
+    json_object_object_add(s, "S", json_object_new_string(pk));
+    json_object_object_add(key, "pk", s);
+    struct json_object *item = NULL;
+    struct fv_error err;
+    fv_status st = fv_dynamodb_get_item(c, table, key, true, &item, &err);
+    json_object_put(key);
+    if (st != FV_OK && st != FV_E_NOTFOUND)
+        fail_msg("GetItem %s: %s", pk, err.message);
+    char *v = fv_strdup(fv_control_item_str(item, attr));
+    json_object_put(item);
+    return v;
+}
+
+static void s_assert_attr(struct fv_aws_client *c, const char *table, const char *pk,
+                          const char *attr, const char *want)
+{
+    char *v = s_attr(c, table, pk, attr);
+    if (want)
+        assert_string_equal(v ? v : "(none)", want);
+    else
+        assert_null(v);
+    free(v);
+}
+
+static void test_fenced_lease_and_run_records(void **state)
+{
+    (void)state;
+    struct fv_aws_client *c = s_fleetvault();
+    struct fv_error err;
+    const char *table = "fv-ctl-fence";
+    S_CHECK(fv_control_ensure_table(c, table, &err), err);
+    char name[64], run[64], lease_pk[80], run_pk[80], job_pk[80];
+    snprintf(name, sizeof(name), "coordinator-%d", (int)getpid()); /* fresh on every run */
+    snprintf(run, sizeof(run), "fence-%d", (int)getpid());
+    snprintf(lease_pk, sizeof(lease_pk), "lease#%s", name);
+    snprintf(run_pk, sizeof(run_pk), "run#%s", run);
+    snprintf(job_pk, sizeof(job_pk), "job#fence-job-%d", (int)getpid());
+    const char *job = job_pk + 4;
+    struct fv_control_fence a = {.table = table, .name = name, .holder = "coord-a"};
+    struct fv_control_fence b = {.table = table, .name = name, .holder = "coord-b"};
+    int64_t now = (int64_t)time(NULL);
+    bool got;
+    char *holder = NULL;
+
+    /* a takes the lease (token 1); b is refused while it lasts. */
+    S_CHECK(fv_control_fence_acquire(c, &a, now, 30, &got, &holder, &err), err);
+    assert_true(got);
+    assert_int_equal(a.token, 1);
+    free(holder);
+    S_CHECK(fv_control_fence_acquire(c, &b, now + 10, 30, &got, &holder, &err), err);
+    assert_false(got);
+    assert_string_equal(holder, "coord-a");
+    free(holder);
+    S_CHECK(fv_control_fence_renew(c, &a, now + 10, 30, &err), err);
+    S_CHECK(fv_control_run_put(c, &a, run, job, "running", 1000, &err), err);
+    s_assert_attr(c, table, run_pk, "state", "running");
+    s_assert_attr(c, table, run_pk, "fence", "1");
+    s_assert_attr(c, table, job_pk, "run_id", run);
+
+    /* a stalls past its TTL; b takes over with the next token. */
+    S_CHECK(fv_control_fence_acquire(c, &b, now + 41, 30, &got, &holder, &err), err);
+    assert_true(got);
+    assert_int_equal(b.token, 2);
+    free(holder);
+    /* a, back, can neither renew nor write. */
+    assert_int_equal(fv_control_fence_renew(c, &a, now + 42, 30, &err), FV_E_CANCELLED);
+    assert_true(fv_control_is_fenced_out(&err));
+    assert_non_null(strstr(err.message, "coord-b holds it"));
+    assert_int_equal(fv_control_run_put(c, &a, run, job, "completed", 1000, &err), FV_E_CANCELLED);
+    assert_true(fv_control_is_fenced_out(&err));
+    s_assert_attr(c, table, run_pk, "state", "running"); /* nothing written */
+    s_assert_attr(c, table, job_pk, "run_id", run);
+    /* a's release leaves b's lease be. */
+    S_CHECK(fv_control_fence_release(c, &a, &err), err);
+    s_assert_attr(c, table, lease_pk, "holder", "coord-b");
+
+    /* The holder completes the run: the job's pointer goes. */
+    S_CHECK(fv_control_run_put(c, &b, run, job, "completed", 1000, &err), err);
+    s_assert_attr(c, table, run_pk, "state", "completed");
+    s_assert_attr(c, table, run_pk, "fence", "2");
+    s_assert_attr(c, table, job_pk, "run_id", NULL);
+
+    /* Released, the lease is free at once, and its token never goes back. */
+    S_CHECK(fv_control_fence_release(c, &b, &err), err);
+    S_CHECK(fv_control_fence_acquire(c, &a, now + 43, 30, &got, &holder, &err), err);
+    assert_true(got);
+    assert_int_equal(a.token, 3);
+    free(holder);
+
+    /* Completing a run whose job points at a newer run leaves the pointer. */
+    char newer[80];
+    snprintf(newer, sizeof(newer), "%s-newer", run);
+    S_CHECK(fv_control_run_put(c, &a, newer, job, "running", 2000, &err), err);
+    S_CHECK(fv_control_run_put(c, &a, run, job, "completed", 1000, &err), err);
+    s_assert_attr(c, table, job_pk, "run_id", newer);
+    S_CHECK(fv_control_fence_release(c, &a, &err), err);
+    fv_aws_client_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fenced_lease_and_run_records),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
