@@ -82,7 +82,8 @@ static bool s_scan(struct s_run *r, const struct fv_restore_qs *rq, const struct
 {
     struct fv_error err = {0};
     const char *tacct = id->account;
-    if (rq->job && strcmp(rq->job->identity_tables_account, "central") == 0)
+    if (rq->job && rq->job->identity_tables_account &&
+        strcmp(rq->job->identity_tables_account, "central") == 0)
         tacct = r->aws->central_account(r->aws->ud, &err);
     struct fv_dynamodb_read req = {.table = table, .consistent = true};
     char *next = NULL;

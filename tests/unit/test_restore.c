@@ -55,6 +55,7 @@ struct s_world {
     enum fv_quicksight_job_status final;
     int n_describe_import, n_start_import;
     char started_job[512], started_in[64];
+    char read_in[64];           /* "<account> <region>" of the last table read */
     struct json_object *jobs;   /* started job id → describes before it ends */
     struct json_object *tables; /* table → [items] */
     struct json_object *users;  /* target's users: name → true */
@@ -120,7 +121,7 @@ static fv_status s_read_page(void *ud, const char *account, const char *region,
                              struct fv_dynamodb_page *out, struct fv_error *err)
 {
     struct s_world *w = ud;
-    (void)account, (void)region;
+    snprintf(w->read_in, sizeof(w->read_in), "%s %s", account, region);
     struct json_object *rows;
     if (!json_object_object_get_ex(w->tables, req->table, &rows))
         return fv_error_set(err, FV_E_NOTFOUND, "ResourceNotFoundException: %s", req->table);
@@ -891,6 +892,24 @@ static void test_identities_need_a_configured_quicksight_job(void **state)
     s_qs_stop(&q);
 }
 
+static void test_identity_tables_are_read_where_the_job_keeps_them(void **state)
+{
+    (void)state;
+    struct s_qs q;
+    s_qs_start(&q, s_identity_manifest);
+    struct json_object *users[] = {s_user("bob", "QUICKSIGHT", "111111111111")};
+    s_rows(&q.w, "2026-12-03-users", users, 1);
+    q.o.types[FV_RESTORE_GROUPS] = q.o.types[FV_RESTORE_MEMBERSHIPS] = false;
+    s_qs_run(&q);
+    assert_string_equal(q.w.read_in, "111111111111 us-east-1"); /* the member account */
+    struct fv_config_job *job = (struct fv_config_job *)fv_config_job(&q.cfg, "qs");
+    free(job->identity_tables_account);
+    job->identity_tables_account = fv_strdup("central");
+    s_qs_run(&q);
+    assert_string_equal(q.w.read_in, "123456789012 us-east-1");
+    s_qs_stop(&q);
+}
+
 /* --- restore dynamodb --- */
 
 static void test_a_restored_table_is_waited_for(void **state)
@@ -944,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_is_refused_before_any_call),
         cmocka_unit_test(test_only_missing_identities_are_created),
         cmocka_unit_test(test_identities_need_a_configured_quicksight_job),
+        cmocka_unit_test(test_identity_tables_are_read_where_the_job_keeps_them),
         cmocka_unit_test(test_a_restored_table_is_waited_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
