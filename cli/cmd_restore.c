@@ -1,16 +1,15 @@
 /* fleetvault restore dynamodb --backup-arn A --target-table T [--config F]:
- * RestoreTableFromBackup, then waits until the new table is ACTIVE. */
+ * fv_restore_table_start and _wait (lib/restore/restore_dynamodb.c). */
 #include "cli.h"
 #include "common.h"
 
-#include <fv/dynamodb.h>
 #include <fv/fleet.h>
+#include <fv/restore.h>
 
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int s_restore_dynamodb(int argc, char **argv)
 {
@@ -68,37 +67,41 @@ static int s_restore_dynamodb(int argc, char **argv)
         free(account);
         return rc;
     }
-    struct fv_fleet *fleet = fv_fleet_new(&cfg, &err);
-    struct fv_http_engine *engine = fv_fleet_engine_new(fleet);
-    struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, engine);
-    struct fv_aws_client *cl = fv_fleet_client(clients, account, region, &err);
+    struct fv_restore_fleet f = {.fleet = fv_fleet_new(&cfg, &err)};
+    if (!f.fleet) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+        fv_config_clean_up(&cfg);
+        free(region);
+        free(account);
+        return 2;
+    }
+    fv_cli_install_signals();
+    struct fv_http_engine *engine = fv_fleet_engine_new(f.fleet);
+    f.clients = fv_fleet_clients_new(f.fleet, engine);
+    struct fv_restore_aws aws;
+    fv_restore_aws_fleet(&f, &aws);
+    struct fv_restore_table req = {.backup_arn = arn,
+                                   .target_table = target,
+                                   .timeout_ms = (int64_t)timeout_s * 1000,
+                                   .stop = &fv_cli_stop};
     struct fv_dynamodb_table t = {0};
     rc = 1;
-    if (cl && fv_dynamodb_restore_table(cl, arn, target, &t, &err) == FV_OK) {
+    if (fv_restore_table_start(&aws, &req, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault: %s\n", err.message);
+    } else {
         printf("restoring %s into table %s (%s)\n", arn, target, account);
         fflush(stdout);
-        for (int waited = 0; waited <= timeout_s; waited += 2) {
-            fv_dynamodb_table_clean_up(&t);
-            if (fv_dynamodb_describe_table(cl, target, &t, &err) != FV_OK)
-                break;
-            if (t.status && strcmp(t.status, "ACTIVE") == 0) {
-                printf("table %s is ACTIVE (%lld items)\n", target, (long long)t.item_count);
-                rc = 0;
-                break;
-            }
-            struct timespec ts = {2, 0};
-            nanosleep(&ts, NULL);
+        if (fv_restore_table_wait(&aws, &req, &t, &err) == FV_OK) {
+            printf("table %s is ACTIVE (%lld items)\n", target, (long long)t.item_count);
+            rc = 0;
+        } else {
+            fprintf(stderr, "fleetvault: %s\n", err.message);
         }
-        if (rc)
-            fprintf(stderr, "fleetvault: table %s not ACTIVE: %s\n", target,
-                    err.message[0] ? err.message : "timed out");
-    } else {
-        fprintf(stderr, "fleetvault: %s\n", err.message);
     }
     fv_dynamodb_table_clean_up(&t);
-    fv_fleet_clients_destroy(clients);
+    fv_fleet_clients_destroy(f.clients);
     fv_http_engine_destroy(engine);
-    fv_fleet_destroy(fleet);
+    fv_fleet_destroy(f.fleet);
     fv_config_clean_up(&cfg);
     free(region);
     free(account);

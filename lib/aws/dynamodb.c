@@ -1,11 +1,11 @@
 /* DynamoDB: tables, on-demand backups, restore, PITR status, control-table
  * item calls. Every call goes through fv_aws_json (json 1.0). */
 #include <fv/dynamodb.h>
+#include <fv/wait.h>
 
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define S_LIST_TABLES_PAGE 100
 #define S_LIST_BACKUPS_PAGE 100
@@ -638,6 +638,21 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
     return FV_OK;
 }
 
+struct s_active {
+    struct fv_aws_client *c;
+    const char *table;
+    struct fv_dynamodb_table *t;
+};
+
+static fv_status s_active(void *ud, bool *done, struct fv_error *err)
+{
+    struct s_active *p = ud;
+    fv_dynamodb_table_clean_up(p->t);
+    fv_status st = fv_dynamodb_describe_table(p->c, p->table, p->t, err);
+    *done = st == FV_OK && p->t->status && strcmp(p->t->status, "ACTIVE") == 0;
+    return st;
+}
+
 fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, const char *hash_key,
                                    int wait_s, struct fv_error *err)
 {
@@ -664,14 +679,14 @@ fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, c
             st = FV_OK; /* another process created it first */
     }
     /* Until ACTIVE: moto is immediate; AWS takes seconds. */
-    for (int i = 0; st == FV_OK && i < wait_s; i++) {
-        fv_dynamodb_table_clean_up(&t);
-        st = fv_dynamodb_describe_table(c, table, &t, err);
-        if (st != FV_OK || (t.status && strcmp(t.status, "ACTIVE") == 0))
-            break;
-        struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL);
-    }
+    struct s_active p = {c, table, &t};
+    struct fv_wait w = {
+        .timeout_ms = (int64_t)wait_s * 1000, .first_pause_ms = 1000, .max_pause_ms = 1000};
+    if (st == FV_OK)
+        st = fv_wait_until(&w, s_active, &p, NULL, err);
+    if (st == FV_E_TIMEOUT)
+        fv_error_set(err, st, "table %s not ACTIVE after %d s (it is %s)", table, wait_s,
+                     t.status ? t.status : "not described");
     fv_dynamodb_table_clean_up(&t);
     return st;
 }

@@ -1,7 +1,9 @@
 /* fleetvault's names (fv/naming.h). */
 #include <fv/clock.h>
 #include <fv/naming.h>
+#include <fv/sigv4.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -113,6 +115,19 @@ void fv_name_bundle_key(const struct fv_config *cfg, const struct fv_config_job 
 void fv_name_export_job(const char *task_id, int64_t generation, char *out, size_t n)
 {
     snprintf(out, n, "fv-%s-%lld", task_id, (long long)generation);
+}
+
+void fv_name_restore_job(const char *run_id, const char *source, const char *bundle,
+                         const char *target, const char *overrides_canonical, char *out, size_t n)
+{
+    char tag[65] = "none";
+    if (overrides_canonical)
+        fv_sha256_hex(overrides_canonical, strlen(overrides_canonical), tag);
+    snprintf(out, n, "fvr-%s-%s-%s-to-%s-%.8s", run_id, source, bundle, target, tag);
+    for (char *p = out; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            *p = '_';
 }
 
 void fv_name_export_slot(const char *account, int i, char *out, size_t n)

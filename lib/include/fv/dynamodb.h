@@ -47,7 +47,7 @@ fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
  * ResourceInUseException (the table exists) is FV_E_AWS with that code. */
 /* Creates table with a string hash key hash_key (PAY_PER_REQUEST) unless it
  * exists (another process creating it first is fine), then waits until it
- * is ACTIVE (at most wait_s seconds). */
+ * is ACTIVE: FV_E_TIMEOUT when it is not within wait_s seconds. */
 fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, const char *hash_key,
                                    int wait_s, struct fv_error *err);
 fv_status fv_dynamodb_create_table(struct fv_aws_client *c, struct json_object *request,

@@ -41,6 +41,13 @@ void fv_name_bundle_key(const struct fv_config *cfg, const struct fv_config_job 
 void fv_name_bundle_type(const char *bundle, char *out, size_t n);
 /* An export job id: "fv-<task_id>-<generation>". */
 void fv_name_export_job(const char *task_id, int64_t generation, char *out, size_t n);
+/* A restore's import job id: "fvr-<run>-<source>-<bundle>-to-<target>-<tag>",
+ * tag the first 8 hex digits of the SHA-256 of the overrides as parsed
+ * (canonical JSON text; NULL: "none"), every character outside
+ * [A-Za-z0-9_-] as '_'. The same restore gets the same ids, so a rerun finds
+ * its jobs; other overrides or another target get new ones. */
+void fv_name_restore_job(const char *run_id, const char *source, const char *bundle,
+                         const char *target, const char *overrides_canonical, char *out, size_t n);
 /* The lease of export slot i of account: "qs-export#<account>#<i>". */
 void fv_name_export_slot(const char *account, int i, char *out, size_t n);
 
