@@ -260,8 +260,13 @@ static void s_assign(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
             FV_LOG(FV_LOG_ERROR, FV_KAFKA_SUBSYS, "group %s: assign: %s", c->group_id,
                    rd_kafka_err2str(e));
     }
+    /* librdkafka 2.0.2 keeps a partition's application pause across an
+     * unassign and a new assign: a partition held when it was lost would
+     * come back paused for good. Set the state explicitly. */
     if (paused)
         rd_kafka_pause_partitions(c->rk, parts);
+    else
+        rd_kafka_resume_partitions(c->rk, parts);
     s_log_offsets(FV_LOG_INFO, "assigned", parts);
 }
 
