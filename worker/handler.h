@@ -29,9 +29,10 @@ struct fv_handler_ctx {
      * the system's. Borrowed. */
     const struct fv_clock *clock;
     const struct fv_rand *rand;
-    /* Becomes true when the worker is stopping and its grace period is over:
-     * a long wait or copy loop should end early (the task is redelivered to
-     * another worker). Owned by the worker. */
+    /* Becomes true when the worker is stopping and worker.shutdown_grace_s
+     * is over (what finished is committed by then): a long wait or copy loop
+     * should return soon. Its outcome is discarded and the task redelivered
+     * to another worker. Owned by the worker; read with atomic_load. */
     const atomic_bool *cancel;
 };
 

@@ -64,8 +64,10 @@ static const struct fv_prop s_props[] = {
      "that restarts with the same id within `kafka.session_timeout_ms` gets its partitions back "
      "without a rebalance of the other workers. `auto`: the pod's name, from `POD_NAME` (set it "
      "from `metadata.name` with the downward API) or else `HOSTNAME` — stable across restarts "
-     "only in a StatefulSet. Any other value is used as it is; every worker needs its own. "
-     "None: dynamic membership."},
+     "only in a StatefulSet (a Deployment's pods keep their name only across container "
+     "restarts). A static member that is gone for good (scale-down, rollout) holds its "
+     "partitions until the session times out. Any other value is used as it is; every worker "
+     "needs its own. None: dynamic membership."},
     {"worker.concurrency", FV_PROP_INT, S_OFF(worker_concurrency), 0, "32", false, 1, 10000, NULL,
      NULL, "Tasks in flight per worker process."},
     {"worker.threads", FV_PROP_INT, S_OFF(worker_threads), 0, "2", false, 1, 256, NULL, NULL,
