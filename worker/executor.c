@@ -442,7 +442,8 @@ static void s_accept(struct fv_exec *x, const struct fv_message *m)
 
 static void s_drop(struct fv_exec *x, struct fv_exec_job *j, const char *where)
 {
-    FV_LOG(FV_LOG_INFO, "worker", "run %s task %s: %s, partition %d no longer ours: not run here",
+    FV_LOG(FV_LOG_INFO, "worker",
+           "run %s task %s (%s): partition %d is no longer ours: dropped, its owner runs it",
            s_str(j->task.run_id), s_str(j->task.task_id), where, (int)j->msg.partition);
     x->stats.dropped++;
     s_release(x, j);

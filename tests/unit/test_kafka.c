@@ -805,6 +805,63 @@ static void test_tracked_reports_hold_and_static_member(void **state)
     fv_producer_destroy(p);
 }
 
+/* A worker holds its partitions (pool full) while some of them move to a new
+ * member and back. librdkafka keeps a partition's pause across the move; the
+ * consumer resumes what it is assigned unless it is holding, so nothing stays
+ * paused for good: every message after the release arrives. */
+static void test_held_partitions_fetch_again_after_moving(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 120 };
+    struct fv_producer *p = s_producer(env);
+    char key[16], value[16];
+    for (int i = 0; i < N / 2; i++) {
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_flush(p);
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    struct fv_consumer *a = s_consumer(env, "held", "a");
+    s_consume(a, &seen, N / 2, 30000);
+    assert_int_equal(s_seen_distinct(&seen), N / 2);
+    struct fv_error err;
+    assert_int_equal(fv_consumer_commit(a, &err), FV_OK);
+
+    fv_consumer_hold(a, true);
+    uint64_t a_epoch = fv_consumer_epoch(a);
+    struct fv_consumer *b = s_consumer(env, "held", "b");
+    int64_t t0 = s_now();
+    while ((fv_consumer_epoch(b) == 0 || fv_consumer_epoch(a) == a_epoch) && s_now() - t0 < 30000) {
+        struct fv_message m;
+        if (fv_consumer_poll(a, 100, &m, &err) == 1) {
+            s_seen_add(&seen, &m);
+            fv_consumer_done(a, &m);
+        }
+        if (fv_consumer_poll(b, 100, &m, &err) == 1) {
+            s_seen_add(&seen, &m);
+            fv_consumer_done(b, &m);
+        }
+    }
+    assert_true(fv_consumer_epoch(b) > 0);        /* b got partitions... */
+    assert_true(fv_consumer_epoch(a) != a_epoch); /* ...a gave some up, held */
+    fv_consumer_hold(a, false);
+    fv_consumer_close(b); /* they come back to a */
+    for (int i = N / 2; i < N; i++) {
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_flush(p);
+    s_consume(a, &seen, N, 40000);
+    print_message("  held, moved and back: %d of %d after %lld ms\n", s_seen_distinct(&seen), N,
+                  (long long)(s_now() - t0));
+    assert_int_equal(s_seen_distinct(&seen), N);
+    fv_consumer_close(a);
+    fv_producer_destroy(p);
+}
+
 int main(void)
 {
     enum fv_log_level lv = FV_LOG_ERROR;
@@ -827,6 +884,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_brokers_down_mid_produce, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tracked_reports_hold_and_static_member, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_held_partitions_fetch_again_after_moving, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
