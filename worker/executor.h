@@ -19,7 +19,9 @@
  *   for more work the partitions are held (paused), never the loop: held when
  *   running + queued jobs reach 2 × concurrency (resumed at concurrency or
  *   fewer), when the delayed set reaches max_delayed, or when max_publishing
- *   jobs wait for acknowledgements (a broker outage).
+ *   jobs wait for acknowledgements (a broker outage). The bounds are soft by
+ *   the few messages a consumer may hand out before the pause takes effect:
+ *   those are taken, never dropped.
  * - Ownership. A job starts only if its partition is still owned in the
  *   ownership it was delivered in (checked just before it starts). When the
  *   assignment changes, queued and delayed jobs of partitions no longer owned
