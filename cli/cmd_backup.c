@@ -142,6 +142,7 @@ int fv_cli_backup(int argc, char **argv)
                                        .fleet = fleet,
                                        .kafka = &kc,
                                        .concurrency = (int)cfg.worker_concurrency,
+                                       .max_delayed = (size_t)cfg.worker_max_delayed,
                                        .name = "embedded-worker",
                                        .stop = &ew.stop,
                                        .keys = keys};

@@ -127,6 +127,14 @@ int fv_cli_worker(int argc, char **argv)
     }
     char name[160];
     fv_cli_instance_name("worker", name, sizeof(name));
+    struct fv_buf instance = {0};
+    struct fv_error err;
+    if (d.cfg.kafka_group_instance_id &&
+        fv_kafka_instance_id(d.cfg.kafka_group_instance_id, &instance, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault: %s: %s\n", d.cfg.path, err.message);
+        s_teardown(&d);
+        return 2;
+    }
     struct fv_worker_options wo = {.cfg = &d.cfg,
                                    .fleet = d.fleet,
                                    .kafka = &d.kc,
@@ -135,11 +143,13 @@ int fv_cli_worker(int argc, char **argv)
                                    .name = name,
                                    .stop = &fv_cli_stop,
                                    .metrics = &d.fm,
+                                   .max_delayed = (size_t)d.cfg.worker_max_delayed,
+                                   .group_instance_id = instance.len ? instance.ptr : NULL,
                                    .keys = d.keys};
-    struct fv_error err;
     struct fv_worker *w = fv_worker_new(&wo, &err);
     if (!w) {
         fprintf(stderr, "fleetvault: worker: %s\n", err.message);
+        fv_buf_clean_up(&instance);
         s_teardown(&d);
         return 1;
     }
@@ -147,6 +157,7 @@ int fv_cli_worker(int argc, char **argv)
     if (st != FV_OK)
         fprintf(stderr, "fleetvault: worker: %s\n", err.message);
     fv_worker_destroy(w);
+    fv_buf_clean_up(&instance);
     s_teardown(&d);
     return st == FV_OK ? 0 : 1;
 }

@@ -31,7 +31,7 @@ void fv_worker_log_event(struct fv_handler_ctx *ctx, struct fv_aws_client *clien
     fv_status st =
         fv_fleet_once(ctx->fleet, key.ptr) ? s_create(client, group, stream, &err) : FV_OK;
     fv_buf_clean_up(&key);
-    struct fv_log_event ev = {fv_clock_now_ms(fv_clock_system()), message};
+    struct fv_log_event ev = {fv_clock_now_ms(ctx->clock), message};
     struct fv_logs_put_result res;
     if (st == FV_OK)
         st = fv_logs_put_events(client, group, stream, &ev, 1, &res, &err);

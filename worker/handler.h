@@ -6,10 +6,13 @@
 #ifndef FV_WORKER_HANDLER_H
 #define FV_WORKER_HANDLER_H
 
+#include <fv/clock.h>
 #include <fv/config.h>
 #include <fv/contract.h>
 #include <fv/fleet.h>
 #include <fv/task.h>
+
+#include <stdatomic.h>
 
 struct fv_handler_ctx {
     const struct fv_task *task; /* valid (fv_task_validate) and authorized */
@@ -27,6 +30,15 @@ struct fv_handler_ctx {
     struct fv_result *result;
     /* Set by fv_handler_follow_up: published instead of a final result. */
     struct fv_task *follow_up;
+    /* The worker's clock and randomness (injected in tests): use these, not
+     * the system's. Borrowed; never NULL. */
+    const struct fv_clock *clock;
+    const struct fv_rand *rand;
+    /* Becomes true when the worker is stopping and worker.shutdown_grace_s
+     * is over (what finished is committed by then): a long wait or copy loop
+     * should return soon. Its outcome is discarded and the task redelivered
+     * to another worker. Owned by the worker; read with atomic_load. */
+    const atomic_bool *cancel;
 };
 
 typedef void fv_handler_fn(struct fv_handler_ctx *ctx);
@@ -45,7 +57,7 @@ void fv_handler_fail(struct fv_handler_ctx *ctx, const struct fv_error *err);
 void fv_handler_failf(struct fv_handler_ctx *ctx, enum fv_result_status status, const char *code,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Ends this delivery with a follow-up of the same task at `step`, not before
- * delay_ms from now (long waits never hold a partition). Returns the new task
+ * delay_ms from now by ctx->clock (long waits never hold a partition). Returns the new task
  * to add parameters to. */
 struct fv_task *fv_handler_follow_up(struct fv_handler_ctx *ctx, const char *step,
                                      int64_t delay_ms);

@@ -47,7 +47,7 @@ static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup
         const char *s = fv_task_param(t, "created_ms");
         int64_t timeout_s = ctx->scope->job->wait_timeout_s;
         if (s && fv_parse_i64(s, &started) &&
-            fv_clock_now_ms(fv_clock_system()) - started > timeout_s * 1000) {
+            fv_clock_now_ms(ctx->clock) - started > timeout_s * 1000) {
             fv_handler_failf(ctx, FV_RESULT_FAILED, "BackupTimeout",
                              "backup %s of table %s still CREATING after %lld s", b->arn,
                              t->resource, (long long)timeout_s);
@@ -57,7 +57,7 @@ static void s_settle(struct fv_handler_ctx *ctx, const struct fv_dynamodb_backup
         fv_task_set_param(next, "backup_arn", b->arn);
         if (!s) {
             char now[32];
-            snprintf(now, sizeof(now), "%lld", (long long)fv_clock_now_ms(fv_clock_system()));
+            snprintf(now, sizeof(now), "%lld", (long long)fv_clock_now_ms(ctx->clock));
             fv_task_set_param(next, "created_ms", now);
         }
         return;
@@ -130,7 +130,7 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
         if (at)
             fv_parse_i64(at, &claimed_ms);
         if (owner && strcmp(owner, ctx->worker_name) != 0 &&
-            fv_clock_now_ms(fv_clock_system()) - claimed_ms < S_CLAIM_GRACE_MS) {
+            fv_clock_now_ms(ctx->clock) - claimed_ms < S_CLAIM_GRACE_MS) {
             /* Another worker claimed this moments ago and may be creating the
              * backup right now (a rebalance can deliver a task twice at
              * once): look again once it has had time to create it, rather

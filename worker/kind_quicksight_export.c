@@ -30,9 +30,9 @@
 #define S_SLOT_TTL_S 900
 #define S_PIPE_BYTES (1u << 20)
 
-static int64_t s_now_ms(void)
+static int64_t s_now_ms(const struct fv_handler_ctx *ctx)
 {
-    return fv_clock_now_ms(fv_clock_system());
+    return fv_clock_now_ms(ctx->clock);
 }
 
 /* Where the bundle goes: from the job in this worker's configuration. */
@@ -51,8 +51,8 @@ static void s_dest(const struct fv_handler_ctx *ctx, struct s_dest *d)
 
 /* One of the account's slots for this task: the one it holds already, or a
  * free one; -1 when all are taken. */
-static int s_acquire_slot(struct fv_aws_client *cc, const char *table, const struct fv_task *t,
-                          int max, struct fv_error *err)
+static int s_acquire_slot(const struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
+                          const char *table, const struct fv_task *t, int max, struct fv_error *err)
 {
     const char *held = fv_task_param(t, "slot");
     int64_t first = fv_i64_or(held, 0);
@@ -62,7 +62,7 @@ static int s_acquire_slot(struct fv_aws_client *cc, const char *table, const str
         fv_name_export_slot(t->account, i, name, sizeof(name));
         bool got = false;
         char *holder = NULL;
-        fv_status st = fv_control_lease(cc, table, name, t->task_id, s_now_ms() / 1000,
+        fv_status st = fv_control_lease(cc, table, name, t->task_id, s_now_ms(ctx) / 1000,
                                         S_SLOT_TTL_S, &got, &holder, err);
         free(holder);
         if (st != FV_OK)
@@ -216,14 +216,14 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
     const struct fv_config_job *cj = ctx->scope->job;
     struct fv_error err;
     int max = (int)cj->max_export_jobs;
-    int slot = s_acquire_slot(cc, table, t, max < 1 ? 1 : max, &err);
+    int slot = s_acquire_slot(ctx, cc, table, t, max < 1 ? 1 : max, &err);
     if (slot == -2) {
         fv_handler_fail(ctx, &err);
         return;
     }
     if (slot < 0) {
         /* Every slot is busy: come back later (never a LimitExceeded retry). */
-        const struct fv_rand *r = fv_rand_system();
+        const struct fv_rand *r = ctx->rand;
         fv_handler_follow_up(ctx, "start", 2000 + (int64_t)(r->next(r->ud) * 3000));
         return;
     }
@@ -269,7 +269,7 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
     struct fv_task *next = fv_handler_follow_up(ctx, "wait", 1000);
     fv_task_set_param(next, "slot", slot_s);
     char now[32];
-    snprintf(now, sizeof(now), "%lld", (long long)s_now_ms());
+    snprintf(now, sizeof(now), "%lld", (long long)s_now_ms(ctx));
     fv_task_set_param(next, "started_ms", now);
 }
 
@@ -353,7 +353,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
         char name[128], *holder = NULL;
         bool got;
         fv_name_export_slot(t->account, (int)fv_i64_or(slot, 0), name, sizeof(name));
-        fv_control_lease(cc, table, name, t->task_id, s_now_ms() / 1000, S_SLOT_TTL_S, &got,
+        fv_control_lease(cc, table, name, t->task_id, s_now_ms(ctx) / 1000, S_SLOT_TTL_S, &got,
                          &holder, &err);
         free(holder);
     }
@@ -377,7 +377,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
         }
         if (job.status != FV_QS_JOB_SUCCESSFUL) {
             const char *started = fv_task_param(t, "started_ms");
-            int64_t since = started ? s_now_ms() - fv_i64_or(started, s_now_ms()) : 0;
+            int64_t since = started ? s_now_ms(ctx) - fv_i64_or(started, s_now_ms(ctx)) : 0;
             fv_quicksight_export_job_clean_up(&job);
             if (since > ctx->scope->job->wait_timeout_s * 1000) {
                 s_release_slot(cc, table, t);

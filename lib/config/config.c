@@ -67,6 +67,16 @@ static const struct fv_prop s_props[] = {
      1000, 300000, NULL, NULL,
      "Consumer group session timeout: how long a dead worker's partitions wait before "
      "reassignment."},
+    {"kafka.group_instance_id", FV_PROP_STRING, S_OFF(kafka_group_instance_id), 0, NULL, false, 0,
+     0, NULL, NULL,
+     "Static membership (KIP-345) for `fleetvault worker`: its `group.instance.id`. A worker "
+     "that restarts with the same id within `kafka.session_timeout_ms` gets its partitions back "
+     "without a rebalance of the other workers. `auto`: the pod's name, from `POD_NAME` (set it "
+     "from `metadata.name` with the downward API) or else `HOSTNAME` — stable across restarts "
+     "only in a StatefulSet (a Deployment's pods keep their name only across container "
+     "restarts). A static member that is gone for good (scale-down, rollout) holds its "
+     "partitions until the session times out. Any other value is used as it is; every worker "
+     "needs its own. None: dynamic membership."},
     {"tasks.signing_keys_file", FV_PROP_STRING, S_OFF(task_keys_file), 0, NULL, false, 0, 0, NULL,
      NULL,
      "File of the HMAC keys that authenticate task messages: one `<key id> <secret>` a line "
@@ -82,6 +92,12 @@ static const struct fv_prop s_props[] = {
      NULL, "Deliveries of a task before it goes to the DLQ as exhausted."},
     {"worker.shutdown_grace_s", FV_PROP_INT, S_OFF(shutdown_grace_s), 0, "30", false, 0, 3600, NULL,
      NULL, "On SIGTERM: time to finish in-flight tasks before handing them back."},
+    {"worker.max_delayed", FV_PROP_INT, S_OFF(worker_max_delayed), 0, "0", false, 0, 1000000, NULL,
+     NULL,
+     "Tasks a worker holds waiting for their `not_before` (follow-ups, retries); when that many "
+     "wait, it pauses its partitions until some are due. A task is held at most 60 s: one due "
+     "later is put back on the tasks topic then, so it never holds its partition's commit point "
+     "for longer. 0: 16 × `worker.concurrency`, at least 64."},
     {"coordinator.run_deadline_s", FV_PROP_INT, S_OFF(run_deadline_s), 0, "3600", false, 10, 604800,
      NULL, NULL, "A run ends at this deadline; unfinished tasks are reported FAILED."},
     {"coordinator.enumerate_concurrency", FV_PROP_INT, S_OFF(enumerate_concurrency), 0, "4", false,

@@ -133,9 +133,12 @@ struct fv_http_engine *fv_fleet_engine_new(struct fv_fleet *f)
     return fv_http_engine_new(&f->http);
 }
 
-void fv_fleet_set_cancel(struct fv_fleet *f, const atomic_bool *cancel)
+struct fv_http_engine *fv_fleet_engine_new_cancellable(struct fv_fleet *f,
+                                                       const atomic_bool *cancel)
 {
-    f->http.cancel = cancel;
+    struct fv_http_options o = f->http;
+    o.cancel = cancel;
+    return fv_http_engine_new(&o);
 }
 
 const struct fv_config_account *fv_fleet_account(const struct fv_fleet *f, const char *id)

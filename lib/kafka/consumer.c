@@ -71,7 +71,9 @@ struct fv_consumer {
     bool commit_retry; /* a commit failed: send again even with no new dones */
     int64_t last_commit_ms;
     bool paused;
-    atomic_bool joining; /* a JoinGroup is out: hold commits (set by a broker thread) */
+    bool held;                  /* fv_consumer_hold: new partitions are paused too */
+    atomic_uint_fast64_t epoch; /* bumped by every assign and revoke */
+    atomic_bool joining;        /* a JoinGroup is out: hold commits (set by a broker thread) */
     bool fatal;
     char fatal_reason[256];
 };
@@ -241,8 +243,9 @@ static void s_assign(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
         if (t >= 0)
             s_part_add(c, t, parts->elems[i].partition);
     }
-    bool paused = c->paused;
+    bool paused = c->paused || c->held;
     pthread_mutex_unlock(&c->lock);
+    atomic_fetch_add(&c->epoch, 1);
 
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_assign(c->rk, parts);
@@ -257,8 +260,13 @@ static void s_assign(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
             FV_LOG(FV_LOG_ERROR, FV_KAFKA_SUBSYS, "group %s: assign: %s", c->group_id,
                    rd_kafka_err2str(e));
     }
+    /* librdkafka 2.0.2 keeps a partition's application pause across an
+     * unassign and a new assign: a partition held when it was lost would
+     * come back paused for good. Set the state explicitly. */
     if (paused)
         rd_kafka_pause_partitions(c->rk, parts);
+    else
+        rd_kafka_resume_partitions(c->rk, parts);
     s_log_offsets(FV_LOG_INFO, "assigned", parts);
 }
 
@@ -279,6 +287,7 @@ static void s_revoke(struct fv_consumer *c, rd_kafka_topic_partition_list_t *par
         s_part_remove(c, t, parts->elems[i].partition);
     }
     pthread_mutex_unlock(&c->lock);
+    atomic_fetch_add(&c->epoch, 1);
     /* Synchronous (bounded): the partitions' next owner reads the committed
      * offset as soon as they are unassigned here; an asynchronous commit can
      * land after that read and the finished work would be delivered again. */
@@ -362,6 +371,7 @@ struct fv_consumer *fv_consumer_new(const struct fv_kafka_config *cfg, const cha
     c->live.prev = c->live.next = &c->live;
     atomic_init(&c->in_flight, 0);
     atomic_init(&c->joining, false);
+    atomic_init(&c->epoch, 0);
     c->group_id = fv_strdup(group_id);
     c->last_commit_ms = s_now_ms();
     fv_kafka_topics_init(&c->topics, cfg);
@@ -389,6 +399,9 @@ struct fv_consumer *fv_consumer_new(const struct fv_kafka_config *cfg, const cha
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
         if (fv_kafka_conf_set(conf, settings[i][0], settings[i][1], err) != FV_OK)
             goto fail;
+    if (cfg->group_instance_id && *cfg->group_instance_id &&
+        fv_kafka_conf_set(conf, "group.instance.id", cfg->group_instance_id, err) != FV_OK)
+        goto fail;
     if (fv_kafka_conf_apply_properties(conf, cfg, err) != FV_OK)
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, s_rebalance_cb);
@@ -701,6 +714,44 @@ void fv_consumer_pause_all(struct fv_consumer *c)
         rd_kafka_topic_partition_list_destroy(a);
     }
     FV_LOG(FV_LOG_INFO, FV_KAFKA_SUBSYS, "group %s: paused", c->group_id);
+}
+
+void fv_consumer_hold(struct fv_consumer *c, bool hold)
+{
+    pthread_mutex_lock(&c->lock);
+    bool change = c->held != hold;
+    c->held = hold;
+    bool paused = c->paused;
+    pthread_mutex_unlock(&c->lock);
+    if (!change || paused)
+        return;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        if (hold)
+            rd_kafka_pause_partitions(c->rk, a);
+        else
+            rd_kafka_resume_partitions(c->rk, a);
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+    FV_LOG(FV_LOG_DEBUG, FV_KAFKA_SUBSYS, "group %s: %s", c->group_id,
+           hold ? "held (no room for more work)" : "fetching again");
+}
+
+bool fv_consumer_owns(struct fv_consumer *c, const struct fv_message *m)
+{
+    const struct s_msg *w = m->opaque;
+    if (!w)
+        return false;
+    pthread_mutex_lock(&c->lock);
+    const struct s_part *p = s_part_find(c, w->topic, w->partition);
+    bool ours = p && p->gen == w->gen;
+    pthread_mutex_unlock(&c->lock);
+    return ours;
+}
+
+uint64_t fv_consumer_epoch(struct fv_consumer *c)
+{
+    return atomic_load(&c->epoch);
 }
 
 /* Leaves the group within timeout_ms; false if librdkafka did not finish.

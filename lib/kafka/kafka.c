@@ -142,3 +142,22 @@ rd_kafka_t *fv_kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, con
     }
     return rk;
 }
+
+fv_status fv_kafka_instance_id(const char *setting, struct fv_buf *out, struct fv_error *err)
+{
+    if (!setting || !*setting)
+        return fv_error_set(err, FV_E_INVALID, "kafka.group_instance_id is empty");
+    const char *id = setting;
+    if (strcmp(setting, "auto") == 0) {
+        /* POD_NAME from the downward API; a pod's hostname is its name. */
+        id = getenv("POD_NAME");
+        if (!id || !*id)
+            id = getenv("HOSTNAME");
+        if (!id || !*id)
+            return fv_error_set(err, FV_E_INVALID,
+                                "kafka.group_instance_id is \"auto\" but neither POD_NAME nor "
+                                "HOSTNAME is set");
+    }
+    fv_buf_append_str(out, id);
+    return FV_OK;
+}

@@ -1,20 +1,31 @@
 /* The producer: idempotent, acks=all, so a retried send never duplicates or
  * reorders within a partition, and a broker outage shorter than
- * message.timeout.ms (5 minutes) is ridden out by librdkafka's own retries. */
+ * message.timeout.ms (5 minutes) is ridden out by librdkafka's own retries.
+ *
+ * Two ways to learn a message's fate: untracked sends are counted and
+ * reported (and cleared) by the next flush — one caller at a time; tracked
+ * sends carry an id (librdkafka's per-message opaque) and each one's outcome
+ * goes to the report function, so a failure is charged to its owner and to no
+ * one else. */
 #include "kafka/kafka_internal.h"
 
 #include <fv/clock.h>
 #include <fv/log.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+_Static_assert(sizeof(void *) >= sizeof(uint64_t), "a tracked id travels as the msg opaque");
 
 struct fv_producer {
     rd_kafka_t *rk;
     struct fv_kafka_topics topics;
-    /* Delivery reports arrive on whichever thread polls; counted under lock
-     * and reset by each flush. */
+    fv_producer_report_fn *report; /* tracked messages */
+    void *report_ud;
+    /* Untracked delivery reports arrive on whichever thread polls; counted
+     * under lock and reset by each flush. */
     pthread_mutex_t lock;
     uint64_t failed;
     char first_failure[384];
@@ -23,6 +34,16 @@ struct fv_producer {
 static void s_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct fv_producer *p = opaque;
+    if (m->_private && p->report) {
+        struct fv_error err = {0};
+        if (m->err) {
+            fv_error_set(&err, FV_E_NET, "topic %s: %s", m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
+                         rd_kafka_err2str(m->err));
+            err.retryable = true;
+        }
+        p->report(p->report_ud, (uint64_t)(uintptr_t)m->_private, m->err ? &err : NULL);
+        return;
+    }
     if (!m->err)
         return;
     pthread_mutex_lock(&p->lock);
@@ -82,8 +103,15 @@ fail_no_conf:
     return NULL;
 }
 
-fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
-                           struct fv_cur value, struct fv_error *err)
+void fv_producer_set_report(struct fv_producer *p, fv_producer_report_fn *fn, void *ud)
+{
+    p->report = fn;
+    p->report_ud = ud;
+}
+
+/* Queues one message; serves reports after it when serve is true. */
+static fv_status s_send(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
+                        struct fv_cur value, void *msg_opaque, bool serve, struct fv_error *err)
 {
     if ((unsigned)t >= FV_TOPIC_COUNT)
         return fv_error_set(err, FV_E_INVALID, "kafka producer: topic %d", (int)t);
@@ -92,9 +120,11 @@ fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(p->topics.name[t]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(key.len ? (void *)key.ptr : NULL, key.len),
-            RD_KAFKA_V_VALUE(value.len ? (void *)value.ptr : NULL, value.len), RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE(value.len ? (void *)value.ptr : NULL, value.len),
+            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (!e) {
-            rd_kafka_poll(p->rk, 0); /* serve delivery reports */
+            if (serve)
+                rd_kafka_poll(p->rk, 0); /* serve delivery reports */
             return FV_OK;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -115,6 +145,26 @@ fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur
         if (s_fatal(p, err))
             return FV_E_NET;
     }
+}
+
+fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
+                           struct fv_cur value, struct fv_error *err)
+{
+    return s_send(p, t, key, value, NULL, true, err);
+}
+
+fv_status fv_producer_send_tracked(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
+                                   struct fv_cur value, uint64_t id, struct fv_error *err)
+{
+    if (id == 0 || !p->report)
+        return fv_error_set(err, FV_E_INVALID, "kafka producer: tracked send without %s",
+                            id ? "a report function" : "an id");
+    return s_send(p, t, key, value, (void *)(uintptr_t)id, false, err);
+}
+
+void fv_producer_poll(struct fv_producer *p, int timeout_ms)
+{
+    rd_kafka_poll(p->rk, timeout_ms);
 }
 
 fv_status fv_producer_flush(struct fv_producer *p, int timeout_ms, struct fv_error *err)

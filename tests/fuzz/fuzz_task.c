@@ -89,7 +89,9 @@ static void s_dispatch(const struct fv_task *t, const struct fv_task_scope *scop
                                  .clients = s_clients,
                                  .cfg = &s_cfg,
                                  .worker_name = "fuzz",
-                                 .result = &result};
+                                 .result = &result,
+                                 .clock = fv_clock_system(),
+                                 .rand = fv_rand_system()};
     h->run(&ctx);
     /* What the worker would publish must encode. */
     struct fv_buf out = {0};

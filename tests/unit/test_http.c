@@ -292,10 +292,9 @@ static void test_fleet_engines_follow_the_configuration(void **state)
 
     fv_http_engine_destroy(e);
 
-    /* The fleet's cancel flag reaches the engines it hands out. */
+    /* A cancellable engine of the fleet's stops when its flag is set. */
     atomic_bool cancel = true;
-    fv_fleet_set_cancel(fleet, &cancel);
-    e = fv_fleet_engine_new(fleet);
+    e = fv_fleet_engine_new_cancellable(fleet, &cancel);
     fv_buf_reset(&url);
     fv_buf_printf(&url, "%s/trickle", stub_http_url(s));
     req = (struct fv_http_request){.method = "GET", .url = url.ptr};

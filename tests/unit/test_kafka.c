@@ -679,6 +679,189 @@ static void test_property_passthrough(void **state)
     fv_kafka_config_clean_up(&c);
 }
 
+/* kafka.group_instance_id: "auto" is the pod's name. */
+static void test_instance_id_setting(void **state)
+{
+    (void)state;
+    struct fv_buf b = {0};
+    struct fv_error err;
+    assert_int_equal(fv_kafka_instance_id("worker-7", &b, &err), FV_OK);
+    assert_string_equal(fv_buf_str(&b), "worker-7");
+    fv_buf_clean_up(&b);
+    setenv("POD_NAME", "fleetvault-worker-2", 1);
+    setenv("HOSTNAME", "some-host", 1);
+    assert_int_equal(fv_kafka_instance_id("auto", &b, &err), FV_OK);
+    assert_string_equal(fv_buf_str(&b), "fleetvault-worker-2");
+    fv_buf_clean_up(&b);
+    unsetenv("POD_NAME");
+    assert_int_equal(fv_kafka_instance_id("auto", &b, &err), FV_OK);
+    assert_string_equal(fv_buf_str(&b), "some-host");
+    fv_buf_clean_up(&b);
+    unsetenv("HOSTNAME");
+    assert_int_equal(fv_kafka_instance_id("auto", &b, &err), FV_E_INVALID);
+    assert_non_null(strstr(err.message, "POD_NAME"));
+    fv_buf_clean_up(&b);
+}
+
+struct s_reports {
+    int ok[64];
+    int failed;
+};
+
+static void s_on_report(void *ud, uint64_t id, const struct fv_error *err)
+{
+    struct s_reports *r = ud;
+    assert_true(id > 0 && id < 64);
+    if (err)
+        r->failed++;
+    else
+        r->ok[id]++;
+}
+
+/* Tracked sends are each reported once, with their id. A held consumer hands
+ * out nothing new and loses nothing: after the hold every message arrives,
+ * once. A static member (group.instance.id) consumes like any other; the
+ * mock cluster of librdkafka 2.0.2 ignores the instance id (its JoinGroup
+ * handler keys members by member id only), so the no-rebalance rejoin of
+ * KIP-345 cannot be shown against it: a member with the same id that
+ * replaces a closed one waits like a new member. */
+static void test_tracked_reports_hold_and_static_member(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 40 };
+    struct fv_producer *p = s_producer(env);
+    struct s_reports rep = {{0}, 0};
+    fv_producer_set_report(p, s_on_report, &rep);
+    struct fv_error err;
+    for (int i = 0; i < N; i++) {
+        char key[16], value[16];
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        const char *k = key, *v = value;
+        assert_int_equal(fv_producer_send_tracked(p, FV_TOPIC_TASKS, FV_CUR_STR(k), FV_CUR_STR(v),
+                                                  (uint64_t)i + 1, &err),
+                         FV_OK);
+    }
+    int64_t t0 = s_now();
+    int reported = 0;
+    while (reported < N && s_now() - t0 < 30000) {
+        fv_producer_poll(p, 100);
+        reported = 0;
+        for (int i = 1; i <= N; i++)
+            reported += rep.ok[i];
+    }
+    assert_int_equal(reported, N);
+    for (int i = 1; i <= N; i++)
+        assert_int_equal(rep.ok[i], 1);
+    assert_int_equal(rep.failed, 0);
+    assert_int_equal(fv_producer_flush(p, 1000, &err), FV_OK);
+
+    struct fv_kafka_config kc = env->cfg;
+    kc.group_instance_id = "worker-0";
+    struct fv_consumer *c = fv_consumer_new(&kc, "static", "c1", 1u << FV_TOPIC_TASKS, &err);
+    assert_non_null(c);
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    s_consume(c, &seen, 10, 30000);
+    assert_true(s_seen_distinct(&seen) >= 10);
+    assert_true(fv_consumer_epoch(c) > 0);
+
+    fv_consumer_hold(c, true);
+    int before = seen.total, held_got = 0;
+    int64_t th = s_now();
+    while (s_now() - th < 1500) {
+        struct fv_message m;
+        int r = fv_consumer_poll(c, 100, &m, &err);
+        assert_true(r >= 0);
+        if (r == 1) {
+            assert_true(fv_consumer_owns(c, &m));
+            s_seen_add(&seen, &m);
+            fv_consumer_done(c, &m);
+            held_got++;
+        }
+    }
+    assert_int_equal(held_got, 0);
+    assert_int_equal(seen.total, before);
+    fv_consumer_hold(c, false);
+    s_consume(c, &seen, N, 30000);
+    assert_int_equal(s_seen_distinct(&seen), N);
+    assert_int_equal(seen.dupes, 0);
+    fv_consumer_close(c);
+
+    /* The same instance id again: it gets the partitions (after the mock's
+     * usual wait) and the next message. */
+    t0 = s_now();
+    int more[N + 1];
+    memset(more, 0, sizeof(more));
+    struct s_seen seen2 = {more, N + 1, 0, 0};
+    s_send(p, "k0", "v40");
+    s_flush(p);
+    c = fv_consumer_new(&kc, "static", "c2", 1u << FV_TOPIC_TASKS, &err);
+    assert_non_null(c);
+    int64_t first = s_consume(c, &seen2, 1, 30000);
+    print_message("  static member rejoined: first message after %lld ms\n", (long long)first);
+    assert_int_equal(more[40], 1);
+    fv_consumer_close(c);
+    fv_producer_destroy(p);
+}
+
+/* A worker holds its partitions (pool full) while some of them move to a new
+ * member and back. librdkafka keeps a partition's pause across the move; the
+ * consumer resumes what it is assigned unless it is holding, so nothing stays
+ * paused for good: every message after the release arrives. */
+static void test_held_partitions_fetch_again_after_moving(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 120 };
+    struct fv_producer *p = s_producer(env);
+    char key[16], value[16];
+    for (int i = 0; i < N / 2; i++) {
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_flush(p);
+    int counts[N] = {0};
+    struct s_seen seen = {counts, N, 0, 0};
+    struct fv_consumer *a = s_consumer(env, "held", "a");
+    s_consume(a, &seen, N / 2, 30000);
+    assert_int_equal(s_seen_distinct(&seen), N / 2);
+    struct fv_error err;
+    assert_int_equal(fv_consumer_commit(a, &err), FV_OK);
+
+    fv_consumer_hold(a, true);
+    uint64_t a_epoch = fv_consumer_epoch(a);
+    struct fv_consumer *b = s_consumer(env, "held", "b");
+    int64_t t0 = s_now();
+    while ((fv_consumer_epoch(b) == 0 || fv_consumer_epoch(a) == a_epoch) && s_now() - t0 < 30000) {
+        struct fv_message m;
+        if (fv_consumer_poll(a, 100, &m, &err) == 1) {
+            s_seen_add(&seen, &m);
+            fv_consumer_done(a, &m);
+        }
+        if (fv_consumer_poll(b, 100, &m, &err) == 1) {
+            s_seen_add(&seen, &m);
+            fv_consumer_done(b, &m);
+        }
+    }
+    assert_true(fv_consumer_epoch(b) > 0);        /* b got partitions... */
+    assert_true(fv_consumer_epoch(a) != a_epoch); /* ...a gave some up, held */
+    fv_consumer_hold(a, false);
+    fv_consumer_close(b); /* they come back to a */
+    for (int i = N / 2; i < N; i++) {
+        snprintf(key, sizeof(key), "k%d", i % 20);
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, key, value);
+    }
+    s_flush(p);
+    s_consume(a, &seen, N, 40000);
+    print_message("  held, moved and back: %d of %d after %lld ms\n", s_seen_distinct(&seen), N,
+                  (long long)(s_now() - t0));
+    assert_int_equal(s_seen_distinct(&seen), N);
+    fv_consumer_close(a);
+    fv_producer_destroy(p);
+}
+
 int main(void)
 {
     enum fv_log_level lv = FV_LOG_ERROR;
@@ -694,11 +877,16 @@ int main(void)
         cmocka_unit_test(test_brokers_must_be_set_and_resolved),
         cmocka_unit_test(test_inflight_commit_point),
         cmocka_unit_test(test_property_passthrough),
+        cmocka_unit_test(test_instance_id_setting),
         cmocka_unit_test_setup_teardown(test_produce_and_consume_one_member, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_members_split_partitions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_restart_resumes_at_first_unfinished, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_brokers_down_mid_produce, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tracked_reports_hold_and_static_member, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_held_partitions_fetch_again_after_moving, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,8 @@ struct fv_config {
     char *kafka_topic_prefix;
     int64_t kafka_partitions;
     int64_t kafka_session_timeout_ms;
-    char **kafka_properties; /* name, value, ..., NULL (from kafka.properties) */
+    char *kafka_group_instance_id; /* NULL, "auto" or an id (fv_kafka_instance_id) */
+    char **kafka_properties;       /* name, value, ..., NULL (from kafka.properties) */
     size_t n_kafka_properties;
     /* tasks.* */
     char *task_keys_file; /* HMAC keys of task messages (fv/seal.h) */
@@ -100,6 +101,7 @@ struct fv_config {
     int64_t worker_concurrency;
     int64_t task_max_attempts;
     int64_t shutdown_grace_s;
+    int64_t worker_max_delayed; /* 0: derived from worker.concurrency */
     /* coordinator.* */
     int64_t run_deadline_s;
     int64_t enumerate_concurrency;

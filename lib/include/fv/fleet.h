@@ -24,15 +24,16 @@ struct fv_fleet *fv_fleet_new(const struct fv_config *cfg, struct fv_error *err)
 void fv_fleet_destroy(struct fv_fleet *f);
 const struct fv_config *fv_fleet_config(const struct fv_fleet *f);
 struct fv_ratelimiter *fv_fleet_limiter(struct fv_fleet *f);
-/* A new engine with the configuration's HTTP options and the fleet's cancel
- * flag: the one way a thread working for the fleet gets its engine. Caller
- * owns; free with fv_http_engine_destroy. */
+/* A new engine with the configuration's HTTP options: the one way a thread
+ * working for the fleet gets its engine. Caller owns; free with
+ * fv_http_engine_destroy. */
 struct fv_http_engine *fv_fleet_engine_new(struct fv_fleet *f);
-/* Once cancel is set, every engine of the fleet (and the STS calls of its
- * credentials) fails what it has in flight with FV_E_CANCELLED and starts
- * nothing more. Borrowed; must outlive the fleet. Call before the first
- * engine or client. */
-void fv_fleet_set_cancel(struct fv_fleet *f, const atomic_bool *cancel);
+/* The same, whose requests fail with FV_E_CANCELLED (in flight, in a
+ * backoff, or not yet started) once *cancel is set: a worker's pool threads,
+ * so a shutdown past its grace period stops them. cancel is borrowed and
+ * must outlive the engine. */
+struct fv_http_engine *fv_fleet_engine_new_cancellable(struct fv_fleet *f,
+                                                       const atomic_bool *cancel);
 /* The configured account, or NULL. */
 const struct fv_config_account *fv_fleet_account(const struct fv_fleet *f, const char *id);
 /* The account fleetvault's own state lives in: central.account, else the base

@@ -28,9 +28,19 @@ struct fv_kafka_config {
     int session_timeout_ms;   /* default 10000 (6000 in tests: the mock cluster waits a
                                  session timeout before reassigning a dead member's partitions) */
     int max_poll_interval_ms; /* default 300000 */
+    /* group.instance.id of consumers made with this configuration (static
+     * membership, KIP-345): a member that restarts with the same id within
+     * session.timeout.ms gets its partitions back without a rebalance. NULL:
+     * dynamic membership. Borrowed; at most one live consumer per id and group. */
+    const char *group_instance_id;
 };
 void fv_kafka_config_init(struct fv_kafka_config *c); /* defaults */
 void fv_kafka_config_clean_up(struct fv_kafka_config *c);
+
+/* The group.instance.id a setting names: "auto" is the pod's name (POD_NAME,
+ * else HOSTNAME), anything else is used as is. Fails when "auto" finds
+ * neither variable. */
+fv_status fv_kafka_instance_id(const char *setting, struct fv_buf *out, struct fv_error *err);
 
 /* "fleetvault.tasks" etc. into out. */
 void fv_kafka_topic_name(const struct fv_kafka_config *c, enum fv_topic t, char *out, size_t n);
@@ -57,8 +67,24 @@ struct fv_producer *fv_producer_new(const struct fv_kafka_config *c, const char 
  * (one partition). Blocks briefly when the local queue is full. */
 fv_status fv_producer_send(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
                            struct fv_cur value, struct fv_error *err);
+/* Per-message delivery reports. fn is called once for every message sent with
+ * fv_producer_send_tracked, with its id and err NULL when the brokers
+ * acknowledged it (acks=all), else why it was not delivered. It runs on the
+ * thread that serves reports: fv_producer_poll, fv_producer_flush, or a send
+ * waiting for room in a full queue. Set it before the first tracked send. */
+typedef void fv_producer_report_fn(void *ud, uint64_t id, const struct fv_error *err);
+void fv_producer_set_report(struct fv_producer *p, fv_producer_report_fn *fn, void *ud);
+/* As fv_producer_send, and the message's fate is reported to the report
+ * function with id (non-zero). Tracked messages never count in the failures
+ * fv_producer_flush reports. Does not serve reports itself unless the queue is
+ * full. */
+fv_status fv_producer_send_tracked(struct fv_producer *p, enum fv_topic t, struct fv_cur key,
+                                   struct fv_cur value, uint64_t id, struct fv_error *err);
+/* Serves delivery reports, waiting up to timeout_ms for one. */
+void fv_producer_poll(struct fv_producer *p, int timeout_ms);
 /* Waits until every queued message is acknowledged (or timeout). Fails if any
- * delivery failed since the last flush, naming the topic and the reason. */
+ * untracked delivery failed since the last flush, naming the topic and the
+ * reason. */
 fv_status fv_producer_flush(struct fv_producer *p, int timeout_ms, struct fv_error *err);
 void fv_producer_destroy(struct fv_producer *p); /* flushes up to 10 s; NULL-safe */
 
@@ -101,6 +127,17 @@ size_t fv_consumer_in_flight(const struct fv_consumer *c);
 int64_t fv_consumer_lag(struct fv_consumer *c);
 /* Stop fetching (SIGTERM); in-flight messages can still be marked done. */
 void fv_consumer_pause_all(struct fv_consumer *c);
+/* Backpressure: hold (true) pauses fetching of every owned partition, and of
+ * partitions assigned later, until released (false). Messages fetched before
+ * the hold are not lost: librdkafka resumes at the last one handed out.
+ * Unlike pause_all, a message that still arrives is handed out. */
+void fv_consumer_hold(struct fv_consumer *c, bool hold);
+/* True while m's partition is owned in the ownership it was handed out in
+ * (not revoked, lost, or revoked and assigned again since). */
+bool fv_consumer_owns(struct fv_consumer *c, const struct fv_message *m);
+/* Changes with every assignment and revocation: a cheap "did ownership
+ * change" test. */
+uint64_t fv_consumer_epoch(struct fv_consumer *c);
 /* Commits what is complete and leaves the group. Messages not yet done or
  * released are freed here (they are redelivered to the partitions' next
  * owner): do not pass them to fv_consumer_done afterwards. NULL-safe. */
