@@ -716,8 +716,11 @@ static void s_close_event(struct fv_consumer *c, rd_kafka_event_t *ev)
     case RD_KAFKA_EVENT_OFFSET_COMMIT:
         s_commit_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), c);
         break;
-    case RD_KAFKA_EVENT_ERROR:
-        s_error_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev), c);
+    case RD_KAFKA_EVENT_ERROR: /* an event carries the fatal error's own code */
+        s_error_cb(c->rk,
+                   rd_kafka_event_error_is_fatal(ev) ? RD_KAFKA_RESP_ERR__FATAL
+                                                     : rd_kafka_event_error(ev),
+                   rd_kafka_event_error_string(ev), c);
         break;
     default: break;
     }
