@@ -85,8 +85,9 @@ def tables(world, account):
 
 def tagged_tables(world, account, key="backup", value="daily"):
     tag = admin(world, "resourcegroupstaggingapi", account)
-    res = tag.get_resources(TagFilters=[{"Key": key, "Values": [value]}], ResourceTypeFilters=["dynamodb:table"])
-    return sorted(r["ResourceARN"].split(":table/")[1] for r in res["ResourceTagMappingList"])
+    pages = tag.get_paginator("get_resources").paginate(TagFilters=[{"Key": key, "Values": [value]}],
+                                                        ResourceTypeFilters=["dynamodb:table"])
+    return sorted(r["ResourceARN"].split(":table/")[1] for p in pages for r in p["ResourceTagMappingList"])
 
 
 def inline_policies(world, account):

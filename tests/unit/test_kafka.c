@@ -2,7 +2,8 @@
  * producer and consumer against the embedded (mock) cluster on loopback: one
  * member consumes everything, two members split the partitions, a restart
  * resumes at the first unfinished offset, a 3 s outage of every broker is
- * ridden out, and bad passthrough properties are named.
+ * ridden out, a close with read-ahead messages not polled returns, and bad
+ * passthrough properties are named.
  *
  * FV_TEST_LOG=debug (or info, warn) shows the library's log;
  * FV_TEST_FILTER=*down* runs only the matching tests. */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SESSION_MS 6000
 
@@ -625,6 +627,50 @@ static void test_brokers_down_mid_produce(void **state)
     fv_producer_destroy(p); /* nothing queued: no wait */
 }
 
+/* Closing with messages fetched but never polled. The fetcher reads ahead
+ * into the consumer's queue; a coordinator that has every result it needs
+ * stops polling and closes while late duplicates (from redelivered tasks)
+ * sit there. librdkafka 2.0.2 aborted in rd_kafka_q_serve (res !=
+ * RD_KAFKA_OP_RES_PASS) when close served them as callbacks. The close
+ * must return, and a later member gets exactly those messages. */
+static void test_close_with_fetched_messages_not_polled(void **state)
+{
+    struct s_env *env = *state;
+    enum { N = 20 };
+    struct fv_producer *p = s_producer(env);
+    s_send(p, "k", "v0");
+    s_flush(p);
+    struct fv_consumer *c = s_consumer(env, "readahead", "first");
+    int counts[N + 1] = {0};
+    struct s_seen seen = {counts, N + 1, 0, 0};
+    s_consume(c, &seen, 1, 30000);
+    assert_int_equal(seen.total, 1);
+    struct fv_error err;
+    assert_int_equal(fv_consumer_commit(c, &err), FV_OK);
+
+    for (int i = 1; i <= N; i++) {
+        char value[16];
+        snprintf(value, sizeof(value), "v%d", i);
+        s_send(p, "k", value);
+    }
+    s_flush(p);
+    /* The lag comes from the watermark of the fetch responses: once it
+     * counts all N, the fetch that carried them has been answered and the
+     * messages wait in the local queue. */
+    int64_t t0 = s_now();
+    while (fv_consumer_lag(c) != N && s_now() - t0 < 30000)
+        nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+    assert_int_equal(fv_consumer_lag(c), N);
+    fv_consumer_close(c);
+
+    struct fv_consumer *c2 = s_consumer(env, "readahead", "second");
+    s_consume(c2, &seen, N + 1, 30000);
+    assert_int_equal(s_seen_distinct(&seen), N + 1);
+    assert_int_equal(seen.dupes, 0);
+    fv_consumer_close(c2);
+    fv_producer_destroy(p);
+}
+
 static void s_add_property(struct fv_kafka_config *c, const char *name, const char *value)
 {
     c->properties = realloc(c->properties, (2 * c->n_properties + 3) * sizeof(char *));
@@ -886,6 +932,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracked_reports_hold_and_static_member, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_held_partitions_fetch_again_after_moving, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_close_with_fetched_messages_not_polled, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
