@@ -18,7 +18,6 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void s_attr_s(struct json_object *item, const char *name, const char *v)
 {
@@ -36,8 +35,8 @@ static const char *s_str(struct json_object *o, const char *k)
 }
 
 /* Writes items (a JSON array of DynamoDB items, borrowed) to table. */
-static fv_status s_write_all(struct fv_aws_client *c, const char *table, struct json_object *items,
-                             struct fv_error *err)
+static fv_status s_write_all(const struct fv_handler_ctx *ctx, struct fv_aws_client *c,
+                             const char *table, struct json_object *items, struct fv_error *err)
 {
     size_t n = json_object_array_length(items);
     for (size_t i = 0; i < n; i += FV_DYNAMODB_BATCH_WRITE_MAX) {
@@ -69,13 +68,15 @@ static fv_status s_write_all(struct fv_aws_client *c, const char *table, struct 
                     err->retryable = true;
                     break;
                 }
-                /* Backoff before sending the rest again, as AWS asks. */
-                struct timespec ts = {0, (50L << attempt) * 1000000L};
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec = ts.tv_nsec / 1000000000L;
-                    ts.tv_nsec %= 1000000000L;
+                /* Backoff before sending the rest again, as AWS asks (by the
+                 * worker's clock; a stopping worker stops here). */
+                if (ctx->cancel && atomic_load(ctx->cancel)) {
+                    json_object_put(left);
+                    st = fv_error_set(err, FV_E_CANCELLED, "table %s: the worker is stopping",
+                                      table);
+                    break;
                 }
-                nanosleep(&ts, NULL);
+                ctx->clock->sleep_ms(ctx->clock->ud, 50LL << attempt);
                 batch = left;
             } else {
                 json_object_put(left);
@@ -143,7 +144,7 @@ void fv_kind_quicksight_users(struct fv_handler_ctx *ctx)
         s_attr_s(item, "custom_permissions_name", s_str(u, "custom_permissions_name"));
         json_object_array_add(items, item);
     }
-    if (s_write_all(c, table, items, &err) != FV_OK) {
+    if (s_write_all(ctx, c, table, items, &err) != FV_OK) {
         fv_handler_fail(ctx, &err);
     } else {
         struct fv_output *o = fv_result_add_output(ctx->result);
@@ -222,9 +223,9 @@ void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
         fv_quicksight_members_clean_up(&m);
     }
     if (st == FV_OK)
-        st = s_write_all(c, table, groups, &err);
+        st = s_write_all(ctx, c, table, groups, &err);
     if (st == FV_OK)
-        st = s_write_all(c, mtable, members, &err);
+        st = s_write_all(ctx, c, mtable, members, &err);
     if (st != FV_OK) {
         fv_handler_fail(ctx, &err);
     } else {
