@@ -184,16 +184,6 @@ static void *s_enum_thread(void *arg)
     return NULL;
 }
 
-static bool s_job_covers(const struct fv_config_job *job, const char *account)
-{
-    if (job->n_accounts == 0)
-        return true;
-    for (size_t i = 0; i < job->n_accounts; i++)
-        if (strcmp(job->accounts[i], account) == 0)
-            return true;
-    return false;
-}
-
 fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err)
 {
     const struct fv_config *cfg = fv_fleet_config(fleet);
@@ -202,7 +192,7 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
     /* Targets: every covered account × its regions. */
     for (size_t a = 0; a < cfg->n_accounts; a++) {
         const struct fv_config_account *acct = &cfg->accounts[a];
-        if (!s_job_covers(job, acct->id))
+        if (!fv_config_job_covers(job, acct->id))
             continue;
         size_t nr = acct->n_regions ? acct->n_regions : 1;
         for (size_t k = 0; k < nr; k++) {

@@ -266,10 +266,7 @@ fv_status fv_prepare_quicksight(struct fv_fleet *fleet, struct fv_run *r, const 
     struct fv_fleet_clients *clients = fv_fleet_clients_new(fleet, e);
     for (size_t a = 0; a < cfg->n_accounts; a++) {
         const struct fv_config_account *acct = &cfg->accounts[a];
-        bool covered = job->n_accounts == 0;
-        for (size_t k = 0; k < job->n_accounts; k++)
-            covered = covered || strcmp(job->accounts[k], acct->id) == 0;
-        if (!covered)
+        if (!fv_config_job_covers(job, acct->id))
             continue;
         r->targets = fv_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
         struct fv_run_target *t = &r->targets[r->n_targets++];

@@ -529,6 +529,16 @@ const struct fv_config_job *fv_config_job(const struct fv_config *c, const char 
     return NULL;
 }
 
+bool fv_config_job_covers(const struct fv_config_job *job, const char *account)
+{
+    if (job->n_accounts == 0)
+        return true;
+    for (size_t i = 0; i < job->n_accounts; i++)
+        if (strcmp(job->accounts[i], account) == 0)
+            return true;
+    return false;
+}
+
 fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_error *err)
 {
     struct json_object *doc = NULL;

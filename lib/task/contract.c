@@ -463,18 +463,6 @@ fv_status fv_task_validate(const struct fv_task *t, struct fv_error *err)
     return FV_OK;
 }
 
-static bool s_job_covers(const struct fv_config *cfg, const struct fv_config_job *job,
-                         const char *account)
-{
-    (void)cfg;
-    if (job->n_accounts == 0)
-        return true;
-    for (size_t i = 0; i < job->n_accounts; i++)
-        if (strcmp(job->accounts[i], account) == 0)
-            return true;
-    return false;
-}
-
 fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t,
                             struct fv_task_scope *out, struct fv_error *err)
 {
@@ -491,7 +479,7 @@ fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t
     for (size_t i = 0; i < cfg->n_accounts && !acct; i++)
         if (strcmp(cfg->accounts[i].id, t->account) == 0)
             acct = &cfg->accounts[i];
-    if (!acct || !s_job_covers(cfg, job, t->account))
+    if (!acct || !fv_config_job_covers(job, t->account))
         return s_fail(err, "TaskNotAuthorized",
                       "%s task %s: account %s is not one job '%s' covers in this configuration",
                       t->kind, t->task_id, t->account, job->name);

@@ -124,6 +124,8 @@ fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_erro
 /* Same from an already-parsed document (borrowed; the config takes a ref). */
 /* The job called name, or NULL. */
 const struct fv_config_job *fv_config_job(const struct fv_config *c, const char *name);
+/* True when job covers the account (its accounts list it, or it lists none). */
+bool fv_config_job_covers(const struct fv_config_job *job, const char *account);
 
 fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
                              struct fv_error *err);
