@@ -81,6 +81,32 @@ fv_status fv_restore_qs_prepare(const struct fv_config *cfg, const char *config_
                                 struct fv_restore_qs *out, struct fv_error *err);
 void fv_restore_qs_clean_up(struct fv_restore_qs *rq);
 
+/* The overrides as parsed: the canonical text of a JSON object (what the
+ * restore job id is derived from), NULL when json is not one. Caller frees. */
+char *fv_restore_overrides_canonical(const char *json);
+
+/* One bundle's import, shared by the restore below and the worker's
+ * quicksight.import task. All borrowed. */
+struct fv_restore_import {
+    const char *bucket, *key;    /* the bundle's object, read by the central account */
+    int64_t size;                /* what the backup's manifest says */
+    const char *sha256;          /* 64 lowercase hex digits; NULL: the size alone is checked */
+    const char *target, *region; /* imported into */
+    const char *job_id;          /* fv_name_restore_job */
+    const char *overrides_json;  /* OverrideParameters; NULL: none */
+};
+/* err->code of a bundle that is not imported because it is not what the
+ * manifest says (size, SHA-256, empty, over 20 MiB). */
+#define FV_RESTORE_BUNDLE_INVALID "BundleMismatch"
+/* Reads the bundle, checks its size and SHA-256 and starts the import job
+ * with the bundle as its body; ConflictException (the job was started
+ * already) is FV_OK. *bytes (may be NULL): the body's size. A bundle that is
+ * not as described is never imported: FV_E_INVALID, err->code
+ * FV_RESTORE_BUNDLE_INVALID, message ending "not imported". */
+fv_status fv_restore_import_start(const struct fv_restore_aws *aws,
+                                  const struct fv_restore_import *req, size_t *bytes,
+                                  struct fv_error *err);
+
 /* One bundle's import, as it goes. */
 enum fv_restore_bundle_step {
     FV_RB_BEGIN,   /* about to look at the bundle (it has an object) */
