@@ -104,19 +104,20 @@ static void s_succeed(struct s_import *im, bool prior)
     im->ctx->result->status = FV_RESULT_SUCCEEDED;
 }
 
+/* Each issue as extras "<what>.<i>.arn|type|message". */
 static void s_issues(struct fv_output *o, const char *what,
                      const struct fv_quicksight_job_issues *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         const struct fv_quicksight_job_issue *is = &l->items[i];
-        char key[48];
-        struct fv_buf v = {0};
-        snprintf(key, sizeof(key), "%s.%zu", what, i);
-        fv_buf_printf(&v, "%s: %s%s%s", is->arn && *is->arn ? is->arn : "(bundle)",
-                      is->type ? is->type : "", is->type ? ": " : "",
-                      is->message ? is->message : "");
-        fv_output_set_extra(o, key, v.ptr);
-        fv_buf_clean_up(&v);
+        const char *part[3][2] = {
+            {"arn", is->arn}, {"type", is->type}, {"message", is->message ? is->message : ""}};
+        for (int k = 0; k < 3; k++) {
+            char key[64];
+            snprintf(key, sizeof(key), "%s.%zu.%s", what, i, part[k][0]);
+            if (part[k][1])
+                fv_output_set_extra(o, key, part[k][1]);
+        }
     }
 }
 
@@ -167,6 +168,9 @@ static void s_start(struct s_import *im)
         im->aws.describe_import(im->aws.ud, t->account, t->region, im->job_id, &prior, &err);
     bool done = st == FV_OK && fv_quicksight_job_status_done(prior.status);
     if (st == FV_OK && prior.status == FV_QS_JOB_SUCCESSFUL) {
+        FV_LOG(FV_LOG_INFO, "worker",
+               "run %s task %s quicksight.import %s: job %s SUCCESSFUL already", t->run_id,
+               t->task_id, t->resource, im->job_id);
         s_release_slot(im, slot);
         s_succeed(im, true);
     } else if (st == FV_OK && !done) {
@@ -191,8 +195,9 @@ static void s_start(struct s_import *im)
         st = fv_restore_import_start(&im->aws, &req, &bytes, &err);
         if (st == FV_OK) {
             FV_LOG(FV_LOG_INFO, "worker",
-                   "run %s task %s: import job %s started (%zu bytes, sha256 verified)", t->run_id,
-                   t->task_id, im->job_id, bytes);
+                   "run %s task %s quicksight.import %s: job %s started (%zu bytes, sha256 "
+                   "verified)",
+                   t->run_id, t->task_id, t->resource, im->job_id, bytes);
             s_wait_next(im, slot, s_now_ms(im));
         } else {
             s_release_slot(im, slot);

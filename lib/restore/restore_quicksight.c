@@ -278,9 +278,8 @@ static void s_describe_failed(struct fv_restore_bundle *b)
     b->outcome = FV_RB_ERROR;
 }
 
-/* The import of one bundle, from a prior job's state to the end. */
-static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
-                     const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b)
+/* Where a bundle goes and under which job id. */
+static void s_bundle_target(const struct fv_restore_qs *rq, struct fv_restore_bundle *b)
 {
     const struct fv_manifest_resource *r = b->res;
     b->target = rq->o->target ? rq->o->target : r->account;
@@ -289,7 +288,12 @@ static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws
                     : fv_restore_account_region(rq->cfg, b->target);
     fv_name_restore_job(rq->m->run_id, r->account, r->resource, b->target, rq->overrides_canonical,
                         b->job_id, sizeof(b->job_id));
-    s_say(cb, FV_RB_BEGIN, b);
+}
+
+/* The import of one bundle, from a prior job's state to the end. */
+static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
+                     const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b)
+{
     /* A job of an earlier restore: report it, wait for it, or reuse its id. */
     fv_status st = aws->describe_import(aws->ud, b->target, b->region, b->job_id, &b->job, &b->err);
     bool running = st == FV_OK && !fv_quicksight_job_status_done(b->job.status);
@@ -326,31 +330,64 @@ static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws
         s_describe_failed(b);
 }
 
+static void s_bundle_end(const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b,
+                         struct fv_restore_qs_report *out)
+{
+    b->ok = b->outcome == FV_RB_IMPORTED || b->outcome == FV_RB_SKIPPED;
+    s_say(cb, FV_RB_END, b);
+    if (b->ok)
+        out->ok++;
+    else
+        out->bad++;
+    fv_quicksight_import_job_clean_up(&b->job);
+}
+
+/* One asset type's bundles: inline one at a time, or all at once by the
+ * importer (then what happened is reported when they are all done). */
+static void s_assets_of(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
+                        const struct fv_restore_qs_callbacks *cb, int type,
+                        struct fv_restore_qs_report *out)
+{
+    const struct fv_restore_importer *imp = rq->o->importer;
+    struct fv_restore_bundle *batch = fv_calloc(rq->m->n_resources + 1, sizeof(*batch));
+    size_t n = 0;
+    for (size_t i = 0; i < rq->m->n_resources && !(rq->o->stop && *rq->o->stop); i++) {
+        const struct fv_manifest_resource *r = &rq->m->resources[i];
+        if (strcmp(r->kind, "quicksight.export") != 0 || s_bundle_type(r) != type ||
+            !fv_restore_qs_selected(rq, r->account))
+            continue;
+        struct fv_restore_bundle *b = &batch[n];
+        *b = (struct fv_restore_bundle){.res = r, .out = r->n_outputs ? &r->outputs[0] : NULL};
+        if (!b->out || !b->out->object_key) {
+            b->outcome = strcmp(r->status, "SKIPPED") == 0 ? FV_RB_SKIPPED : FV_RB_NOT_BACKED;
+            s_bundle_end(cb, b, out);
+            continue;
+        }
+        s_bundle_target(rq, b);
+        s_say(cb, FV_RB_BEGIN, b);
+        if (imp) {
+            n++;
+            continue;
+        }
+        s_bundle(rq, aws, cb, b);
+        s_bundle_end(cb, b, out);
+    }
+    if (imp && n)
+        imp->run(imp->ud, rq, batch, n);
+    for (size_t i = 0; imp && i < n; i++) {
+        if (batch[i].prior_done)
+            s_say(cb, FV_RB_PRIOR, &batch[i]);
+        s_bundle_end(cb, &batch[i], out);
+    }
+    free(batch);
+}
+
 static void s_assets(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
                      const struct fv_restore_qs_callbacks *cb, struct fv_restore_qs_report *out)
 {
-    for (int type = 0; type < FV_RESTORE_N_ASSET_TYPES; type++) {
-        if (!rq->o->types[type])
-            continue;
-        for (size_t i = 0; i < rq->m->n_resources && !(rq->o->stop && *rq->o->stop); i++) {
-            const struct fv_manifest_resource *r = &rq->m->resources[i];
-            if (strcmp(r->kind, "quicksight.export") != 0 || s_bundle_type(r) != type ||
-                !fv_restore_qs_selected(rq, r->account))
-                continue;
-            struct fv_restore_bundle b = {.res = r, .out = r->n_outputs ? &r->outputs[0] : NULL};
-            if (!b.out || !b.out->object_key)
-                b.outcome = strcmp(r->status, "SKIPPED") == 0 ? FV_RB_SKIPPED : FV_RB_NOT_BACKED;
-            else
-                s_bundle(rq, aws, cb, &b);
-            b.ok = b.outcome == FV_RB_IMPORTED || b.outcome == FV_RB_SKIPPED;
-            s_say(cb, FV_RB_END, &b);
-            if (b.ok)
-                out->ok++;
-            else
-                out->bad++;
-            fv_quicksight_import_job_clean_up(&b.job);
-        }
-    }
+    for (int type = 0; type < FV_RESTORE_N_ASSET_TYPES; type++)
+        if (rq->o->types[type])
+            s_assets_of(rq, aws, cb, type, out);
 }
 
 void fv_restore_quicksight(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,

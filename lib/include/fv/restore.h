@@ -49,6 +49,17 @@ const char *fv_restore_type_name(enum fv_restore_type t);
 /* false when name is none of them. */
 bool fv_restore_type_parse(const char *name, enum fv_restore_type *out);
 
+struct fv_restore_qs;
+struct fv_restore_bundle;
+/* Runs the imports of one asset type's bundles at once (each has an object,
+ * its target, region and job id set), leaving in each its outcome and what
+ * the callbacks report (prior_done, job, err, waited_ms): e.g. as
+ * quicksight.import tasks through the pipeline (coordinator/restore_tasks.h). */
+struct fv_restore_importer {
+    void (*run)(void *ud, const struct fv_restore_qs *rq, struct fv_restore_bundle *b, size_t n);
+    void *ud;
+};
+
 struct fv_restore_qs_options {
     bool types[FV_RESTORE_N_TYPES];
     const char *source;                /* only what came from this account; NULL: all */
@@ -58,6 +69,7 @@ struct fv_restore_qs_options {
     int64_t timeout_ms;                /* per import job */
     const struct fv_clock *clock;      /* NULL → the system clock */
     const volatile sig_atomic_t *stop; /* may be NULL: checked between bundles, accounts */
+    const struct fv_restore_importer *importer; /* NULL: each bundle inline, in turn */
 };
 
 /* A checked restore: what fv_restore_qs_prepare found. All borrowed. */
