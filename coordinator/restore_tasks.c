@@ -1,6 +1,7 @@
 /* Restore imports as quicksight.import tasks (restore_tasks.h). */
 #include "restore_tasks.h"
 
+#include <fv/contract.h>
 #include <fv/log.h>
 #include <fv/naming.h>
 
@@ -148,6 +149,17 @@ static void s_run(void *ud, const struct fv_restore_qs *rq, struct fv_restore_bu
                                       rq->m->job);
     for (size_t i = 0; i < n && st == FV_OK; i++) {
         s_plan(rt, rq, &b[i], &tasks[i]);
+        /* What a worker would refuse (to the DLQ, no result) is said now. */
+        struct fv_task_scope scope;
+        struct fv_error verr = {0};
+        if (fv_task_validate(&tasks[i], &verr) != FV_OK ||
+            fv_task_authorize(rt->o.cfg, &tasks[i], &scope, &verr) != FV_OK) {
+            b[i].outcome = FV_RB_ERROR;
+            fv_error_set(&b[i].err, FV_E_INVALID, "not imported: %s", verr.message);
+            final[i] = true;
+            left--;
+            continue;
+        }
         struct fv_buf key = {0}, val = {0};
         fv_task_key(&tasks[i], &key);
         fv_task_seal(rt->o.keys, &tasks[i], &val);
