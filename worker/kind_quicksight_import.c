@@ -228,6 +228,8 @@ static void s_wait(struct s_import *im)
     if (st == FV_E_NOTFOUND) {
         fv_handler_follow_up(ctx, "start", 0); /* the job is gone: start it again */
     } else if (st != FV_OK) {
+        if (!err.retryable)
+            s_release_slot(im, slot); /* a retry comes back to this step with its slot */
         fv_handler_fail(ctx, &err);
     } else if (job.status == FV_QS_JOB_SUCCESSFUL) {
         s_release_slot(im, slot);
