@@ -1,15 +1,22 @@
 /* fleetvault restore quicksight: parses the flags, reads the manifest and
  * the overrides, and prints what fv_restore_quicksight
- * (lib/restore/restore_quicksight.c, restore_identities.c) reports; what it
- * does is in s_help. */
+ * (lib/restore/restore_quicksight.c, restore_identities.c) reports; the
+ * bundles' imports go as quicksight.import tasks through the pipeline
+ * (coordinator/restore_tasks.h), identities stay inline. What it does is in
+ * s_help. */
 #include "cli.h"
 #include "common.h"
 
+#include <restore_tasks.h>
+#include <worker.h>
+
 #include <fv/fleet.h>
+#include <fv/log.h>
 #include <fv/restore.h>
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +40,12 @@ static const char s_help[] =
     "                       {\"PrefixForAllResources\": \"restored-\"}})\n"
     "  --identities-only    users, groups and memberships only\n"
     "  --assets-only        asset bundles only\n"
-    "  --timeout S          wait at most S seconds for each import job (default 1800)\n"
+    "  --timeout S          follow each asset type's imports at most S seconds (default\n"
+    "                       1800; a worker stops waiting for a job after jobs[].wait_timeout_s)\n"
     "\n"
-    "Assets: one asset-bundle import job per bundle, data sources first, dashboards last.\n"
+    "Assets: one asset-bundle import job per bundle, data sources first, dashboards last,\n"
+    "each a quicksight.import task run by the fleet's workers (with kafka.brokers: embedded,\n"
+    "by a worker in this process); the bundle's bucket and key come from the job's config.\n"
     "The bundle is read from the backup bucket by fleetvault's central principal, checked\n"
     "against the manifest's size and SHA-256 and sent as the request body (at most 20 MiB).\n"
     "The job id is derived from the run, the bundle, the target and the overrides: a rerun\n"
@@ -282,6 +292,89 @@ static int s_parse_args(int argc, char **argv, struct s_opts *o)
     return 0;
 }
 
+/* --- the pipeline the bundles' quicksight.import tasks go through --- */
+
+struct s_pipeline {
+    struct fv_task_keys *keys;
+    struct fv_kafka_config kc;
+    struct fv_kafka_mock *mock;
+    struct fv_worker *w;
+    pthread_t thread;
+    volatile sig_atomic_t stop;
+    struct fv_restore_tasks *rt;
+    struct fv_restore_importer importer;
+};
+
+static void *s_worker_thread(void *arg)
+{
+    struct s_pipeline *p = arg;
+    struct fv_error err;
+    if (fv_worker_run(p->w, &err) != FV_OK)
+        FV_LOG(FV_LOG_ERROR, "worker", "%s", err.message);
+    return NULL;
+}
+
+/* Kafka as configured: with brokers "embedded", a cluster and a worker in
+ * this process (as `fleetvault backup` does); else the fleet's workers. 0,
+ * or 1 after saying why not. */
+static int s_pipeline_start(const struct fv_config *cfg, struct fv_fleet *fleet,
+                            const struct s_opts *o, struct s_pipeline *p)
+{
+    struct fv_error err = {0};
+    bool embedded = strcmp(cfg->kafka_brokers, "embedded") == 0;
+    if (fv_task_keys_load(cfg, embedded, &p->keys, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault restore quicksight: %s\n", err.message);
+        return 1;
+    }
+    fv_cli_kafka_config(cfg, &p->kc);
+    if (embedded) {
+        if (!(p->mock = fv_kafka_mock_start(3, &p->kc, &err))) {
+            fprintf(stderr, "fleetvault: embedded Kafka: %s\n", err.message);
+            return 1;
+        }
+        free(p->kc.brokers);
+        p->kc.brokers = fv_strdup(fv_kafka_mock_bootstraps(p->mock));
+        p->kc.session_timeout_ms = 6000;
+        struct fv_worker_options wo = {.cfg = cfg,
+                                       .fleet = fleet,
+                                       .kafka = &p->kc,
+                                       .concurrency = (int)cfg->worker_concurrency,
+                                       .max_delayed = (size_t)cfg->worker_max_delayed,
+                                       .name = "embedded-worker",
+                                       .stop = &p->stop,
+                                       .keys = p->keys};
+        if (!(p->w = fv_worker_new(&wo, &err))) {
+            fprintf(stderr, "fleetvault: worker: %s\n", err.message);
+            return 1;
+        }
+        pthread_create(&p->thread, NULL, s_worker_thread, p);
+    }
+    char name[160];
+    fv_cli_instance_name("restore", name, sizeof(name));
+    struct fv_restore_tasks_options to = {.cfg = cfg,
+                                          .kafka = &p->kc,
+                                          .name = name,
+                                          .keys = p->keys,
+                                          .stop = &fv_cli_stop,
+                                          .timeout_ms = o->timeout_s * 1000 + 60000};
+    p->rt = fv_restore_tasks_new(&to);
+    p->importer = fv_restore_tasks_importer(p->rt);
+    return 0;
+}
+
+static void s_pipeline_stop(struct s_pipeline *p)
+{
+    fv_restore_tasks_destroy(p->rt);
+    if (p->w) {
+        p->stop = 1;
+        pthread_join(p->thread, NULL);
+        fv_worker_destroy(p->w);
+    }
+    fv_kafka_mock_stop(p->mock);
+    fv_kafka_config_clean_up(&p->kc);
+    fv_task_keys_destroy(p->keys);
+}
+
 /* The file's text, or 2 after saying why not. */
 static int s_read_file(const char *what, const char *path, char **out)
 {
@@ -317,6 +410,7 @@ int fv_cli_restore_quicksight(int argc, char **argv)
     struct fv_restore_qs rq = {0};
     struct fv_restore_fleet f = {0};
     struct fv_http_engine *engine = NULL;
+    struct s_pipeline pipe = {0};
     char *overrides = NULL;
     struct fv_error err = {0};
     memcpy(ro.types, o.types, sizeof(ro.types));
@@ -339,6 +433,13 @@ int fv_cli_restore_quicksight(int argc, char **argv)
     if (rc != 0)
         goto out;
     fv_cli_install_signals();
+    bool assets = false;
+    for (int i = 0; i < FV_RESTORE_N_ASSET_TYPES; i++)
+        assets = assets || o.types[i];
+    if (assets && (rc = s_pipeline_start(&cfg, f.fleet, &o, &pipe)) != 0)
+        goto out;
+    if (assets)
+        ro.importer = &pipe.importer;
     engine = fv_fleet_engine_new(f.fleet);
     f.clients = fv_fleet_clients_new(f.fleet, engine);
     struct fv_restore_aws aws;
@@ -355,6 +456,7 @@ int fv_cli_restore_quicksight(int argc, char **argv)
            report.ok, report.bad);
     rc = report.bad ? 1 : 0;
 out:
+    s_pipeline_stop(&pipe);
     fv_fleet_clients_destroy(f.clients);
     fv_http_engine_destroy(engine);
     fv_fleet_destroy(f.fleet);

@@ -10,6 +10,7 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx);
 void fv_kind_quicksight_users(struct fv_handler_ctx *ctx);
 void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx);
 void fv_kind_quicksight_export(struct fv_handler_ctx *ctx);
+void fv_kind_quicksight_import(struct fv_handler_ctx *ctx);
 
 static const struct fv_handler s_handlers[] = {
     {"dynamodb.backup", fv_kind_dynamodb_backup},
@@ -18,6 +19,7 @@ static const struct fv_handler s_handlers[] = {
     {"quicksight.users", fv_kind_quicksight_users},
     {"quicksight.groups", fv_kind_quicksight_groups},
     {"quicksight.export", fv_kind_quicksight_export},
+    {"quicksight.import", fv_kind_quicksight_import},
 };
 
 const struct fv_handler *fv_handler_find(const char *kind)

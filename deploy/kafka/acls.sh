@@ -55,6 +55,9 @@ allow "$COORD" Write "$@" --topic "${PREFIX}tasks"
 allow "$COORD" Write "$@" --topic "${PREFIX}events"
 allow "$COORD" Read "$@" --topic "${PREFIX}results"
 allow "$COORD" Read "$@" --group fleetvault-coordinator
+# `fleetvault restore quicksight` (as the coordinator's principal): publishes
+# quicksight.import tasks, reads their results in group fleetvault-restore.
+allow "$COORD" Read "$@" --group fleetvault-restore
 
 # The workers: read tasks in group fleetvault-workers; publish results,
 # follow-up tasks and dead letters.

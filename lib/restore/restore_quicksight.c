@@ -71,6 +71,22 @@ static int s_bundle_type(const struct fv_manifest_resource *r)
 
 /* --- checks --- */
 
+char *fv_restore_overrides_canonical(const char *json)
+{
+    size_t len = strlen(json), end = 0;
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *doc = json_tokener_parse_ex(tok, json, (int)len);
+    end = doc ? json_tokener_get_parse_end(tok) : 0;
+    json_tokener_free(tok);
+    while (end < len && strchr(" \t\r\n", json[end]))
+        end++;
+    char *out = NULL;
+    if (doc && end == len && json_object_is_type(doc, json_type_object))
+        out = fv_strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+    json_object_put(doc);
+    return out;
+}
+
 /* The overrides as parsed (whitespace does not count in the job id). */
 static fv_status s_overrides(const struct fv_restore_qs_options *o, char **canonical,
                              struct fv_error *err)
@@ -78,21 +94,11 @@ static fv_status s_overrides(const struct fv_restore_qs_options *o, char **canon
     *canonical = NULL;
     if (!o->overrides_json)
         return FV_OK;
-    size_t len = strlen(o->overrides_json), end = 0;
-    struct json_tokener *tok = json_tokener_new();
-    struct json_object *doc = json_tokener_parse_ex(tok, o->overrides_json, (int)len);
-    end = doc ? json_tokener_get_parse_end(tok) : 0;
-    json_tokener_free(tok);
-    while (end < len && strchr(" \t\r\n", o->overrides_json[end]))
-        end++;
-    fv_status st = FV_OK;
-    if (!doc || end != len || !json_object_is_type(doc, json_type_object))
-        st = fv_error_set(err, FV_E_INVALID, "--overrides %s: not a JSON object",
-                          o->overrides_name ? o->overrides_name : "");
-    else
-        *canonical = fv_strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
-    json_object_put(doc);
-    return st;
+    *canonical = fv_restore_overrides_canonical(o->overrides_json);
+    if (!*canonical)
+        return fv_error_set(err, FV_E_INVALID, "--overrides %s: not a JSON object",
+                            o->overrides_name ? o->overrides_name : "");
+    return FV_OK;
 }
 
 fv_status fv_restore_qs_prepare(const struct fv_config *cfg, const char *config_name,
@@ -171,12 +177,15 @@ static fv_status s_collect(void *ud, const char *data, size_t n, struct fv_error
 static fv_status s_fetch(const struct fv_restore_aws *aws, const struct fv_manifest_output *out,
                          struct fv_buf *body, struct fv_error *err)
 {
-    if (out->size > (int64_t)FV_QUICKSIGHT_IMPORT_BODY_MAX)
-        return fv_error_set(err, FV_E_INVALID,
-                            "s3://%s/%s is %lld bytes, over the 20 MiB an import body can carry; "
-                            "import it with an S3Uri source by a principal of the target account "
-                            "that can read it",
-                            out->bucket, out->object_key, (long long)out->size);
+    if (out->size > (int64_t)FV_QUICKSIGHT_IMPORT_BODY_MAX) {
+        fv_error_set(err, FV_E_INVALID,
+                     "s3://%s/%s is %lld bytes, over the 20 MiB an import body can carry; "
+                     "import it with an S3Uri source by a principal of the target account "
+                     "that can read it",
+                     out->bucket, out->object_key, (long long)out->size);
+        snprintf(err->code, sizeof(err->code), "%s", FV_RESTORE_BUNDLE_INVALID);
+        return FV_E_INVALID;
+    }
     struct fv_s3_get_result got = {0};
     fv_status st =
         aws->get_object(aws->ud, out->bucket, out->object_key, s_collect, body, &got, err);
@@ -187,11 +196,39 @@ static fv_status s_fetch(const struct fv_restore_aws *aws, const struct fv_manif
     } else if ((st = fv_verify_object(out, got.size, got.sha256_hex, err)) != FV_OK) {
         snprintf(why, sizeof(why), "%s", err->message);
         fv_error_set(err, st, "%s: not imported", why);
+        snprintf(err->code, sizeof(err->code), "%s", FV_RESTORE_BUNDLE_INVALID);
     } else if (got.size == 0) {
         st = fv_error_set(err, FV_E_INVALID, "s3://%s/%s is empty: not imported", out->bucket,
                           out->object_key);
+        snprintf(err->code, sizeof(err->code), "%s", FV_RESTORE_BUNDLE_INVALID);
     }
     fv_s3_get_result_clean_up(&got);
+    return st;
+}
+
+fv_status fv_restore_import_start(const struct fv_restore_aws *aws,
+                                  const struct fv_restore_import *req, size_t *bytes,
+                                  struct fv_error *err)
+{
+    struct fv_manifest_output want = {.bucket = (char *)req->bucket,
+                                      .object_key = (char *)req->key,
+                                      .size = req->size,
+                                      .sha256 = (char *)req->sha256};
+    struct fv_buf body = {0};
+    fv_status st = s_fetch(aws, &want, &body, err);
+    if (st == FV_OK) {
+        struct fv_quicksight_import_request ir = {
+            .job_id = req->job_id,
+            .body = {body.ptr, body.len},
+            .override_parameters_json = req->overrides_json,
+        };
+        st = aws->start_import(aws->ud, req->target, req->region, &ir, err);
+        if (st != FV_OK && strcmp(err->code, "ConflictException") == 0)
+            st = FV_OK;
+    }
+    if (bytes)
+        *bytes = body.len;
+    fv_buf_clean_up(&body);
     return st;
 }
 
@@ -207,21 +244,15 @@ static void s_say(const struct fv_restore_qs_callbacks *cb, enum fv_restore_bund
 static fv_status s_start(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
                          struct fv_restore_bundle *b)
 {
-    struct fv_buf body = {0};
-    fv_status st = s_fetch(aws, b->out, &body, &b->err);
-    if (st == FV_OK) {
-        struct fv_quicksight_import_request req = {
-            .job_id = b->job_id,
-            .body = {body.ptr, body.len},
-            .override_parameters_json = rq->o->overrides_json,
-        };
-        st = aws->start_import(aws->ud, b->target, b->region, &req, &b->err);
-        if (st != FV_OK && strcmp(b->err.code, "ConflictException") == 0)
-            st = FV_OK;
-    }
-    b->bytes = body.len;
-    fv_buf_clean_up(&body);
-    return st;
+    struct fv_restore_import req = {.bucket = b->out->bucket,
+                                    .key = b->out->object_key,
+                                    .size = b->out->size,
+                                    .sha256 = b->out->sha256,
+                                    .target = b->target,
+                                    .region = b->region,
+                                    .job_id = b->job_id,
+                                    .overrides_json = rq->o->overrides_json};
+    return fv_restore_import_start(aws, &req, &b->bytes, &b->err);
 }
 
 struct s_poll {
@@ -247,9 +278,8 @@ static void s_describe_failed(struct fv_restore_bundle *b)
     b->outcome = FV_RB_ERROR;
 }
 
-/* The import of one bundle, from a prior job's state to the end. */
-static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
-                     const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b)
+/* Where a bundle goes and under which job id. */
+static void s_bundle_target(const struct fv_restore_qs *rq, struct fv_restore_bundle *b)
 {
     const struct fv_manifest_resource *r = b->res;
     b->target = rq->o->target ? rq->o->target : r->account;
@@ -258,7 +288,12 @@ static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws
                     : fv_restore_account_region(rq->cfg, b->target);
     fv_name_restore_job(rq->m->run_id, r->account, r->resource, b->target, rq->overrides_canonical,
                         b->job_id, sizeof(b->job_id));
-    s_say(cb, FV_RB_BEGIN, b);
+}
+
+/* The import of one bundle, from a prior job's state to the end. */
+static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
+                     const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b)
+{
     /* A job of an earlier restore: report it, wait for it, or reuse its id. */
     fv_status st = aws->describe_import(aws->ud, b->target, b->region, b->job_id, &b->job, &b->err);
     bool running = st == FV_OK && !fv_quicksight_job_status_done(b->job.status);
@@ -295,31 +330,64 @@ static void s_bundle(const struct fv_restore_qs *rq, const struct fv_restore_aws
         s_describe_failed(b);
 }
 
+static void s_bundle_end(const struct fv_restore_qs_callbacks *cb, struct fv_restore_bundle *b,
+                         struct fv_restore_qs_report *out)
+{
+    b->ok = b->outcome == FV_RB_IMPORTED || b->outcome == FV_RB_SKIPPED;
+    s_say(cb, FV_RB_END, b);
+    if (b->ok)
+        out->ok++;
+    else
+        out->bad++;
+    fv_quicksight_import_job_clean_up(&b->job);
+}
+
+/* One asset type's bundles: inline one at a time, or all at once by the
+ * importer (then what happened is reported when they are all done). */
+static void s_assets_of(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
+                        const struct fv_restore_qs_callbacks *cb, int type,
+                        struct fv_restore_qs_report *out)
+{
+    const struct fv_restore_importer *imp = rq->o->importer;
+    struct fv_restore_bundle *batch = fv_calloc(rq->m->n_resources + 1, sizeof(*batch));
+    size_t n = 0;
+    for (size_t i = 0; i < rq->m->n_resources && !(rq->o->stop && *rq->o->stop); i++) {
+        const struct fv_manifest_resource *r = &rq->m->resources[i];
+        if (strcmp(r->kind, "quicksight.export") != 0 || s_bundle_type(r) != type ||
+            !fv_restore_qs_selected(rq, r->account))
+            continue;
+        struct fv_restore_bundle *b = &batch[n];
+        *b = (struct fv_restore_bundle){.res = r, .out = r->n_outputs ? &r->outputs[0] : NULL};
+        if (!b->out || !b->out->object_key) {
+            b->outcome = strcmp(r->status, "SKIPPED") == 0 ? FV_RB_SKIPPED : FV_RB_NOT_BACKED;
+            s_bundle_end(cb, b, out);
+            continue;
+        }
+        s_bundle_target(rq, b);
+        s_say(cb, FV_RB_BEGIN, b);
+        if (imp) {
+            n++;
+            continue;
+        }
+        s_bundle(rq, aws, cb, b);
+        s_bundle_end(cb, b, out);
+    }
+    if (imp && n)
+        imp->run(imp->ud, rq, batch, n);
+    for (size_t i = 0; imp && i < n; i++) {
+        if (batch[i].prior_done)
+            s_say(cb, FV_RB_PRIOR, &batch[i]);
+        s_bundle_end(cb, &batch[i], out);
+    }
+    free(batch);
+}
+
 static void s_assets(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,
                      const struct fv_restore_qs_callbacks *cb, struct fv_restore_qs_report *out)
 {
-    for (int type = 0; type < FV_RESTORE_N_ASSET_TYPES; type++) {
-        if (!rq->o->types[type])
-            continue;
-        for (size_t i = 0; i < rq->m->n_resources && !(rq->o->stop && *rq->o->stop); i++) {
-            const struct fv_manifest_resource *r = &rq->m->resources[i];
-            if (strcmp(r->kind, "quicksight.export") != 0 || s_bundle_type(r) != type ||
-                !fv_restore_qs_selected(rq, r->account))
-                continue;
-            struct fv_restore_bundle b = {.res = r, .out = r->n_outputs ? &r->outputs[0] : NULL};
-            if (!b.out || !b.out->object_key)
-                b.outcome = strcmp(r->status, "SKIPPED") == 0 ? FV_RB_SKIPPED : FV_RB_NOT_BACKED;
-            else
-                s_bundle(rq, aws, cb, &b);
-            b.ok = b.outcome == FV_RB_IMPORTED || b.outcome == FV_RB_SKIPPED;
-            s_say(cb, FV_RB_END, &b);
-            if (b.ok)
-                out->ok++;
-            else
-                out->bad++;
-            fv_quicksight_import_job_clean_up(&b.job);
-        }
-    }
+    for (int type = 0; type < FV_RESTORE_N_ASSET_TYPES; type++)
+        if (rq->o->types[type])
+            s_assets_of(rq, aws, cb, type, out);
 }
 
 void fv_restore_quicksight(const struct fv_restore_qs *rq, const struct fv_restore_aws *aws,

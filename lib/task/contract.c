@@ -90,6 +90,45 @@ static const struct fv_param_spec s_export_params[] = {
      .doc = "Assets left out because they were deleted since enumeration, comma-separated."},
 };
 
+static const char *const s_import_steps[] = {"start", "wait", NULL};
+static const struct fv_param_spec s_import_params[] = {
+    {.name = "backup_run",
+     .type = FV_PARAM_RUN_ID,
+     .required_in = "*",
+     .doc = "The backup run the bundle comes from (its id, a run of the task's job): with "
+            "`source_account` it names the bundle's object (`fv_name_bundle_key`)."},
+    {.name = "source_account",
+     .type = FV_PARAM_ACCOUNT,
+     .required_in = "*",
+     .doc = "The account the bundle was backed up from (one the job covers); the import goes "
+            "into the task's account."},
+    {.name = "sha256",
+     .type = FV_PARAM_SHA256,
+     .required_in = "*",
+     .doc = "The bundle's SHA-256 in the backup's manifest: a different object is not "
+            "imported."},
+    {.name = "size",
+     .type = FV_PARAM_INT,
+     .required_in = "*",
+     .min = 1,
+     .max = INT64_MAX,
+     .doc = "The bundle's size in bytes in the backup's manifest."},
+    {.name = "overrides",
+     .type = FV_PARAM_JSON_OBJECT,
+     .max = 65536,
+     .doc = "The import's OverrideParameters (part of the job id)."},
+    {.name = "slot",
+     .type = FV_PARAM_INT,
+     .required_in = "wait",
+     .max = 99,
+     .doc = "The import slot the task holds (set by start)."},
+    {.name = "started_ms",
+     .type = FV_PARAM_INT,
+     .max = INT64_MAX,
+     .doc = "When the import job was started (Unix ms): the wait times out "
+            "`jobs[].wait_timeout_s` after it."},
+};
+
 static const struct fv_task_kind s_kinds[] = {
     {"dynamodb.backup", FV_JOB_DYNAMODB_BACKUPS, s_backup_steps, "table", s_backup_params,
      S_N(s_backup_params),
@@ -114,6 +153,13 @@ static const struct fv_task_kind s_kinds[] = {
      S_N(s_export_params),
      "One asset bundle exported with StartAssetBundleExportJob and streamed into S3 at the "
      "bundle's key; at most `jobs[].max_export_jobs` per account at once (slots in the control "
+     "table)."},
+    {"quicksight.import", FV_JOB_QUICKSIGHT, s_import_steps, "bundle", s_import_params,
+     S_N(s_import_params),
+     "One backed-up asset bundle imported into the task's account with "
+     "StartAssetBundleImportJob (job id `fv_name_restore_job`), after its size and SHA-256 "
+     "were checked against the task; read from the job's bucket and key, never from the "
+     "message. At most `jobs[].max_export_jobs` per account at once (slots in the control "
      "table)."},
 };
 
@@ -390,6 +436,31 @@ static bool s_check_list(const char *v, int64_t max, bool arns, const char *acco
     }
 }
 
+static bool s_sha256(const char *v)
+{
+    if (strlen(v) != 64)
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+            return false;
+    return true;
+}
+
+/* One JSON object, parsed in full, of at most max bytes. */
+static bool s_json_object(const char *v, int64_t max)
+{
+    size_t n = strlen(v);
+    if (max && n > (size_t)max)
+        return false;
+    struct json_tokener *tok = json_tokener_new_ex(32);
+    struct json_object *o = json_tokener_parse_ex(tok, v, (int)n);
+    bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+              json_tokener_get_parse_end(tok) == n && json_object_is_type(o, json_type_object);
+    json_tokener_free(tok);
+    json_object_put(o);
+    return ok;
+}
+
 static fv_status s_check_param(const struct fv_task *t, const struct fv_param_spec *p,
                                const char *v, struct fv_error *err)
 {
@@ -401,7 +472,11 @@ static fv_status s_check_param(const struct fv_task *t, const struct fv_param_sp
     case FV_PARAM_NAMES: ok = s_check_list(v, p->max, false, NULL); break;
     case FV_PARAM_ARN_LIST: ok = s_check_list(v, p->max, true, t->account); break;
     case FV_PARAM_ARN_ARRAY: ok = s_check_arn_array(v, p, t->account); break;
-    default: ok = s_check_records(v, p); break;
+    case FV_PARAM_RECORDS: ok = s_check_records(v, p); break;
+    case FV_PARAM_RUN_ID: ok = fv_task_run_started(v, t->job, NULL, NULL); break;
+    case FV_PARAM_ACCOUNT: ok = s_account_id(v); break;
+    case FV_PARAM_SHA256: ok = s_sha256(v); break;
+    default: ok = s_json_object(v, p->max); break;
     }
     if (!ok) {
         static const char *const what[] = {"an integer in range",
@@ -409,7 +484,11 @@ static fv_status s_check_param(const struct fv_task *t, const struct fv_param_sp
                                            "a comma-separated list of table names",
                                            "a comma-separated list of the account's ARNs",
                                            "a JSON array of the account's ARNs",
-                                           "a JSON array of flat objects"};
+                                           "a JSON array of flat objects",
+                                           "a run id of the task's job",
+                                           "a 12-digit account id",
+                                           "a SHA-256 (64 lowercase hex digits)",
+                                           "a JSON object within its size"};
         return s_fail(err, "TaskInvalid", "%s task %s: parameter '%s' is not %s", t->kind,
                       t->task_id, p->name, what[p->type]);
     }
@@ -498,6 +577,18 @@ fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t
                       "%s task %s: job '%s' does not put the deny policy (deny_delete_policy: "
                       "false)",
                       t->kind, t->task_id, job->name);
+    for (size_t i = 0; k && i < k->n_params; i++) {
+        const char *v =
+            k->params[i].type == FV_PARAM_ACCOUNT ? fv_task_param(t, k->params[i].name) : NULL;
+        bool configured = false;
+        for (size_t a = 0; v && a < cfg->n_accounts; a++)
+            configured = configured || strcmp(cfg->accounts[a].id, v) == 0;
+        if (v && (!configured || !s_job_covers(cfg, job, v)))
+            return s_fail(err, "TaskNotAuthorized",
+                          "%s task %s: %s %s is not an account job '%s' covers in this "
+                          "configuration",
+                          t->kind, t->task_id, k->params[i].name, v, job->name);
+    }
     out->job = job;
     out->account = acct;
     fv_task_run_started(t->run_id, t->job, &out->run_started_s, out->stamp);
@@ -518,7 +609,11 @@ void fv_task_write_docs(FILE *f)
                                            "table names, comma-separated",
                                            "ARNs (task's account), comma-separated",
                                            "JSON array of ARNs (task's account)",
-                                           "JSON array of flat objects"};
+                                           "JSON array of flat objects",
+                                           "run id (task's job)",
+                                           "account id (one the job covers)",
+                                           "SHA-256, lowercase hex",
+                                           "JSON object"};
     static const char *const job_doc[] = {"dynamodb_backups", "quicksight"};
     fputs("# Task kinds\n\n"
           "Generated from the task contract (lib/task/contract.c) by `fleetvault task docs`; "
@@ -548,6 +643,8 @@ void fv_task_write_docs(FILE *f)
             fprintf(f, "| `%s` | %s", s->name, type_doc[s->type]);
             if (s->type == FV_PARAM_INT && s->max != INT64_MAX)
                 fprintf(f, " %lld-%lld", (long long)s->min, (long long)s->max);
+            else if (s->max && s->type == FV_PARAM_JSON_OBJECT)
+                fprintf(f, ", at most %lld bytes", (long long)s->max);
             else if (s->max && s->type != FV_PARAM_INT)
                 fprintf(f, ", at most %lld", (long long)s->max);
             fprintf(f, " | %s | %s |\n", req, s->doc);

@@ -135,6 +135,11 @@ void fv_name_export_slot(const char *account, int i, char *out, size_t n)
     snprintf(out, n, "qs-export#%s#%d", account, i);
 }
 
+void fv_name_import_slot(const char *account, int i, char *out, size_t n)
+{
+    snprintf(out, n, "qs-import#%s#%d", account, i);
+}
+
 bool fv_principal_aws_managed(const char *path, const char *name)
 {
     return fv_str_starts_with(path, "/aws-service-role/") ||

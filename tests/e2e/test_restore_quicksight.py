@@ -116,6 +116,9 @@ class TestRestoreQuickSight(unittest.TestCase):
         for b in bundles:
             self.assertIn(f"bundle {b['resource']} of {A}", r.stdout)
         self.assertEqual(r.stdout.count("SUCCESSFUL"), 3, r.stdout)
+        # Each bundle went through the pipeline as a quicksight.import task.
+        for b in bundles:
+            self.assertIn(f"quicksight.import {b['resource']}: job fvr-", r.stderr)
         self.assertEqual(operations().get("StartAssetBundleImportJob"), 3)
         after_b = dashboard_ids(B)
         self.assertEqual({d for d in after_b if d.startswith("restored-")}, {"restored-" + d for d in source})
@@ -133,6 +136,7 @@ class TestRestoreQuickSight(unittest.TestCase):
         again = restore(*args)
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertEqual(again.stdout.count("already imported"), 3, again.stdout)
+        self.assertEqual(again.stderr.count("SUCCESSFUL already"), 3, again.stderr)
         self.assertNotIn("StartAssetBundleImportJob", operations())
 
     def test_identities_come_back_and_a_second_restore_changes_nothing(self):
@@ -192,33 +196,41 @@ class TestRestoreQuickSight(unittest.TestCase):
                                      Email=f"{name}@example.com", UserName=name, **kw)
 
     def test_a_failed_import_is_reported_per_asset_and_exits_1(self):
-        # A manifest whose bundle is not a zip (size and SHA-256 right, so it is sent).
+        # A manifest whose bundle is not a zip (size and SHA-256 right, so it is sent). The
+        # worker reads the bundle where the configuration puts it (the backup run, the source
+        # account, the bundle), so the broken bytes go in place of B's dashboards, put back after.
         body = b"not a zip file"
-        key = "quicksight-backups/test/broken.zip"
-        W.client("s3").put_object(Bucket="fleetvault-backups-123456789012", Key=key, Body=body)
+        s3 = W.client("s3")
         with open(MANIFEST) as f:
             manifest = json.load(f)
         res = next(r for r in manifest["resources"] if r["kind"] == "quicksight.export" and r["account"] == B
                    and r["resource"] == "dashboards")
-        res["outputs"][0].update(object_key=key, size=len(body), sha256=hashlib.sha256(body).hexdigest())
-        manifest["resources"] = [res]
-        manifest["run_id"] = "quicksight-broken"
-        path = os.path.join(tmpdir(), "broken_manifest.json")
-        with open(path, "w") as f:
-            json.dump(manifest, f)
-        r = run(["restore", "quicksight", "--manifest", path, "--config", CONFIG], W)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("FAILED (failure action ROLLBACK)", r.stdout)
-        self.assertIn("error    (bundle): InvalidParameterValueException", r.stdout)
-        # The same bytes with a SHA-256 the manifest does not have are never sent.
-        res["outputs"][0]["sha256"] = "0" * 64
-        with open(path, "w") as f:
-            json.dump(manifest, f)
-        reset_requests()
-        r = run(["restore", "quicksight", "--manifest", path, "--config", CONFIG], W)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("not imported", r.stdout)
-        self.assertNotIn("StartAssetBundleImportJob", operations())
+        bucket, key = res["outputs"][0]["bucket"], res["outputs"][0]["object_key"]
+        original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        try:
+            res["outputs"][0].update(size=len(body), sha256=hashlib.sha256(body).hexdigest())
+            manifest["resources"] = [res]
+            path = os.path.join(tmpdir(), "broken_manifest.json")
+            with open(path, "w") as f:
+                json.dump(manifest, f)
+            r = run(["restore", "quicksight", "--manifest", path, "--config", CONFIG], W)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("FAILED (failure action ROLLBACK)", r.stdout)
+            self.assertIn("error    (bundle): InvalidParameterValueException", r.stdout)
+            # The import ran as a quicksight.import task on the (embedded) worker.
+            self.assertIn("quicksight.import dashboards: job fvr-", r.stderr)
+            # The same bytes with a SHA-256 the manifest does not have are never sent.
+            res["outputs"][0]["sha256"] = "0" * 64
+            with open(path, "w") as f:
+                json.dump(manifest, f)
+            reset_requests()
+            r = run(["restore", "quicksight", "--manifest", path, "--config", CONFIG], W)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("not imported", r.stdout)
+            self.assertNotIn("StartAssetBundleImportJob", operations())
+        finally:
+            s3.put_object(Bucket=bucket, Key=key, Body=original)
 
     def test_bad_input_exits_2_before_any_call(self):
         d = tmpdir()

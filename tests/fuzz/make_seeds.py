@@ -50,6 +50,12 @@ SEEDS = {
     "export-wait": task("quicksight.export", "qs", "dashboards", "wait",
                         {"arns": f'["{ARN}"]', "slot": "1", "generation": "2", "started_ms": "5",
                          "skipped": ARN}),
+    "import-start": task("quicksight.import", "qs", "datasets_bundle_2", "start",
+                         {"backup_run": "qs-20261201T020000Z", "source_account": A, "sha256": "ab" * 32,
+                          "size": "1234", "overrides": '{"ResourceIdOverrideConfiguration":{}}'}),
+    "import-wait": task("quicksight.import", "qs", "dashboards", "wait",
+                        {"backup_run": "qs-20261201T020000Z", "source_account": A, "sha256": "ab" * 32,
+                         "size": "1234", "slot": "0", "started_ms": "5"}),
 }
 
 if __name__ == "__main__":

@@ -67,6 +67,25 @@ static void s_task(struct fv_task *t, const char *kind, const char *job, const c
     fv_task_copy(t, &tmpl);
 }
 
+/* A valid quicksight.import task of job qs at step, without parameter skip. */
+static void s_import_without(struct fv_task *t, const char *step, const char *skip)
+{
+    static const char *const kv[][2] = {
+        {"backup_run", "qs-20261201T020000Z"},
+        {"source_account", A},
+        {"sha256", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+        {"size", "1234"}};
+    s_task(t, "quicksight.import", "qs", "datasets_bundle_2", step);
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        if (!skip || strcmp(skip, kv[i][0]) != 0)
+            fv_task_set_param(t, kv[i][0], kv[i][1]);
+}
+
+static void s_import(struct fv_task *t, const char *step)
+{
+    s_import_without(t, step, NULL);
+}
+
 static void s_expect(const struct fv_task *t, fv_status want, const char *code, const char *needle)
 {
     struct fv_error err = {0};
@@ -107,6 +126,86 @@ static void test_every_kind_has_a_valid_form(void **state)
     s_task(&t, "quicksight.export", "qs", "dashboards_bundle_2", "start");
     fv_task_set_param(&t, "arns", "[\"arn:aws:quicksight:us-east-1:" A ":dashboard/d1\"]");
     s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+
+    s_import(&t, "start");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_set_param(&t, "overrides",
+                      "{\"ResourceIdOverrideConfiguration\":{\"PrefixForAllResources\":\"r-\"}}");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+}
+
+/* quicksight.import: what a restore's task of one bundle must carry. */
+static void test_import_tasks_carry_a_checked_bundle(void **state)
+{
+    (void)state;
+    struct fv_task t;
+    static const char *const required[] = {"backup_run", "source_account", "sha256", "size"};
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        s_import_without(&t, "start", required[i]);
+        char needle[64];
+        snprintf(needle, sizeof(needle), "'%s'", required[i]);
+        s_expect(&t, FV_E_INVALID, "TaskInvalid", needle);
+        fv_task_clean_up(&t);
+    }
+    s_import(&t, "start");
+    fv_task_set_param(&t, "backup_run", "ddb-20261201T020000Z"); /* another job's run */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'backup_run'");
+    fv_task_set_param(&t, "backup_run", "qs-20261201");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'backup_run'");
+    fv_task_clean_up(&t);
+
+    s_import(&t, "start");
+    fv_task_set_param(&t, "source_account", "12345");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'source_account'");
+    /* Well-formed, but not an account of the configuration. */
+    fv_task_set_param(&t, "source_account", STRANGER);
+    s_expect(&t, FV_E_INVALID, "TaskNotAuthorized", "source_account");
+    fv_task_set_param(&t, "source_account", B); /* configured, and the qs job covers all */
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+
+    s_import(&t, "start");
+    fv_task_set_param(&t, "sha256",
+                      "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'sha256'");
+    fv_task_set_param(&t, "sha256", "0123");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'sha256'");
+    fv_task_set_param(&t, "sha256",
+                      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    fv_task_set_param(&t, "size", "0");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'size'");
+    fv_task_set_param(&t, "size", "12x");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'size'");
+    fv_task_set_param(&t, "size", "10");
+    fv_task_set_param(&t, "overrides", "[1]");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'overrides'");
+    fv_task_set_param(&t, "overrides", "{\"a\":1} {}");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'overrides'");
+    char *big = fv_calloc(70000, 1);
+    memset(big, ' ', 69998);
+    big[0] = '{';
+    big[69998] = '}';
+    fv_task_set_param(&t, "overrides", big);
+    free(big);
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'overrides'");
+    fv_task_clean_up(&t);
+
+    s_import(&t, "wait");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'slot'"); /* wait needs its slot */
+    fv_task_set_param(&t, "slot", "3");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+
+    /* Only a quicksight job's tasks. */
+    s_task(&t, "quicksight.import", "ddb", "dashboards", "start");
+    fv_task_set_param(&t, "backup_run", "ddb-20261201T020000Z");
+    fv_task_set_param(&t, "source_account", A);
+    fv_task_set_param(&t, "sha256",
+                      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    fv_task_set_param(&t, "size", "10");
+    s_expect(&t, FV_E_INVALID, "TaskNotAuthorized", "quicksight");
     fv_task_clean_up(&t);
 }
 
@@ -348,6 +447,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind_has_a_valid_form),
+        cmocka_unit_test(test_import_tasks_carry_a_checked_bundle),
         cmocka_unit_test(test_poison_tasks_are_rejected_with_a_reason),
         cmocka_unit_test(test_authority_comes_from_the_configuration),
         cmocka_unit_test(test_sealed_tasks_verify_and_forgeries_do_not),

@@ -249,6 +249,64 @@ static void test_bundles_are_imported_in_dependency_order_and_waited_for(void **
     s_qs_stop(&q);
 }
 
+/* An importer that records its batches and decides each bundle's outcome. */
+struct s_batches {
+    char seen[8][256];
+    size_t n;
+};
+
+static void s_import_batch(void *ud, const struct fv_restore_qs *rq, struct fv_restore_bundle *b,
+                           size_t n)
+{
+    (void)rq;
+    struct s_batches *bs = ud;
+    struct fv_buf line = {0};
+    for (size_t i = 0; i < n; i++) {
+        fv_buf_printf(&line, "%s%s->%s %s", i ? "," : "", b[i].res->resource, b[i].target,
+                      b[i].job_id);
+        /* data sources: done by an earlier restore; dashboards: the job failed */
+        if (strcmp(b[i].res->resource, "datasources") == 0) {
+            b[i].outcome = FV_RB_IMPORTED;
+            b[i].prior_done = true;
+        } else {
+            b[i].outcome = FV_RB_JOB_FAILED;
+        }
+    }
+    if (bs->n < 8)
+        snprintf(bs->seen[bs->n++], sizeof(bs->seen[0]), "%s", line.ptr);
+    fv_buf_clean_up(&line);
+}
+
+static void test_an_importer_gets_one_batch_per_type_in_dependency_order(void **state)
+{
+    (void)state;
+    struct s_qs q;
+    struct s_batches bs = {0};
+    struct fv_restore_importer imp = {s_import_batch, &bs};
+    s_qs_start(&q, s_two_bundles);
+    q.o.importer = &imp;
+    struct fv_restore_qs_report r = s_qs_run(&q);
+    /* Nothing inline: the importer does every call. */
+    assert_int_equal(q.w.n_get + q.w.n_start_import, 0);
+    assert_int_equal(bs.n, 2);
+    assert_string_equal(bs.seen[0], "datasources->111111111111 fvr-qs-20261203T030000Z-"
+                                    "111111111111-datasources-to-111111111111-none");
+    assert_string_equal(bs.seen[1], "dashboards->111111111111 fvr-qs-20261203T030000Z-"
+                                    "111111111111-dashboards-to-111111111111-none");
+    /* What the importer found is reported as the inline restore reports it. */
+    assert_int_equal(q.seen.n, 7);
+    assert_string_equal(q.seen.lines[0], "begin datasources -1 ");
+    assert_string_equal(q.seen.lines[1], "prior datasources -1 ");
+    assert_string_equal(q.seen.lines[2], "end datasources 0 ");
+    assert_string_equal(q.seen.lines[3], "end datasets 2 ");
+    assert_string_equal(q.seen.lines[4], "end analyses 1 ");
+    assert_string_equal(q.seen.lines[5], "begin dashboards -1 ");
+    assert_string_equal(q.seen.lines[6], "end dashboards 3 ");
+    assert_int_equal(r.ok, 2); /* datasources, the skipped analyses */
+    assert_int_equal(r.bad, 2);
+    s_qs_stop(&q);
+}
+
 static void test_a_bundle_that_does_not_match_the_manifest_is_not_imported(void **state)
 {
     (void)state;
@@ -599,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_wait_times_out_at_the_deadline),
         cmocka_unit_test(test_wait_stops_when_asked_and_passes_errors_on),
         cmocka_unit_test(test_bundles_are_imported_in_dependency_order_and_waited_for),
+        cmocka_unit_test(test_an_importer_gets_one_batch_per_type_in_dependency_order),
         cmocka_unit_test(test_a_bundle_that_does_not_match_the_manifest_is_not_imported),
         cmocka_unit_test(test_a_rerun_finds_its_jobs),
         cmocka_unit_test(test_an_import_that_does_not_end_times_out_by_the_clock),

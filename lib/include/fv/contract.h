@@ -20,12 +20,16 @@
 #include <stdio.h>
 
 enum fv_param_type {
-    FV_PARAM_INT,       /* decimal int64 within [min, max] */
-    FV_PARAM_ARN,       /* an ARN of the task's account */
-    FV_PARAM_NAMES,     /* comma-separated DynamoDB table names */
-    FV_PARAM_ARN_LIST,  /* comma-separated ARNs of the task's account */
-    FV_PARAM_ARN_ARRAY, /* JSON array of 1..max ARNs of the task's account */
-    FV_PARAM_RECORDS,   /* JSON array of at most max flat objects (string/bool values) */
+    FV_PARAM_INT,         /* decimal int64 within [min, max] */
+    FV_PARAM_ARN,         /* an ARN of the task's account */
+    FV_PARAM_NAMES,       /* comma-separated DynamoDB table names */
+    FV_PARAM_ARN_LIST,    /* comma-separated ARNs of the task's account */
+    FV_PARAM_ARN_ARRAY,   /* JSON array of 1..max ARNs of the task's account */
+    FV_PARAM_RECORDS,     /* JSON array of at most max flat objects (string/bool values) */
+    FV_PARAM_RUN_ID,      /* a run id "<job>-<YYYYMMDDTHHMMSSZ>" of the task's own job */
+    FV_PARAM_ACCOUNT,     /* a 12-digit account id (authorize: one the job covers) */
+    FV_PARAM_SHA256,      /* 64 lowercase hex digits */
+    FV_PARAM_JSON_OBJECT, /* a JSON object, parsed in full, at most max bytes */
 };
 
 struct fv_param_spec {
@@ -73,8 +77,8 @@ struct fv_task_scope {
 /* The task's authority, from cfg alone: its job must be configured and of
  * the kind's job type, its account one the job covers and its region one of
  * that account's regions (or the job's identity region, for identity
- * chunks). FV_E_INVALID (err->code "TaskNotAuthorized") naming the field otherwise. t must have
- * passed fv_task_validate. */
+ * chunks); every FV_PARAM_ACCOUNT parameter an account the job covers. FV_E_INVALID (err->code
+ * "TaskNotAuthorized") naming the field otherwise. t must have passed fv_task_validate. */
 fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t,
                             struct fv_task_scope *out, struct fv_error *err);
 

@@ -50,6 +50,8 @@ void fv_name_restore_job(const char *run_id, const char *source, const char *bun
                          const char *target, const char *overrides_canonical, char *out, size_t n);
 /* The lease of export slot i of account: "qs-export#<account>#<i>". */
 void fv_name_export_slot(const char *account, int i, char *out, size_t n);
+/* The lease of import slot i of account: "qs-import#<account>#<i>". */
+void fv_name_import_slot(const char *account, int i, char *out, size_t n);
 
 /* AWS manages these principals; the deny policy never goes on them:
  * service-linked roles (path /aws-service-role/, names AWSServiceRoleFor*),

@@ -49,6 +49,17 @@ const char *fv_restore_type_name(enum fv_restore_type t);
 /* false when name is none of them. */
 bool fv_restore_type_parse(const char *name, enum fv_restore_type *out);
 
+struct fv_restore_qs;
+struct fv_restore_bundle;
+/* Runs the imports of one asset type's bundles at once (each has an object,
+ * its target, region and job id set), leaving in each its outcome and what
+ * the callbacks report (prior_done, job, err, waited_ms): e.g. as
+ * quicksight.import tasks through the pipeline (coordinator/restore_tasks.h). */
+struct fv_restore_importer {
+    void (*run)(void *ud, const struct fv_restore_qs *rq, struct fv_restore_bundle *b, size_t n);
+    void *ud;
+};
+
 struct fv_restore_qs_options {
     bool types[FV_RESTORE_N_TYPES];
     const char *source;                /* only what came from this account; NULL: all */
@@ -58,6 +69,7 @@ struct fv_restore_qs_options {
     int64_t timeout_ms;                /* per import job */
     const struct fv_clock *clock;      /* NULL → the system clock */
     const volatile sig_atomic_t *stop; /* may be NULL: checked between bundles, accounts */
+    const struct fv_restore_importer *importer; /* NULL: each bundle inline, in turn */
 };
 
 /* A checked restore: what fv_restore_qs_prepare found. All borrowed. */
@@ -80,6 +92,32 @@ fv_status fv_restore_qs_prepare(const struct fv_config *cfg, const char *config_
                                 const struct fv_manifest *m, const struct fv_restore_qs_options *o,
                                 struct fv_restore_qs *out, struct fv_error *err);
 void fv_restore_qs_clean_up(struct fv_restore_qs *rq);
+
+/* The overrides as parsed: the canonical text of a JSON object (what the
+ * restore job id is derived from), NULL when json is not one. Caller frees. */
+char *fv_restore_overrides_canonical(const char *json);
+
+/* One bundle's import, shared by the restore below and the worker's
+ * quicksight.import task. All borrowed. */
+struct fv_restore_import {
+    const char *bucket, *key;    /* the bundle's object, read by the central account */
+    int64_t size;                /* what the backup's manifest says */
+    const char *sha256;          /* 64 lowercase hex digits; NULL: the size alone is checked */
+    const char *target, *region; /* imported into */
+    const char *job_id;          /* fv_name_restore_job */
+    const char *overrides_json;  /* OverrideParameters; NULL: none */
+};
+/* err->code of a bundle that is not imported because it is not what the
+ * manifest says (size, SHA-256, empty, over 20 MiB). */
+#define FV_RESTORE_BUNDLE_INVALID "BundleMismatch"
+/* Reads the bundle, checks its size and SHA-256 and starts the import job
+ * with the bundle as its body; ConflictException (the job was started
+ * already) is FV_OK. *bytes (may be NULL): the body's size. A bundle that is
+ * not as described is never imported: FV_E_INVALID, err->code
+ * FV_RESTORE_BUNDLE_INVALID, message ending "not imported". */
+fv_status fv_restore_import_start(const struct fv_restore_aws *aws,
+                                  const struct fv_restore_import *req, size_t *bytes,
+                                  struct fv_error *err);
 
 /* One bundle's import, as it goes. */
 enum fv_restore_bundle_step {
