@@ -583,7 +583,7 @@ fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t
         bool configured = false;
         for (size_t a = 0; v && a < cfg->n_accounts; a++)
             configured = configured || strcmp(cfg->accounts[a].id, v) == 0;
-        if (v && (!configured || !s_job_covers(cfg, job, v)))
+        if (v && (!configured || !fv_config_job_covers(job, v)))
             return s_fail(err, "TaskNotAuthorized",
                           "%s task %s: %s %s is not an account job '%s' covers in this "
                           "configuration",
