@@ -40,9 +40,15 @@ static fv_status s_kafka(struct fv_restore_tasks *rt, struct fv_error *err)
         return FV_OK;
     if (!rt->producer)
         rt->producer = fv_producer_new(rt->o.kafka, rt->o.name, err);
+    /* A group of this restore's own: two restores at once never take each
+     * other's results. New, so it reads the results topic from the start and
+     * misses nothing published before it joined. */
+    struct fv_buf group = {0};
+    fv_buf_printf(&group, "fleetvault-restore-%s", rt->run_id);
     if (rt->producer)
-        rt->consumer = fv_consumer_new(rt->o.kafka, "fleetvault-restore", rt->o.name,
-                                       1u << FV_TOPIC_RESULTS, err);
+        rt->consumer =
+            fv_consumer_new(rt->o.kafka, group.ptr, rt->o.name, 1u << FV_TOPIC_RESULTS, err);
+    fv_buf_clean_up(&group);
     return rt->consumer ? FV_OK : err->status;
 }
 

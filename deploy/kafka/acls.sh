@@ -56,8 +56,9 @@ allow "$COORD" Write "$@" --topic "${PREFIX}events"
 allow "$COORD" Read "$@" --topic "${PREFIX}results"
 allow "$COORD" Read "$@" --group fleetvault-coordinator
 # `fleetvault restore quicksight` (as the coordinator's principal): publishes
-# quicksight.import tasks, reads their results in group fleetvault-restore.
-allow "$COORD" Read "$@" --group fleetvault-restore
+# quicksight.import tasks, reads their results in a group of its own,
+# fleetvault-restore-<run id>.
+allow "$COORD" Read "$@" --resource-pattern-type prefixed --group fleetvault-restore-
 
 # The workers: read tasks in group fleetvault-workers; publish results,
 # follow-up tasks and dead letters.
