@@ -14,6 +14,7 @@
  * The claim in the control table records the uploaded object, so a
  * redelivery after the upload reports it instead of exporting again. */
 #include "handler.h"
+#include "slots.h"
 
 #include <fv/control.h>
 #include <fv/log.h>
@@ -49,41 +50,25 @@ static void s_dest(const struct fv_handler_ctx *ctx, struct s_dest *d)
                        ctx->task->resource, &d->key);
 }
 
-/* One of the account's slots for this task: the one it holds already, or a
- * free one; -1 when all are taken. */
-static int s_acquire_slot(const struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
-                          const char *table, const struct fv_task *t, int max, struct fv_error *err)
+/* The account's export slots (at most max_export_jobs jobs at once). */
+static struct fv_slot_pool s_pool(const struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
+                                  const char *table)
 {
-    const char *held = fv_task_param(t, "slot");
-    int64_t first = fv_i64_or(held, 0);
-    for (int k = 0; k < max; k++) {
-        int i = (int)((first + k) % max);
-        char name[128];
-        fv_name_export_slot(t->account, i, name, sizeof(name));
-        bool got = false;
-        char *holder = NULL;
-        fv_status st = fv_control_lease(cc, table, name, t->task_id, s_now_ms(ctx) / 1000,
-                                        S_SLOT_TTL_S, &got, &holder, err);
-        free(holder);
-        if (st != FV_OK)
-            return -2;
-        if (got)
-            return i;
-    }
-    return -1;
+    return (struct fv_slot_pool){.name = "qs-export",
+                                 .cc = cc,
+                                 .table = table,
+                                 .size = (int)ctx->scope->job->max_export_jobs,
+                                 .ttl_s = S_SLOT_TTL_S};
 }
 
-static void s_release_slot(struct fv_aws_client *cc, const char *table, const struct fv_task *t)
+/* Gives back the slot the task holds (its "slot" parameter), if any. */
+static void s_release_slot(const struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
+                           const char *table)
 {
-    const char *held = fv_task_param(t, "slot");
-    if (!held)
-        return;
-    char name[128];
-    fv_name_export_slot(t->account, (int)fv_i64_or(held, 0), name, sizeof(name));
-    struct fv_error err;
-    if (fv_control_lease_release(cc, table, name, t->task_id, &err) != FV_OK)
-        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: releasing %s: %s (it expires in %d s)",
-               t->run_id, t->task_id, name, err.message, S_SLOT_TTL_S);
+    const char *held = fv_task_param(ctx->task, "slot");
+    struct fv_slot_pool pool = s_pool(ctx, cc, table);
+    if (held)
+        fv_slot_release(ctx, &pool, (int)fv_i64_or(held, 0));
 }
 
 static void s_job_id(const struct fv_task *t, char *out, size_t n)
@@ -215,8 +200,8 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
     const struct fv_task *t = ctx->task;
     const struct fv_config_job *cj = ctx->scope->job;
     struct fv_error err;
-    int max = (int)cj->max_export_jobs;
-    int slot = s_acquire_slot(ctx, cc, table, t, max < 1 ? 1 : max, &err);
+    struct fv_slot_pool pool = s_pool(ctx, cc, table);
+    int slot = fv_slot_take(ctx, &pool, &err);
     if (slot == -2) {
         fv_handler_fail(ctx, &err);
         return;
@@ -255,11 +240,7 @@ static void s_start(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct
         st = FV_OK; /* started by an earlier delivery and still running */
     if (st != FV_OK) {
         /* Release the slot this delivery took before giving up or waiting. */
-        struct fv_task with_slot;
-        fv_task_copy(&with_slot, t);
-        fv_task_set_param(&with_slot, "slot", slot_s);
-        s_release_slot(cc, table, &with_slot);
-        fv_task_clean_up(&with_slot);
+        fv_slot_release(ctx, &pool, slot);
         if (strcmp(err.code, "LimitExceededException") == 0)
             fv_handler_follow_up(ctx, "start", 10000); /* jobs of someone else's */
         else
@@ -279,7 +260,7 @@ static void s_failed(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const
                      const struct fv_quicksight_export_job *job)
 {
     const struct fv_task *t = ctx->task;
-    s_release_slot(cc, table, t);
+    s_release_slot(ctx, cc, table);
     struct json_object *arns = json_tokener_parse(fv_task_param(t, "arns"));
     struct json_object *keep = json_object_new_array();
     struct fv_buf skipped = {0}, msg = {0};
@@ -349,14 +330,9 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
     s_job_id(t, job_id, sizeof(job_id));
     /* Still ours: renew the slot. */
     const char *slot = fv_task_param(t, "slot");
-    if (slot) {
-        char name[128], *holder = NULL;
-        bool got;
-        fv_name_export_slot(t->account, (int)fv_i64_or(slot, 0), name, sizeof(name));
-        fv_control_lease(cc, table, name, t->task_id, s_now_ms(ctx) / 1000, S_SLOT_TTL_S, &got,
-                         &holder, &err);
-        free(holder);
-    }
+    struct fv_slot_pool pool = s_pool(ctx, cc, table);
+    if (slot)
+        fv_slot_renew(ctx, &pool, (int)fv_i64_or(slot, 0));
     for (int tries = 0;; tries++) {
         struct fv_quicksight_export_job job = {0};
         fv_status st = fv_quicksight_describe_export(qs, t->account, job_id, &job, &err);
@@ -380,7 +356,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
             int64_t since = started ? s_now_ms(ctx) - fv_i64_or(started, s_now_ms(ctx)) : 0;
             fv_quicksight_export_job_clean_up(&job);
             if (since > ctx->scope->job->wait_timeout_s * 1000) {
-                s_release_slot(cc, table, t);
+                s_release_slot(ctx, cc, table);
                 fv_handler_failf(ctx, FV_RESULT_FAILED, "ExportTimeout",
                                  "export job %s not done after %lld s", job_id,
                                  (long long)(since / 1000));
@@ -411,7 +387,7 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *qs, struct 
         if (fv_control_note(cc, table, t->task_id, "output", note, &err) != FV_OK)
             FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: noting the upload: %s", t->run_id,
                    t->task_id, err.message);
-        s_release_slot(cc, table, t);
+        s_release_slot(ctx, cc, table);
         s_succeed(ctx, dest, (int64_t)res.size, res.sha256_hex);
         fv_s3_upload_result_clean_up(&res);
         return;
@@ -439,7 +415,7 @@ void fv_kind_quicksight_export(struct fv_handler_ctx *ctx)
                          "job %s has no bucket (jobs[].s3.bucket or central.bucket)",
                          ctx->scope->job->name);
     else if (s_already_done(ctx, cc, table, &dest))
-        s_release_slot(cc, table, t);
+        s_release_slot(ctx, cc, table);
     else if (strcmp(t->step, "wait") == 0)
         s_wait(ctx, qs, cc, table, &dest);
     else

@@ -13,6 +13,7 @@
  * (fv_name_bundle_bucket / fv_name_bundle_key of the source account and the
  * backup run's start), never from the message. */
 #include "handler.h"
+#include "slots.h"
 
 #include <fv/control.h>
 #include <fv/log.h>
@@ -29,8 +30,7 @@ struct s_import {
     struct fv_handler_ctx *ctx;
     struct fv_restore_aws aws;
     struct fv_restore_fleet rf;
-    struct fv_aws_client *cc; /* the control table's */
-    const char *table;
+    struct fv_slot_pool slots; /* import slots, leases in the control table */
     const char *bucket;
     struct fv_buf key;
     char *overrides; /* canonical; NULL: none */
@@ -42,39 +42,14 @@ static int64_t s_now_ms(const struct s_import *im)
     return fv_clock_now_ms(im->ctx->clock);
 }
 
-/* One of the target account's slots for this task: the one it holds, or a
- * free one; -1 when all are taken, -2 on an error (err). */
 static int s_acquire_slot(struct s_import *im, struct fv_error *err)
 {
-    const struct fv_task *t = im->ctx->task;
-    int max = (int)im->ctx->scope->job->max_export_jobs;
-    max = max < 1 ? 1 : max;
-    int64_t first = fv_i64_or(fv_task_param(t, "slot"), 0);
-    for (int k = 0; k < max; k++) {
-        int i = (int)((first + k) % max);
-        char name[128], *holder = NULL;
-        bool got = false;
-        fv_name_import_slot(t->account, i, name, sizeof(name));
-        fv_status st = fv_control_lease(im->cc, im->table, name, t->task_id, s_now_ms(im) / 1000,
-                                        S_SLOT_TTL_S, &got, &holder, err);
-        free(holder);
-        if (st != FV_OK)
-            return -2;
-        if (got)
-            return i;
-    }
-    return -1;
+    return fv_slot_take(im->ctx, &im->slots, err);
 }
 
 static void s_release_slot(struct s_import *im, int slot)
 {
-    const struct fv_task *t = im->ctx->task;
-    char name[128];
-    struct fv_error err;
-    fv_name_import_slot(t->account, slot, name, sizeof(name));
-    if (fv_control_lease_release(im->cc, im->table, name, t->task_id, &err) != FV_OK)
-        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: releasing %s: %s (it expires in %d s)",
-               t->run_id, t->task_id, name, err.message, S_SLOT_TTL_S);
+    fv_slot_release(im->ctx, &im->slots, slot);
 }
 
 static struct fv_output *s_output(struct s_import *im)
@@ -216,12 +191,7 @@ static void s_wait(struct s_import *im)
     const struct fv_task *t = ctx->task;
     struct fv_error err = {0};
     int slot = (int)fv_task_param_i64(t, "slot", 0);
-    char name[128], *holder = NULL;
-    bool got;
-    fv_name_import_slot(t->account, slot, name, sizeof(name));
-    fv_control_lease(im->cc, im->table, name, t->task_id, s_now_ms(im) / 1000, S_SLOT_TTL_S, &got,
-                     &holder, &err); /* still ours: renewed */
-    free(holder);
+    fv_slot_renew(ctx, &im->slots, slot); /* still ours */
     struct fv_quicksight_import_job job = {0};
     fv_status st =
         im->aws.describe_import(im->aws.ud, t->account, t->region, im->job_id, &job, &err);
@@ -259,12 +229,16 @@ void fv_kind_quicksight_import(struct fv_handler_ctx *ctx)
     const struct fv_task *t = ctx->task;
     const struct fv_config_job *job = ctx->scope->job;
     struct fv_error err = {0};
-    struct s_import im = {.ctx = ctx, .table = ctx->cfg->control_table};
+    struct s_import im = {.ctx = ctx,
+                          .slots = {.name = "qs-import",
+                                    .table = ctx->cfg->control_table,
+                                    .size = (int)ctx->scope->job->max_export_jobs,
+                                    .ttl_s = S_SLOT_TTL_S}};
     im.rf = (struct fv_restore_fleet){ctx->fleet, ctx->clients};
     fv_restore_aws_fleet(&im.rf, &im.aws);
     const char *central = fv_fleet_central_account(ctx->fleet, &err);
-    im.cc = central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
-    if (!im.cc) {
+    im.slots.cc = central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
+    if (!im.slots.cc) {
         fv_handler_fail(ctx, &err);
         return;
     }

@@ -130,14 +130,9 @@ void fv_name_restore_job(const char *run_id, const char *source, const char *bun
             *p = '_';
 }
 
-void fv_name_export_slot(const char *account, int i, char *out, size_t n)
+void fv_name_slot(const char *pool, const char *account, int i, char *out, size_t n)
 {
-    snprintf(out, n, "qs-export#%s#%d", account, i);
-}
-
-void fv_name_import_slot(const char *account, int i, char *out, size_t n)
-{
-    snprintf(out, n, "qs-import#%s#%d", account, i);
+    snprintf(out, n, "%s#%s#%d", pool, account, i);
 }
 
 bool fv_principal_aws_managed(const char *path, const char *name)

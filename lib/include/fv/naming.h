@@ -48,10 +48,9 @@ void fv_name_export_job(const char *task_id, int64_t generation, char *out, size
  * its jobs; other overrides or another target get new ones. */
 void fv_name_restore_job(const char *run_id, const char *source, const char *bundle,
                          const char *target, const char *overrides_canonical, char *out, size_t n);
-/* The lease of export slot i of account: "qs-export#<account>#<i>". */
-void fv_name_export_slot(const char *account, int i, char *out, size_t n);
-/* The lease of import slot i of account: "qs-import#<account>#<i>". */
-void fv_name_import_slot(const char *account, int i, char *out, size_t n);
+/* The lease of slot i of account in a pool of job slots:
+ * "<pool>#<account>#<i>" (pools "qs-export", "qs-import"). */
+void fv_name_slot(const char *pool, const char *account, int i, char *out, size_t n);
 
 /* AWS manages these principals; the deny policy never goes on them:
  * service-linked roles (path /aws-service-role/, names AWSServiceRoleFor*),
