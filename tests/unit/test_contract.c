@@ -279,6 +279,52 @@ static void test_poison_tasks_are_rejected_with_a_reason(void **state)
 }
 
 /* Authority is the configuration's: a task can name nothing it does not list. */
+/* Look-alikes of what the contract accepts: an account one digit longer, a
+ * region in capitals or with a trailing space, a bundle or chunk number with
+ * a leading zero, another job's run id. Each is refused, naming the field. */
+static void test_look_alikes_are_refused(void **state)
+{
+    (void)state;
+    struct fv_task t;
+    s_task(&t, "quicksight.export", "qs", "dashboards", "start");
+    fv_task_set_param(&t, "arns", "[\"arn:aws:quicksight:us-east-1:" A "1:dashboard/d1\"]");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'arns'");
+    fv_task_set_param(&t, "arns", "[\"arn:aws:quicksight:us-east-1:" A ":dashboard/d1,x\"]");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'arns'");
+    fv_task_clean_up(&t);
+
+    const char *bundles[] = {"dashboards_bundle_01", "dashboards_bundle_0", "dashboardsx",
+                             "dashboards_bundle_", "Dashboards"};
+    for (size_t i = 0; i < sizeof(bundles) / sizeof(bundles[0]); i++) {
+        s_task(&t, "quicksight.export", "qs", bundles[i], "start");
+        fv_task_set_param(&t, "arns", "[\"arn:aws:quicksight:us-east-1:" A ":dashboard/d1\"]");
+        s_expect(&t, FV_E_INVALID, "TaskInvalid", "resource");
+        fv_task_clean_up(&t);
+    }
+    s_task(&t, "quicksight.users", "qs", "users-01", "write");
+    fv_task_set_param(&t, "records", "[{\"user_name\":\"ann\"}]");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "resource");
+    fv_task_clean_up(&t);
+
+    const char *regions[] = {"US-EAST-1", "us-east-1 ", "us-east-", "us_east_1"};
+    for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+        s_task(&t, "dynamodb.backup", "ddb", "orders", "create");
+        free(t.region);
+        t.region = fv_strdup(regions[i]);
+        s_expect(&t, FV_E_INVALID, "TaskInvalid", "region");
+        fv_task_clean_up(&t);
+    }
+
+    s_task(&t, "dynamodb.backup", "ddb", "orders", "create");
+    free(t.run_id);
+    t.run_id = fv_strdup("ddb2-20261203T020000Z"); /* another job's run */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "run_id");
+    free(t.run_id);
+    t.run_id = fv_strdup("ddb-20261303T020000Z"); /* month 13 */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "run_id");
+    fv_task_clean_up(&t);
+}
+
 static void test_authority_comes_from_the_configuration(void **state)
 {
     (void)state;
@@ -449,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_every_kind_has_a_valid_form),
         cmocka_unit_test(test_import_tasks_carry_a_checked_bundle),
         cmocka_unit_test(test_poison_tasks_are_rejected_with_a_reason),
+        cmocka_unit_test(test_look_alikes_are_refused),
         cmocka_unit_test(test_authority_comes_from_the_configuration),
         cmocka_unit_test(test_sealed_tasks_verify_and_forgeries_do_not),
         cmocka_unit_test(test_bad_key_files_say_why_without_the_secret),
