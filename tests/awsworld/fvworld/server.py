@@ -15,6 +15,7 @@ import collections
 import io
 import json
 import logging
+import re
 import socket
 import struct
 import threading
@@ -102,6 +103,19 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 4
                 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
+def _error_code(resp):
+    """The error code of a failed response (None for a success): the
+    x-amzn-ErrorType header, a JSON __type or an XML <Code>."""
+    if resp.status < 400:
+        return None
+    code = resp.header("x-amzn-ErrorType")
+    if not code:
+        body = resp.body or b""
+        m = re.search(rb'"__type"\s*:\s*"([^"]+)"', body) or re.search(rb"<Code>([^<]+)</Code>", body)
+        code = m.group(1).decode(errors="replace") if m else None
+    return code.split(":")[0].split("#")[-1] if code else None
+
+
 def _status_line(code):
     return f"{code} {_STATUS_TEXT.get(code, 'Status')}"
 
@@ -115,7 +129,7 @@ class RequestLog:
         self._counts = collections.Counter()
         self._seq = 0
 
-    def add(self, info, status, fault=None):
+    def add(self, info, status, fault=None, code=None):
         with self._lock:
             self._seq += 1
             entry = {
@@ -129,6 +143,8 @@ class RequestLog:
             }
             if fault:
                 entry["fault"] = fault
+            if code:
+                entry["code"] = code
             self._ring.append(entry)
             self._counts[(info.account, info.service, info.operation)] += 1
 
@@ -225,7 +241,7 @@ class World:
                 self.requests.add(info, resp.status, fault.kind)
                 return self._send(environ, start_response, resp)
         resp = self._dispatch(environ, info)
-        self.requests.add(info, resp.status, fault.kind if fault else None)
+        self.requests.add(info, resp.status, fault.kind if fault else None, _error_code(resp))
         return self._send(environ, start_response, resp)
 
     def _unprocessed(self, environ, info, fault):
