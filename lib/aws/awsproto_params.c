@@ -38,7 +38,7 @@ void fv_params_clean_up(struct fv_params *p)
         return;
     for (size_t i = 0; i < p->n; i++) {
         free(p->items[i].name);
-        free(p->items[i].value);
+        fv_free_secret(p->items[i].value); /* WebIdentityToken, ExternalId */
     }
     free(p->items);
     memset(p, 0, sizeof(*p));

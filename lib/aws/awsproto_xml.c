@@ -56,6 +56,28 @@ xmlDocPtr fv_xml_parse(struct fv_cur body, struct fv_error *err)
     return doc;
 }
 
+static void s_wipe_nodes(xmlDocPtr doc, xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        /* Strings interned in the document's dictionary are shared: left. */
+        if (n->content && !(doc->dict && xmlDictOwns(doc->dict, n->content)))
+            fv_wipe(n->content, strlen((const char *)n->content));
+        if (n->type == XML_ELEMENT_NODE) {
+            for (xmlAttrPtr a = n->properties; a; a = a->next)
+                s_wipe_nodes(doc, a->children);
+            s_wipe_nodes(doc, n->children);
+        }
+    }
+}
+
+void fv_xml_free_secret(xmlDocPtr doc)
+{
+    if (!doc)
+        return;
+    s_wipe_nodes(doc, doc->children);
+    xmlFreeDoc(doc);
+}
+
 static bool s_is(xmlNodePtr n, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;

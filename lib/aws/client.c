@@ -156,7 +156,7 @@ void fv_aws_response_clean_up(struct fv_aws_response *r)
     if (!r)
         return;
     fv_headers_clean_up(&r->headers);
-    fv_buf_clean_up(&r->body);
+    fv_buf_wipe(&r->body); /* may hold credentials or presigned URLs */
     r->status = 0;
 }
 
@@ -534,7 +534,7 @@ fv_status fv_aws_query(struct fv_aws_client *c, const char *service, const char 
     fv_params_add(&all, "Version", version);
     for (size_t i = 0; params && i < params->n; i++)
         fv_params_add(&all, params->items[i].name, params->items[i].value);
-    struct fv_buf body = {0};
+    struct fv_buf body = {.secret = true};
     fv_params_encode(&all, &body);
     fv_params_clean_up(&all);
 
@@ -559,6 +559,6 @@ fv_status fv_aws_query(struct fv_aws_client *c, const char *service, const char 
     }
     fv_aws_response_clean_up(&resp);
     fv_aws_call_clean_up(&call);
-    fv_buf_clean_up(&body);
+    fv_buf_wipe(&body);
     return st;
 }

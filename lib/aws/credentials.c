@@ -21,14 +21,6 @@
 #define S_MAX_TOKEN_FILE (1u << 20)
 #define S_MAX_HTTP_BODY (64u << 10)
 
-static void s_wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 /* dst is overwritten (not freed first). */
 void fv_credentials_copy(struct fv_credentials *dst, const struct fv_credentials *src)
 {
@@ -43,8 +35,8 @@ void fv_credentials_clean_up(struct fv_credentials *c)
     if (!c)
         return;
     free(c->access_key_id);
-    s_wipe_free(c->secret_access_key);
-    s_wipe_free(c->session_token);
+    fv_free_secret(c->secret_access_key);
+    fv_free_secret(c->session_token);
     memset(c, 0, sizeof(*c));
 }
 
@@ -116,6 +108,7 @@ fv_status fv_creds_read_token_file(const char *path, const char *what, struct fv
     struct stat sb;
 
     fv_buf_reset(out);
+    out->secret = true;
     if (fd < 0) {
         st = fv_error_set(err, FV_E_IO, "cannot read %s %s: %s", what, path, strerror(errno));
         goto out;
@@ -154,7 +147,7 @@ fv_status fv_creds_read_token_file(const char *path, const char *what, struct fv
         st = fv_error_set(err, FV_E_IO, "%s %s holds a NUL byte", what, path);
         goto out;
     }
-    fv_log_secret(out->ptr);
+    fv_log_secret_hold(out->ptr);
 out:
     if (fd >= 0)
         close(fd);
@@ -222,8 +215,17 @@ fv_status fv_creds_parse_json(const char *body, size_t len, const char *where,
     out->session_token = token && *token ? fv_strdup(token) : NULL;
     out->expiration = expiration;
 out:
-    if (root)
+    if (root) {
+        /* json-c frees strings unwiped: wipe the secrets in place first. */
+        static const char *const secret_keys[] = {"SecretAccessKey", "Token"};
+        for (size_t i = 0; i < sizeof(secret_keys) / sizeof(*secret_keys); i++) {
+            struct json_object *v;
+            if (json_object_object_get_ex(root, secret_keys[i], &v) &&
+                json_object_is_type(v, json_type_string))
+                fv_wipe((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        }
         json_object_put(root);
+    }
     json_tokener_free(tok);
     return st;
 }
@@ -249,9 +251,7 @@ fv_status fv_creds_http(const char *method, const char *url, const struct fv_hea
         fv_headers_clean_up(&req.headers);
         if (st == FV_OK) {
             *status = resp.status;
-            if (body->ptr)
-                explicit_bzero(body->ptr, body->len);
-            fv_buf_clean_up(body);
+            fv_buf_wipe(body);
             *body = resp.body;
             resp.body = (struct fv_buf){0};
         }
@@ -278,6 +278,12 @@ struct fv_creds_provider *fv_creds_provider_new(const struct fv_creds_vtable *vt
     return p;
 }
 
+static void s_forget(const struct fv_credentials *c)
+{
+    fv_log_secret_forget(c->secret_access_key);
+    fv_log_secret_forget(c->session_token);
+}
+
 struct fv_creds_provider *fv_creds_ref(struct fv_creds_provider *p)
 {
     if (p)
@@ -291,6 +297,8 @@ void fv_creds_unref(struct fv_creds_provider *p)
         return;
     if (p->vt->destroy)
         p->vt->destroy(p->impl);
+    if (p->have)
+        s_forget(&p->cached);
     fv_credentials_clean_up(&p->cached);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
@@ -317,7 +325,7 @@ static bool s_fresh(const struct fv_credentials *c, int64_t now)
     return c->expiration == 0 || now < c->expiration - FV_CREDS_REFRESH_MARGIN_S;
 }
 
-/* Checks what a fetch returned; registers its secrets. */
+/* Checks what a fetch returned. */
 static fv_status s_check_fetched(struct fv_creds_provider *p, const struct fv_credentials *c,
                                  int64_t now, struct fv_error *err)
 {
@@ -326,8 +334,6 @@ static fv_status s_check_fetched(struct fv_creds_provider *p, const struct fv_cr
                             "credentials from %s lack an access key id or a "
                             "secret access key",
                             p->source);
-    fv_log_secret(c->secret_access_key);
-    fv_log_secret(c->session_token);
     if (c->expiration != 0 && c->expiration <= now) {
         char when[21];
         fv_time_iso8601(c->expiration, when);
@@ -387,6 +393,13 @@ fv_status fv_creds_get(struct fv_creds_provider *p, struct fv_credentials *out,
     p->last_status = st;
     p->last_err = ferr;
     if (st == FV_OK) {
+        /* The cache holds its secrets in the log's registry; rotated ones
+         * are forgotten (and wiped there) once replaced. Hold before forget,
+         * so a secret that did not change is never dropped. */
+        fv_log_secret_hold(fresh.secret_access_key);
+        fv_log_secret_hold(fresh.session_token);
+        if (p->have)
+            s_forget(&p->cached);
         fv_credentials_clean_up(&p->cached);
         p->cached = fresh;
         p->have = true;

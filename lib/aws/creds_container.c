@@ -117,6 +117,7 @@ static fv_status s_auth_token(const struct fv_creds_env *env, struct fv_buf *out
         what = file;
     } else if (tok) {
         fv_log_secret(tok);
+        out->secret = true;
         fv_buf_append_str(out, tok);
         what = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
     } else {
@@ -161,15 +162,10 @@ static fv_status s_container_fetch(struct fv_creds_provider *p, struct fv_creden
     }
     st = fv_creds_parse_json(fv_buf_str(&body), body.len, c->url, out, err);
 out:
-    if (token.ptr)
-        explicit_bzero(token.ptr, token.len);
-    if (body.ptr)
-        explicit_bzero(body.ptr, body.len);
-    fv_buf_clean_up(&token);
-    fv_buf_clean_up(&body);
-    for (size_t i = 0; i < headers.n; i++)
-        explicit_bzero(headers.items[i].value, strlen(headers.items[i].value));
-    fv_headers_clean_up(&headers);
+    fv_log_secret_forget(token.ptr); /* a token from a file rotates */
+    fv_buf_wipe(&token);
+    fv_buf_wipe(&body);
+    fv_headers_clean_up(&headers); /* wipes the Authorization value */
     return st;
 }
 

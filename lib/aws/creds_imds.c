@@ -96,7 +96,7 @@ static fv_status s_imds_fetch(struct fv_creds_provider *p, struct fv_credentials
         goto out;
     }
     token = fv_strndup(body.ptr, n);
-    fv_log_secret(token);
+    fv_log_secret_hold(token); /* one per fetch: forgotten below */
     fv_headers_clean_up(&h);
     fv_headers_add(&h, "X-aws-ec2-metadata-token", token);
 
@@ -137,17 +137,12 @@ static fv_status s_imds_fetch(struct fv_creds_provider *p, struct fv_credentials
 net_fail:
     fv_creds_error_prefix(err, "EC2 instance metadata at %s: ", fv_buf_str(&ep));
 out:
-    if (body.ptr)
-        explicit_bzero(body.ptr, body.len);
-    if (token)
-        explicit_bzero(token, strlen(token));
-    for (size_t i = 0; i < h.n; i++)
-        explicit_bzero(h.items[i].value, strlen(h.items[i].value));
-    fv_headers_clean_up(&h);
-    fv_buf_clean_up(&body);
+    fv_log_secret_forget(token);
+    fv_buf_wipe(&body);
+    fv_headers_clean_up(&h); /* wipes the token header */
     fv_buf_clean_up(&url);
     fv_buf_clean_up(&ep);
-    free(token);
+    fv_free_secret(token);
     free(role);
     return st;
 }

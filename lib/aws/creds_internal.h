@@ -18,10 +18,12 @@
  * for the fetch otherwise. A failed refresh while the cached credentials are
  * still valid returns the cached ones (and logs a warning).
  *
- * Secrets: the base registers every secret key and session token it hands
- * out with fv_log_secret(); providers register any other bearer token they
- * read (web identity token, container authorization token, IMDS session
- * token). No error message quotes a secret. */
+ * Secrets: the base holds the secret key and session token it caches in the
+ * log's registry (fv_log_secret_hold) and forgets them when a refresh
+ * replaces them or the provider goes; providers hold any other bearer token
+ * they read (web identity token, container authorization token, IMDS session
+ * token) while they use it. Bytes that carried a secret are wiped before
+ * they are freed. No error message quotes a secret. */
 #ifndef FV_AWS_CREDS_INTERNAL_H
 #define FV_AWS_CREDS_INTERNAL_H
 
@@ -86,10 +88,12 @@ void fv_creds_env_fill(struct fv_creds_env *dst, const struct fv_creds_env *src)
 void fv_creds_error_prefix(struct fv_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reads a small file (token files) into out, trailing whitespace trimmed.
- * what names it in errors ("web identity token file"). FV_E_IO naming the
- * path on failure; an empty file is an error too. The bytes are registered
- * with fv_log_secret(). */
+/* Reads a small file (token files) into out (a secret buffer), trailing
+ * whitespace trimmed. what names it in errors ("web identity token file").
+ * FV_E_IO naming the path on failure; an empty file is an error too. On
+ * success the token is held in the log's registry: the caller calls
+ * fv_log_secret_forget(out->ptr) and fv_buf_wipe(out) when done with it
+ * (token files rotate; the registry must not keep every one). */
 fv_status fv_creds_read_token_file(const char *path, const char *what, struct fv_buf *out,
                                    struct fv_error *err);
 

@@ -3,6 +3,8 @@
 #include "aws/creds_internal.h"
 #include "aws/sts.h"
 
+#include <fv/log.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,9 +37,8 @@ static fv_status s_web_identity_fetch(struct fv_creds_provider *p, struct fv_cre
         fv_creds_error_prefix(err, "%s: assuming role %s with the web identity token from %s: ",
                               p->source, w->role_arn, w->token_file);
 out:
-    if (token.ptr)
-        explicit_bzero(token.ptr, token.len);
-    fv_buf_clean_up(&token);
+    fv_log_secret_forget(token.ptr);
+    fv_buf_wipe(&token);
     return st;
 }
 

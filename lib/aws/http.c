@@ -81,7 +81,7 @@ void fv_http_response_clean_up(struct fv_http_response *r)
     if (!r)
         return;
     fv_headers_clean_up(&r->headers);
-    fv_buf_clean_up(&r->body);
+    fv_buf_wipe(&r->body);
     r->status = 0;
 }
 
@@ -110,6 +110,8 @@ bool fv_http_engine_cancelled(const struct fv_http_engine *e)
 static void s_transfer_free(struct s_transfer *t)
 {
     curl_easy_cleanup(t->easy);
+    for (struct curl_slist *l = t->hdrs; l; l = l->next)
+        fv_wipe(l->data, strlen(l->data)); /* Authorization, X-Amz-Security-Token */
     curl_slist_free_all(t->hdrs);
     free(t);
 }
@@ -177,6 +179,9 @@ static size_t s_on_body(char *data, size_t size, size_t nmemb, void *ud)
         t->too_large = true;
         return 0;
     }
+    /* Collected bodies are API answers: credentials (STS, IMDS, container),
+     * presigned URLs, tokens. Every one is wiped, not only the known ones. */
+    t->resp->body.secret = true;
     fv_buf_append(&t->resp->body, data, n);
     return n;
 }
@@ -248,7 +253,7 @@ static void s_setup(struct fv_http_engine *e, struct s_transfer *t)
     }
 
     for (size_t i = 0; i < req->headers.n; i++) {
-        struct fv_buf line = {0};
+        struct fv_buf line = {.secret = true};
         fv_buf_printf(&line, "%s: %s", req->headers.items[i].name, req->headers.items[i].value);
         t->hdrs = curl_slist_append(t->hdrs, line.ptr);
         fv_buf_clean_up(&line);

@@ -60,8 +60,7 @@ static fv_status s_read_credentials(xmlDocPtr doc, const char *result, const cha
         fv_credentials_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "sts %s: incomplete Credentials in response", op);
     }
-    fv_log_secret(out->secret_access_key);
-    fv_log_secret(out->session_token);
+    /* The provider that caches them holds them in the log's registry. */
     return FV_OK;
 }
 
@@ -100,7 +99,7 @@ fv_status fv_sts_assume_role(struct fv_creds_provider *source, const char *regio
         snprintf(msg, sizeof(msg), "assuming %s: %.400s", role_arn, err->message);
         memcpy(err->message, msg, sizeof(msg));
     }
-    xmlFreeDoc(doc);
+    fv_xml_free_secret(doc);
     fv_params_clean_up(&p);
     fv_aws_client_destroy(c);
     return st;
@@ -132,7 +131,7 @@ fv_status fv_sts_assume_role_with_web_identity(const char *region, const char *r
     fv_params_add(&p, "RoleArn", role_arn);
     fv_params_add(&p, "RoleSessionName", session_name);
     fv_params_add(&p, "WebIdentityToken", token);
-    struct fv_buf body = {0}, url = {0};
+    struct fv_buf body = {.secret = true}, url = {0};
     fv_params_encode(&p, &body);
     fv_buf_printf(&url, "%s://%s%s/", ep.scheme, ep.host, ep.base_path);
 
@@ -164,10 +163,10 @@ fv_status fv_sts_assume_role_with_web_identity(const char *region, const char *r
                                       "AssumeRoleWithWebIdentity", out, err)
                  : FV_E_PARSE;
     }
-    xmlFreeDoc(doc);
+    fv_xml_free_secret(doc);
     fv_http_response_clean_up(&resp);
     fv_http_request_clean_up(&req);
-    fv_buf_clean_up(&body);
+    fv_buf_wipe(&body);
     fv_buf_clean_up(&url);
     fv_params_clean_up(&p);
     fv_endpoint_clean_up(&ep);

@@ -360,7 +360,7 @@ void fv_config_clean_up(struct fv_config *c)
         fv_config_job_clean_up(&c->jobs[i]);
     free(c->jobs);
     for (size_t i = 0; c->kafka_properties && c->kafka_properties[i]; i++)
-        free(c->kafka_properties[i]);
+        fv_free_secret(c->kafka_properties[i]); /* sasl.password, ssl.key.password */
     free(c->kafka_properties);
     fv_props_clean_up(s_props, S_N(s_props), c);
     json_object_put(c->doc);

@@ -96,7 +96,16 @@ static void s_buf_reserve(struct fv_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    b->ptr = fv_realloc(b->ptr, cap);
+    if (b->secret && b->ptr) {
+        /* realloc may leave the old bytes behind in freed memory. */
+        char *p = fv_malloc(cap);
+        memcpy(p, b->ptr, b->len + 1);
+        fv_wipe(b->ptr, b->cap);
+        free(b->ptr);
+        b->ptr = p;
+    } else {
+        b->ptr = fv_realloc(b->ptr, cap);
+    }
     b->cap = cap;
 }
 
@@ -160,9 +169,35 @@ void fv_buf_clean_up(struct fv_buf *b)
 {
     if (!b)
         return;
+    if (b->secret && b->ptr)
+        fv_wipe(b->ptr, b->cap);
     free(b->ptr);
     b->ptr = NULL;
     b->len = b->cap = 0;
+}
+
+void fv_wipe(void *p, size_t n)
+{
+    if (p && n)
+        explicit_bzero(p, n);
+}
+
+void fv_buf_wipe(struct fv_buf *b)
+{
+    if (!b)
+        return;
+    if (b->ptr)
+        fv_wipe(b->ptr, b->cap);
+    free(b->ptr);
+    memset(b, 0, sizeof(*b));
+}
+
+void fv_free_secret(char *s)
+{
+    if (s) {
+        fv_wipe(s, strlen(s));
+        free(s);
+    }
 }
 
 const char *fv_buf_str(const struct fv_buf *b)
@@ -215,7 +250,7 @@ void fv_headers_clean_up(struct fv_headers *h)
         return;
     for (size_t i = 0; i < h->n; i++) {
         free(h->items[i].name);
-        free(h->items[i].value);
+        fv_free_secret(h->items[i].value); /* Authorization, tokens */
     }
     free(h->items);
     h->items = NULL;

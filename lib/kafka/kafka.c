@@ -33,7 +33,7 @@ void fv_kafka_config_clean_up(struct fv_kafka_config *c)
     free(c->topic_prefix);
     if (c->properties) {
         for (size_t i = 0; i < 2 * c->n_properties; i++)
-            free(c->properties[i]);
+            fv_free_secret(c->properties[i]); /* sasl.password, ssl.key.password */
         free(c->properties);
     }
     memset(c, 0, sizeof(*c));

@@ -124,11 +124,14 @@ static fv_status s_read_file(const char *path, struct fv_buf *out, struct fv_err
     FILE *f = fopen(path, "rb");
     if (!f)
         return fv_error_set(err, FV_E_IO, "cannot read: %s", strerror(errno));
+    setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of the keys left behind */
+    out->secret = true;
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && out->len < 65536)
         fv_buf_append(out, chunk, n);
     fclose(f);
+    fv_wipe(chunk, sizeof(chunk));
     return FV_OK;
 }
 
@@ -163,16 +166,12 @@ fv_status fv_task_keys_load(const struct fv_config *cfg, bool embedded, struct f
                           "(or set %s): workers run only tasks signed with these keys",
                           file, S_ENV);
     }
-    for (size_t i = 0; *out && i < (*out)->n; i++)
-        if ((*out)->keys[i].len < 256) {
-            char s[256];
-            memcpy(s, (*out)->keys[i].secret, (*out)->keys[i].len);
-            s[(*out)->keys[i].len] = '\0';
-            fv_log_secret(s);
-            OPENSSL_cleanse(s, sizeof(s));
-        }
-    OPENSSL_cleanse(text.ptr, text.len);
-    fv_buf_clean_up(&text);
+    for (size_t i = 0; *out && i < (*out)->n; i++) {
+        char *s = fv_strndup((const char *)(*out)->keys[i].secret, (*out)->keys[i].len);
+        fv_log_secret(s);
+        fv_free_secret(s);
+    }
+    fv_buf_wipe(&text);
     fv_buf_clean_up(&where);
     return st;
 }

@@ -40,6 +40,9 @@ void fv_params_encode(const struct fv_params *p, struct fv_buf *out);
 
 /* XML helpers over libxml2 (namespace-agnostic: match on local names). */
 xmlDocPtr fv_xml_parse(struct fv_cur body, struct fv_error *err);
+/* Wipes every text and attribute value of doc, then frees it (NULL-safe):
+ * for documents that carried credentials (STS answers). */
+void fv_xml_free_secret(xmlDocPtr doc);
 /* First descendant element (depth-first) with local name `name`; NULL when none. */
 xmlNodePtr fv_xml_find(xmlNodePtr from, const char *name);
 /* Follows a '/'-separated path of local names from `from`'s children,

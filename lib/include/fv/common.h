@@ -57,11 +57,14 @@ struct fv_cur {
 #define FV_CUR_STR(s) ((struct fv_cur){(s), (s) ? strlen(s) : 0})
 
 /* Owned, growable bytes; ptr is always NUL-terminated once non-NULL.
- * A zeroed struct is a valid empty buffer. */
+ * A zeroed struct is a valid empty buffer. A buffer with secret set (before
+ * its first byte) holds credentials: growing it wipes the old block instead
+ * of realloc'ing, and fv_buf_clean_up wipes it before freeing. */
 struct fv_buf {
     char *ptr;
     size_t len;
     size_t cap;
+    bool secret;
 };
 
 void fv_buf_append(struct fv_buf *b, const void *data, size_t n);
@@ -74,6 +77,15 @@ void fv_buf_reset(struct fv_buf *b); /* len = 0, keeps memory */
 char *fv_buf_detach(struct fv_buf *b);
 void fv_buf_clean_up(struct fv_buf *b);         /* safe on zeroed buffers and NULL */
 const char *fv_buf_str(const struct fv_buf *b); /* "" when empty */
+
+/* Wiping (explicit_bzero: never optimised away). Credentials, tokens,
+ * passwords and the bytes they travelled in are wiped before they are freed.
+ * fv_buf_wipe wipes all of b's memory (secret or not) and frees it, leaving
+ * b zeroed; fv_free_secret wipes a NUL-terminated string and frees it. Both
+ * accept NULL. */
+void fv_wipe(void *p, size_t n);
+void fv_buf_wipe(struct fv_buf *b);
+void fv_free_secret(char *s);
 
 /* An ordered list of HTTP headers. Names keep the caller's case; lookups are
  * case-insensitive. Strings are owned by the list. */
