@@ -4,6 +4,8 @@
 
 #include <fv/log.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +68,24 @@ int fv_cli_log_file(const char *path, FILE **out)
     if (!path)
         return 0;
     s_make_parents(path);
-    FILE *f = fopen(path, "a");
+    /* Logs name accounts, tables and errors: readable by the owner only. No
+     * symlink is followed (a planted link cannot redirect them), and an
+     * existing file is tightened to 0600. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat sb;
+    const char *why = NULL;
+    if (fd < 0)
+        why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+    else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        why = "not a regular file";
+    else if ((sb.st_mode & 0077) != 0 && fchmod(fd, sb.st_mode & 0700) != 0)
+        why = "it is readable by others and cannot be made 0600";
+    FILE *f = why ? NULL : fdopen(fd, "a");
     if (!f) {
-        fprintf(stderr, "fleetvault: cannot open log file %s\n", path);
+        fprintf(stderr, "fleetvault: cannot open log file %s: %s\n", path,
+                why ? why : strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return 2;
     }
     fv_log_set_sink(f, true);

@@ -1,6 +1,8 @@
 /* fleetvault: one binary, subcommands. Thin: parse flags, call lib/. */
 #include "cli.h"
 
+#include <fv/process.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +30,11 @@ static void s_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    struct fv_error err;
+    if (fv_process_no_core_dumps(&err) != FV_OK) {
+        fprintf(stderr, "fleetvault: cannot disable core dumps: %s\n", err.message);
+        return 1;
+    }
     if (argc < 2) {
         s_usage(stderr);
         return 2;

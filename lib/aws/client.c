@@ -140,6 +140,12 @@ const char *fv_aws_client_region(const struct fv_aws_client *c)
     return c->region;
 }
 
+fv_status fv_aws_client_check_download_url(const struct fv_aws_client *c, const char *url,
+                                           struct fv_error *err)
+{
+    return fv_endpoint_check_download_url(url, c->region, c->getenv, c->getenv_ud, err);
+}
+
 void fv_aws_client_stats(const struct fv_aws_client *c, struct fv_aws_stats *out)
 {
     *out = c->stats;

@@ -230,6 +230,11 @@ static void s_setup(struct fv_http_engine *e, struct s_transfer *t)
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    /* Only http and https, engine-wide: a URL from a response (a
+     * DownloadUrl) can never make curl speak file://, gopher://, dict://...
+     * Redirects are not followed; were one ever, https only. */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     /* Send the path exactly as signed: S3 keys may hold "/../" and "//". */
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);

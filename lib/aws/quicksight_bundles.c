@@ -385,6 +385,9 @@ fv_status fv_quicksight_download_bundle(struct fv_aws_client *c, const char *dow
         *bytes_out = 0;
     if (!download_url || !sink)
         return fv_error_set(err, FV_E_INVALID, "quicksight bundle download: no URL or sink");
+    fv_status checked = fv_aws_client_check_download_url(c, download_url, err);
+    if (checked != FV_OK)
+        return checked;
     struct s_download d = {.sink = sink, .ud = ud};
     struct fv_http_request req = {
         .method = "GET",

@@ -44,6 +44,9 @@ struct fv_aws_client *fv_aws_client_new(const struct fv_aws_client_options *o,
 void fv_aws_client_destroy(struct fv_aws_client *c); /* NULL-safe */
 struct fv_http_engine *fv_aws_client_engine(struct fv_aws_client *c);
 const char *fv_aws_client_region(const struct fv_aws_client *c);
+/* fv_endpoint_check_download_url for the client's region and environment. */
+fv_status fv_aws_client_check_download_url(const struct fv_aws_client *c, const char *url,
+                                           struct fv_error *err);
 
 /* Per-call counters, for metrics and tests (monotonic since creation). */
 struct fv_aws_stats {

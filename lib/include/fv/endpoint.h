@@ -32,6 +32,20 @@ fv_status fv_endpoint_resolve(const char *service, const char *region,
                               const char *(*getenv_fn)(void *ud, const char *name), void *getenv_ud,
                               struct fv_endpoint *out, struct fv_error *err);
 
+/* Whether a URL AWS handed us (a QuickSight DownloadUrl, a presigned S3
+ * URL) may be fetched: https to an S3 host of region ([bucket.]s3.<region>.
+ * <suffix>, s3-<region>, s3.dualstack.<region>, and s3.<suffix> in
+ * us-east-1; port 443 only), or the scheme and host[:port] of the s3 or
+ * quicksight endpoint override in getenv_fn's environment (plain http only
+ * there). Schemes and hosts compare case-insensitively; userinfo, literal
+ * addresses, trailing dots and other schemes are refused. On refusal:
+ * FV_E_INVALID, err->code "DownloadUrlRefused", not retryable, and a message
+ * naming the scheme and host, never the path or query. getenv_fn NULL:
+ * getenv(3). */
+fv_status fv_endpoint_check_download_url(const char *url, const char *region,
+                                         const char *(*getenv_fn)(void *ud, const char *name),
+                                         void *getenv_ud, struct fv_error *err);
+
 /* S3 addressing: writes the host and the wire path for bucket/key. Virtual
  * host style (bucket.s3.region.amazonaws.com) unless the endpoint is
  * overridden or the bucket name is not DNS-compatible (dots, uppercase),

@@ -322,8 +322,11 @@ typedef size_t fv_quicksight_sink_fn(void *ud, const char *data, size_t n);
  * text, e.g. "Request has expired"): describe the job again and retry with
  * the fresh URL. Other HTTP errors are FV_E_AWS with the decoded S3 code;
  * transport failures FV_E_NET / FV_E_TIMEOUT (err->retryable). A failed
- * download may have fed the sink part of the body: start over. Error
- * messages never contain the URL's query (its signature). */
+ * download may have fed the sink part of the body: start over. A URL that is
+ * not https to an S3 host of the client's region (or the overridden
+ * endpoint) is never fetched: FV_E_INVALID, err->code "DownloadUrlRefused",
+ * not retryable (fv_endpoint_check_download_url). Error messages never
+ * contain the URL's query (its signature). */
 fv_status fv_quicksight_download_bundle(struct fv_aws_client *c, const char *download_url,
                                         fv_quicksight_sink_fn *sink, void *ud, int64_t *bytes_out,
                                         struct fv_error *err);
