@@ -13,6 +13,10 @@
 #include <fv/clock.h>
 #include <fv/common.h>
 #include <fv/log.h>
+#include <fv/process.h>
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +221,24 @@ static void test_rotated_credentials_forgotten(void **state)
     assert_int_equal(fv_log_secret_count(), before);
 }
 
+static void test_no_core_dumps(void **state)
+{
+    (void)state;
+    struct rlimit some = {4096, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_CORE, &some) != 0) { /* an unprivileged hard limit below: lower it */
+        getrlimit(RLIMIT_CORE, &some);
+        some.rlim_cur = some.rlim_max;
+        setrlimit(RLIMIT_CORE, &some);
+    }
+    struct fv_error err = {0};
+    assert_int_equal(fv_process_no_core_dumps(&err), FV_OK);
+    struct rlimit now;
+    assert_int_equal(getrlimit(RLIMIT_CORE, &now), 0);
+    assert_int_equal(now.rlim_cur, 0);
+    assert_int_equal(now.rlim_max, 0);
+    assert_int_equal(prctl(PR_GET_DUMPABLE, 0L, 0L, 0L, 0L), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_forget_wipes_and_counts_holds),
         cmocka_unit_test(test_buf_secret_and_wipe),
         cmocka_unit_test(test_rotated_credentials_forgotten),
+        cmocka_unit_test(test_no_core_dumps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
