@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fv/endpoint.h>
+#include <fv/http.h>
 
 #include <string.h>
 
@@ -121,6 +122,24 @@ static void test_userinfo_tricks_refused(void **state)
     s_refused("https:///k", "us-east-1", s_env_none, "malformed host");
 }
 
+/* The engine itself speaks only http and https, whatever URL it is given. */
+static void test_engine_refuses_other_protocols(void **state)
+{
+    (void)state;
+    struct fv_http_options o;
+    fv_http_options_default(&o);
+    struct fv_http_request req = {.method = "GET", .url = "file:///etc/passwd"};
+    struct fv_http_response resp = {0};
+    struct fv_error err = {0};
+    fv_status st = fv_http_simple(&o, &req, &resp, &err);
+    assert_int_not_equal(st, FV_OK);
+    assert_int_equal(resp.body.len, 0);
+    if (!strstr(err.message, "not supported") && !strstr(err.message, "disabled"))
+        fail_msg("unexpected error for file://: %s", err.message);
+    fv_http_response_clean_up(&resp);
+    fv_http_request_clean_up(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_other_schemes_refused),
         cmocka_unit_test(test_other_hosts_refused),
         cmocka_unit_test(test_userinfo_tricks_refused),
+        cmocka_unit_test(test_engine_refuses_other_protocols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

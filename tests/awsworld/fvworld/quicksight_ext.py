@@ -90,6 +90,7 @@ class QuickSightExt:
         self.world = world
         self.lock = threading.RLock()
         self.accounts = {}
+        self.hostile_urls = {}  # account -> the DownloadUrl base it answers instead (tests)
         self.url_key = secrets.token_bytes(32)
         routes = {
             "CreateDataSet": self.create_data_set,
@@ -112,6 +113,7 @@ class QuickSightExt:
         for op, fn in routes.items():
             world.register("quicksight", op, self._wrap(op, fn))
         world.register_control("/_world/asset-bundles/", self.serve_download)
+        world.register_control("/_world/quicksight/hostile-download-urls", self.hostile_download_urls)
         # every other QuickSight operation goes to moto, behind the account guard
         world.register_service("quicksight", self._path_account_guard)
 
@@ -499,12 +501,30 @@ class QuickSightExt:
             st.export_jobs[job_id] = job  # reuse after the old job ended replaces it
         return {"Arn": job["arn"], "AssetBundleExportJobId": job_id}, 200
 
+    def hostile_download_urls(self, environ, method, path, qs, doc):
+        """POST {"account": "111122223333", "url": "file:///etc/passwd"}: that account's
+        DownloadUrls become url plus the usual signed query (a compromised or spoofed
+        QuickSight answer); "url": null restores them. GET lists them."""
+        if method == "POST":
+            if not isinstance(doc, dict) or not re.fullmatch(r"\d{12}", str(doc.get("account", ""))):
+                return Response.json({"error": "expected {\"account\": \"<12 digits>\", \"url\": ...}"}, 400)
+            with self.lock:
+                if doc.get("url"):
+                    self.hostile_urls[doc["account"]] = str(doc["url"])
+                else:
+                    self.hostile_urls.pop(doc["account"], None)
+        if method in ("GET", "POST"):
+            with self.lock:
+                return Response.json(dict(self.hostile_urls))
+        return Response.json({"error": "GET or POST"}, 405)
+
     def _download_url(self, job):
         expires = int(clock.now() + self.url_ttl)
         path = f"/_world/asset-bundles/{job['account']}/{job['id']}.zip"
         sig = hmac.new(self.url_key, f"{path}|{expires}|{job['created']}".encode(), hashlib.sha256).hexdigest()
-        return (f"{self.world.base_url}{path}?X-Amz-Expires={int(self.url_ttl)}&expires={expires}"
-                f"&X-Amz-Signature={sig}")
+        with self.lock:
+            base = self.hostile_urls.get(job["account"], f"{self.world.base_url}{path}")
+        return f"{base}?X-Amz-Expires={int(self.url_ttl)}&expires={expires}&X-Amz-Signature={sig}"
 
     def describe_export(self, account, info, body):
         job_id = self._seg(info, 3)

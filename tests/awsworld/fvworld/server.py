@@ -166,6 +166,45 @@ class RequestLog:
             self._counts.clear()
 
 
+class SecretsSeen:
+    """Every credential the world saw or handed out: SigV4 signatures (the
+    Authorization header's Signature=), session tokens sent
+    (X-Amz-Security-Token), and the secret keys and session tokens STS issued.
+    GET /_world/secrets-seen lists them, so a test can search everything
+    fleetvault wrote for them; DELETE forgets them."""
+
+    _SIG = re.compile(r"Signature=([0-9a-fA-F]{16,})")
+    _STS = re.compile(rb"<(SecretAccessKey|SessionToken)>([^<]+)</")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seen = {"signatures": set(), "session_tokens": set(), "secret_keys": set()}
+
+    def request(self, environ):
+        sig = self._SIG.search(environ.get("HTTP_AUTHORIZATION", ""))
+        tok = environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+        with self._lock:
+            if sig:
+                self._seen["signatures"].add(sig.group(1))
+            if tok:
+                self._seen["session_tokens"].add(tok)
+
+    def response(self, info, resp):
+        if info.service != "sts" or not resp.body:
+            return
+        with self._lock:
+            for kind, value in self._STS.findall(resp.body):
+                key = "secret_keys" if kind == b"SecretAccessKey" else "session_tokens"
+                self._seen[key].add(value.decode())
+
+    def control(self, environ, method, path, qs, doc):
+        with self._lock:
+            if method == "DELETE":
+                for v in self._seen.values():
+                    v.clear()
+            return Response.json({k: sorted(v) for k, v in self._seen.items()})
+
+
 class World:
     def __init__(self, settings=None):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -181,6 +220,8 @@ class World:
         self.ready = False
         self.base_url = None
         self.control_routes = {}  # path prefix -> callable(environ, method, path, body) -> Response
+        self.secrets_seen = SecretsSeen()
+        self.register_control("/_world/secrets-seen", self.secrets_seen.control)
 
     # -- extension registry ------------------------------------------------
     def register(self, service, operation, handler):
@@ -200,6 +241,7 @@ class World:
             return self._send(environ, start_response, resp)
         body = self._read_body(environ)
         info = protocol.RequestInfo(environ, body)
+        self.secrets_seen.request(environ)
         if info.access_key:
             try:
                 info.account = auth.known_account_for_key(info.access_key)
@@ -242,6 +284,7 @@ class World:
                 return self._send(environ, start_response, resp)
         resp = self._dispatch(environ, info)
         self.requests.add(info, resp.status, fault.kind if fault else None, _error_code(resp))
+        self.secrets_seen.response(info, resp)
         return self._send(environ, start_response, resp)
 
     def _unprocessed(self, environ, info, fault):
