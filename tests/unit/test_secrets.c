@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,49 @@ static void test_rotated_credentials_forgotten(void **state)
     assert_int_equal(fv_log_secret_count(), before);
 }
 
+struct s_churn {
+    int id;
+    int missed; /* a held secret found unscrubbed */
+};
+
+/* Holds, checks and forgets secrets of its own while other threads do the same. */
+static void *s_churn(void *arg)
+{
+    struct s_churn *c = arg;
+    char s[64];
+    for (int i = 0; i < 500; i++) {
+        snprintf(s, sizeof(s), "churn-%d-%04d-wJalrXUtnFEMI", c->id, i);
+        fv_log_secret_hold(s);
+        if (!s_scrubbed(s))
+            c->missed++;
+        if (i % 3 == 0)
+            fv_log_secret_forget(s);
+    }
+    for (int i = 0; i < 500; i++) {
+        snprintf(s, sizeof(s), "churn-%d-%04d-wJalrXUtnFEMI", c->id, i);
+        if (i % 3 != 0)
+            fv_log_secret_forget(s);
+    }
+    return NULL;
+}
+
+static void test_registry_thread_safe(void **state)
+{
+    (void)state;
+    size_t before = fv_log_secret_count();
+    pthread_t th[4];
+    struct s_churn c[4] = {{0}};
+    for (int i = 0; i < 4; i++) {
+        c[i].id = i;
+        pthread_create(&th[i], NULL, s_churn, &c[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(c[i].missed, 0);
+    }
+    assert_int_equal(fv_log_secret_count(), before);
+}
+
 static void test_no_core_dumps(void **state)
 {
     (void)state;
@@ -248,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_forget_wipes_and_counts_holds),
         cmocka_unit_test(test_buf_secret_and_wipe),
         cmocka_unit_test(test_rotated_credentials_forgotten),
+        cmocka_unit_test(test_registry_thread_safe),
         cmocka_unit_test(test_no_core_dumps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
