@@ -29,7 +29,7 @@ static bool s_host_chars(const char *h, size_t n)
 
 /* host (lowercase) is an S3 host of region: [bucket.]s3.<region>.<suffix>,
  * [bucket.]s3-<region>.<suffix>, [bucket.]s3.dualstack.<region>.<suffix>,
- * and in us-east-1 also [bucket.]s3.<suffix>. s3_host is the regional host
+ * and the global [bucket.]s3.<suffix>. s3_host is the regional host
  * "s3.<region>.<suffix>" from the endpoint table. */
 static bool s_s3_host(const char *host, const char *region, const char *s3_host)
 {
@@ -48,10 +48,9 @@ static bool s_s3_host(const char *host, const char *region, const char *s3_host)
             fv_buf_printf(&want, "s3-%s.%s", region, suffix);
         else if (i == 2)
             fv_buf_printf(&want, "s3.dualstack.%s.%s", region, suffix);
-        else if (strcmp(region, "us-east-1") == 0)
+        else /* the global endpoint: S3 presigns virtual-hosted URLs on it
+              * for buckets of any region (they still answer from there) */
             fv_buf_printf(&want, "s3.%s", suffix);
-        else
-            break;
         size_t hl = strlen(host), wl = want.len;
         if (hl == wl)
             ok = strcmp(host, want.ptr) == 0;

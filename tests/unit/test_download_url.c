@@ -93,7 +93,9 @@ static void test_other_hosts_refused(void **state)
     /* Another region, another service, a look-alike suffix. */
     s_refused("https://b.s3.eu-west-1.amazonaws.com/k", "us-east-1", s_env_none,
               "not an S3 host of us-east-1");
-    s_refused("https://b.s3.amazonaws.com/k", "eu-west-1", s_env_none, "'b.s3.amazonaws.com'");
+    s_ok("https://b.s3.amazonaws.com/k", "eu-west-1", s_env_none);
+    s_refused("https://b.s3.amazonaws.com.evil.example/k", "eu-west-1", s_env_none,
+              "'b.s3.amazonaws.com.evil.example'");
     s_refused("https://dynamodb.us-east-1.amazonaws.com/", "us-east-1", s_env_none,
               "'dynamodb.us-east-1.amazonaws.com'");
     s_refused("https://s3.us-east-1.amazonaws.com.evil.example/k", "us-east-1", s_env_none,
