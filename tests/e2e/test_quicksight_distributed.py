@@ -22,6 +22,7 @@ def config(path, bootstrap, accounts, per_bundle):
                   "    external_id: fleetvault-demo"]
     lines += ["central:", '  account: "123456789012"', f"  bucket: {BUCKET}",
               "kafka:", f"  brokers: {bootstrap}", "  session_timeout_ms: 6000",
+              "  allow_plaintext: true",  # the mock cluster speaks PLAINTEXT only
               "worker:", "  shutdown_grace_s: 5",
               "jobs:", "  - name: qs", "    type: quicksight", "    mode: assets-only",
               f"    max_assets_per_bundle: {per_bundle}", "    max_export_jobs: 5"]
