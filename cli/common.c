@@ -102,6 +102,17 @@ void fv_cli_kafka_config(const struct fv_config *cfg, struct fv_kafka_config *kc
     kc->topic_prefix = fv_strdup(cfg->kafka_topic_prefix);
     kc->partitions = (int)cfg->kafka_partitions;
     kc->session_timeout_ms = (int)cfg->kafka_session_timeout_ms;
+    /* fv_config_load refused clear text unless the file allows it: say so
+     * at start, it is a test set-up. */
+    const char *proto = "PLAINTEXT";
+    for (size_t i = 0; i < cfg->n_kafka_properties; i++)
+        if (strcmp(cfg->kafka_properties[2 * i], "security.protocol") == 0)
+            proto = cfg->kafka_properties[2 * i + 1];
+    if (cfg->kafka_allow_plaintext && strcmp(cfg->kafka_brokers, "embedded") != 0 &&
+        strcasestr(proto, "PLAINTEXT"))
+        FV_LOG(FV_LOG_WARN, "kafka",
+               "%s: kafka.allow_plaintext: tasks and results cross the network to %s in %s",
+               cfg->path, cfg->kafka_brokers, proto);
     if (cfg->n_kafka_properties) {
         kc->properties = fv_calloc(2 * cfg->n_kafka_properties + 1, sizeof(char *));
         for (size_t i = 0; i < 2 * cfg->n_kafka_properties; i++)

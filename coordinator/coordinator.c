@@ -79,7 +79,8 @@ static fv_status s_run_put(void *ud, const struct fv_run *r, const char *state,
 {
     struct s_io *io = ud;
     return fv_control_run_put(io->central, &io->fence, r->run_id, r->job->name, state,
-                              r->started_ms, err);
+                              r->started_ms, fv_control_expiry_s(io->o->cfg, s_now_ms(io) / 1000),
+                              err);
 }
 
 static fv_status s_run_state(void *ud, const char *run_id, char **state, struct fv_error *err)

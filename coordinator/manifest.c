@@ -4,12 +4,14 @@
 
 #include <fv/clock.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *s_outcome(const struct fv_run *r)
 {
@@ -177,6 +179,11 @@ static fv_status s_write_file(const char *path, const char *text, struct fv_erro
     return FV_OK;
 }
 
+void fv_run_file_stamp(const struct fv_run *r, char out[16])
+{
+    snprintf(out, 16, "%.8s_%.6s", r->stamp, r->stamp + 9);
+}
+
 fv_status fv_run_write_outputs(const struct fv_run *r, const char *dir, char **manifest_path,
                                char **report_path, struct fv_error *err)
 {
@@ -186,7 +193,7 @@ fv_status fv_run_write_outputs(const struct fv_run *r, const char *dir, char **m
                             strerror(errno));
     /* backup_manifest_YYYYMMDD_HHMMSS.json, as the QuickSight seed names them. */
     char stamp[16];
-    snprintf(stamp, sizeof(stamp), "%.8s_%.6s", r->stamp, r->stamp + 9);
+    fv_run_file_stamp(r, stamp);
     struct fv_buf mp = {0}, rp = {0};
     fv_buf_printf(&mp, "%s/backup_manifest_%s.json", dir, stamp);
     fv_buf_printf(&rp, "%s/backup_report_%s.txt", dir, stamp);
@@ -203,5 +210,91 @@ fv_status fv_run_write_outputs(const struct fv_run *r, const char *dir, char **m
     }
     fv_buf_clean_up(&mp);
     fv_buf_clean_up(&rp);
+    return st;
+}
+
+#define S_MANIFEST_PREFIX "backup_manifest_"
+#define S_REPORT_PREFIX "backup_report_"
+#define S_STAMP_LEN 15 /* YYYYMMDD_HHMMSS */
+
+/* The run stamp of one of our file names, into stamp; false for any other. */
+static bool s_run_file_stamp(const char *name, char stamp[S_STAMP_LEN + 1])
+{
+    const char *rest, *suffix;
+    if (fv_str_starts_with(name, S_MANIFEST_PREFIX)) {
+        rest = name + strlen(S_MANIFEST_PREFIX);
+        suffix = ".json";
+    } else if (fv_str_starts_with(name, S_REPORT_PREFIX)) {
+        rest = name + strlen(S_REPORT_PREFIX);
+        suffix = ".txt";
+    } else {
+        return false;
+    }
+    if (strlen(rest) != S_STAMP_LEN + strlen(suffix) || strcmp(rest + S_STAMP_LEN, suffix) != 0)
+        return false;
+    for (int i = 0; i < S_STAMP_LEN; i++)
+        if (i == 8 ? rest[i] != '_' : (rest[i] < '0' || rest[i] > '9'))
+            return false;
+    memcpy(stamp, rest, S_STAMP_LEN);
+    stamp[S_STAMP_LEN] = '\0';
+    return true;
+}
+
+static int s_newest_first(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+fv_status fv_run_prune_outputs(const char *dir, int64_t keep, const char *keep_stamp,
+                               size_t *removed, struct fv_error *err)
+{
+    if (removed)
+        *removed = 0;
+    if (keep <= 0)
+        return FV_OK;
+    DIR *d = opendir(dir);
+    if (!d)
+        return fv_error_set(err, FV_E_IO, "cannot read output directory %s: %s", dir,
+                            strerror(errno));
+    /* The distinct stamps of the other runs, newest first. */
+    char **stamps = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    char stamp[S_STAMP_LEN + 1];
+    while ((e = readdir(d))) {
+        if (!s_run_file_stamp(e->d_name, stamp) || strcmp(stamp, keep_stamp) == 0)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(stamps[i], stamp) == 0;
+        if (!seen) {
+            stamps = fv_realloc(stamps, (n + 1) * sizeof(*stamps));
+            stamps[n++] = fv_strdup(stamp);
+        }
+    }
+    closedir(d);
+    if (n)
+        qsort(stamps, n, sizeof(*stamps), s_newest_first);
+    fv_status st = FV_OK;
+    for (size_t i = 0; i < n; i++) {
+        if ((int64_t)i + 1 >= keep) { /* the run's own counts as one */
+            static const char *const forms[2][2] = {{S_MANIFEST_PREFIX, ".json"},
+                                                    {S_REPORT_PREFIX, ".txt"}};
+            for (int k = 0; k < 2; k++) {
+                struct fv_buf path = {0};
+                fv_buf_printf(&path, "%s/%s%s%s", dir, forms[k][0], stamps[i], forms[k][1]);
+                if (unlink(path.ptr) == 0) {
+                    if (removed)
+                        (*removed)++;
+                } else if (errno != ENOENT && st == FV_OK) {
+                    st = fv_error_set(err, FV_E_IO, "cannot remove %s: %s", path.ptr,
+                                      strerror(errno));
+                }
+                fv_buf_clean_up(&path);
+            }
+        }
+        free(stamps[i]);
+    }
+    free(stamps);
     return st;
 }

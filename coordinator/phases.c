@@ -292,8 +292,21 @@ fv_status fv_coord_finish(struct fv_coord *c, struct fv_run_summary *out, struct
     if (st != FV_OK)
         return st;
     s_count_run(c, out);
-    st = fv_run_write_outputs(r, o->output_dir ? o->output_dir : ".", &out->manifest_path,
-                              &out->report_path, err);
+    const char *dir = o->output_dir ? o->output_dir : ".";
+    st = fv_run_write_outputs(r, dir, &out->manifest_path, &out->report_path, err);
+    if (st == FV_OK) {
+        /* Local run files are bounded: the oldest beyond coordinator.keep_runs go. */
+        char stamp[16];
+        fv_run_file_stamp(r, stamp);
+        struct fv_error perr;
+        size_t removed = 0;
+        if (fv_run_prune_outputs(dir, o->cfg->keep_runs, stamp, &removed, &perr) != FV_OK)
+            FV_LOG(FV_LOG_WARN, "coordinator", "run %s: %s", r->run_id, perr.message);
+        else if (removed)
+            FV_LOG(FV_LOG_INFO, "coordinator",
+                   "run %s: removed %zu files of older runs from %s (coordinator.keep_runs %lld)",
+                   r->run_id, removed, dir, (long long)o->cfg->keep_runs);
+    }
     c->io->announce(c->io->ud, r);
     struct fv_error cerr;
     if (c->io->run_put(c->io->ud, r, "completed", &cerr) != FV_OK)

@@ -1,5 +1,5 @@
-/* Planning a quicksight run (seed 000): per account, identity chunks (users;
- * groups with their memberships) into dated DynamoDB tables, and asset
+/* Planning a quicksight run (seed 000): per account, a users task and a
+ * groups task (with their memberships) into dated DynamoDB tables, and asset
  * bundles (data sources, data sets but FILE ones, analyses, dashboards) of at
  * most max_assets_per_bundle, each exported to S3. */
 #include "run.h"
@@ -20,89 +20,31 @@ static const char *s_region(const struct fv_config *cfg, const struct fv_config_
     return a->n_regions ? a->regions[0] : cfg->region;
 }
 
-static void s_put_str(struct json_object *o, const char *k, const char *v)
-{
-    if (v)
-        json_object_object_add(o, k, json_object_new_string(v));
-}
-
 static void s_add_task(struct fv_run *r, struct fv_task *tmp)
 {
     fv_run_add(r, tmp);
     fv_task_clean_up(tmp);
 }
 
-/* The chunk's records are all it carries: the tables, namespace and
- * timestamp the worker derives from the job (fv_name_identity). */
-static void s_identity_task(struct fv_run *r, const char *kind, const char *name, size_t n,
-                            const char *account, const char *region, struct json_object *records)
+/* One users and one groups task per account: they name the account and
+ * region only. The worker lists the identities itself (the namespace,
+ * tables and timestamp come from the job, fv_name_identity), so no user's
+ * name or e-mail address travels through Kafka or the DLQ. */
+static void s_plan_identities(struct fv_run *r, const struct fv_config_account *acct,
+                              const char *id_region)
 {
-    char res[64];
-    snprintf(res, sizeof(res), "%s-%zu", name, n);
-    struct fv_task t = {.kind = (char *)kind,
-                        .account = (char *)account,
-                        .region = (char *)region,
-                        .resource = res,
-                        .step = "write"};
-    struct fv_task tmp;
-    fv_task_copy(&tmp, &t);
-    fv_task_set_param(&tmp, "records", json_object_to_json_string_ext(records, 0));
-    s_add_task(r, &tmp);
-}
-
-static fv_status s_plan_identities(struct fv_run *r, struct fv_fleet_clients *clients,
-                                   const struct fv_config_account *acct, const char *id_region,
-                                   struct fv_error *err)
-{
-    const struct fv_config_job *job = r->job;
-    struct fv_aws_client *qs = fv_fleet_client(clients, acct->id, id_region, err);
-    if (!qs)
-        return err->status;
-    fv_status st;
-    struct fv_quicksight_users users = {0};
-    st = fv_quicksight_list_users(qs, acct->id, job->namespace_, NULL, &users, err);
-    for (size_t i = 0; st == FV_OK && i < users.n; i += (size_t)job->identity_chunk) {
-        struct json_object *arr = json_object_new_array();
-        for (size_t k = i; k < users.n && k < i + (size_t)job->identity_chunk; k++) {
-            const struct fv_quicksight_user *u = &users.items[k];
-            struct json_object *o = json_object_new_object();
-            s_put_str(o, "user_name", u->user_name);
-            s_put_str(o, "arn", u->arn);
-            s_put_str(o, "email", u->email);
-            s_put_str(o, "role", u->role);
-            s_put_str(o, "identity_type", u->identity_type);
-            json_object_object_add(o, "active", json_object_new_boolean(u->active));
-            s_put_str(o, "principal_id", u->principal_id);
-            s_put_str(o, "custom_permissions_name", u->custom_permissions_name);
-            json_object_array_add(arr, o);
-        }
-        s_identity_task(r, "quicksight.users", "users", i / (size_t)job->identity_chunk + 1,
-                        acct->id, id_region, arr);
-        json_object_put(arr);
+    static const char *const kinds[2][2] = {{"quicksight.users", "users"},
+                                            {"quicksight.groups", "groups"}};
+    for (int k = 0; k < 2; k++) {
+        struct fv_task t = {.kind = (char *)kinds[k][0],
+                            .account = acct->id,
+                            .region = (char *)id_region,
+                            .resource = (char *)kinds[k][1],
+                            .step = "write"};
+        struct fv_task tmp;
+        fv_task_copy(&tmp, &t);
+        s_add_task(r, &tmp);
     }
-    fv_quicksight_users_clean_up(&users);
-    if (st != FV_OK)
-        return st;
-
-    struct fv_quicksight_groups groups = {0};
-    st = fv_quicksight_list_groups(qs, acct->id, job->namespace_, NULL, &groups, err);
-    size_t chunk = (size_t)job->identity_chunk / 10 ? (size_t)job->identity_chunk / 10 : 1;
-    for (size_t i = 0; st == FV_OK && i < groups.n; i += chunk) {
-        struct json_object *arr = json_object_new_array();
-        for (size_t k = i; k < groups.n && k < i + chunk; k++) {
-            const struct fv_quicksight_group *g = &groups.items[k];
-            struct json_object *o = json_object_new_object();
-            s_put_str(o, "group_name", g->group_name);
-            s_put_str(o, "arn", g->arn);
-            s_put_str(o, "description", g->description);
-            s_put_str(o, "principal_id", g->principal_id);
-            json_object_array_add(arr, o);
-        }
-        s_identity_task(r, "quicksight.groups", "groups", i / chunk + 1, acct->id, id_region, arr);
-        json_object_put(arr);
-    }
-    fv_quicksight_groups_clean_up(&groups);
-    return st;
 }
 
 static const char *const s_types[] = {"datasources", "datasets", "analyses", "dashboards"};
@@ -309,8 +251,8 @@ fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const cha
         struct fv_error e2 = {0};
         st = FV_OK;
         if (sc.identities)
-            st = s_plan_identities(r, clients, acct, id_region, &e2);
-        if (st == FV_OK && sc.assets)
+            s_plan_identities(r, acct, id_region);
+        if (sc.assets)
             st = s_plan_assets(r, clients, acct, t->region, &e2);
         if (st != FV_OK)
             s_fail_target(r, t, e2.message);

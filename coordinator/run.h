@@ -86,6 +86,18 @@ struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv
  * dir; paths returned (caller frees). */
 fv_status fv_run_write_outputs(const struct fv_run *r, const char *dir, char **manifest_path,
                                char **report_path, struct fv_error *err);
+/* The stamp in r's file names: "YYYYMMDD_HHMMSS" (as the QuickSight seed
+ * names its manifests). */
+void fv_run_file_stamp(const struct fv_run *r, char out[16]);
+/* Keeps the files of the `keep` newest runs in dir (by the stamp in their
+ * names: backup_manifest_<YYYYMMDD_HHMMSS>.json, backup_report_<...>.txt)
+ * and removes the others; those of keep_stamp (the run that just wrote its
+ * own, "YYYYMMDD_HHMMSS") always stay and count as one of the `keep`. keep
+ * 0: nothing removed. Other files are never touched. *removed (may be
+ * NULL): files removed. A file that cannot be removed is an error, after
+ * the others were tried. */
+fv_status fv_run_prune_outputs(const char *dir, int64_t keep, const char *keep_stamp,
+                               size_t *removed, struct fv_error *err);
 /* The manifest as JSON text (caller frees). */
 char *fv_run_manifest_json(const struct fv_run *r);
 /* The human report (caller frees). */

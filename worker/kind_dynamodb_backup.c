@@ -118,8 +118,9 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     struct fv_aws_client *cc =
         central ? fv_fleet_client(ctx->clients, central, ctx->cfg->region, &err) : NULL;
     bool fresh = false;
-    if (!cc ||
-        fv_control_claim(cc, table, t->task_id, ctx->worker_name, &fresh, &claim, &err) != FV_OK) {
+    if (!cc || fv_control_claim(cc, table, t->task_id, ctx->worker_name,
+                                fv_control_expiry_s(ctx->cfg, fv_clock_now_ms(ctx->clock) / 1000),
+                                &fresh, &claim, &err) != FV_OK) {
         fv_handler_fail(ctx, &err);
         goto out;
     }

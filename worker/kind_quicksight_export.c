@@ -177,8 +177,9 @@ static bool s_already_done(struct fv_handler_ctx *ctx, struct fv_aws_client *cc,
     bool fresh;
     struct json_object *claim = NULL;
     struct fv_error err;
-    if (fv_control_claim(cc, table, ctx->task->task_id, ctx->worker_name, &fresh, &claim, &err) !=
-        FV_OK)
+    int64_t expires = fv_control_expiry_s(ctx->cfg, fv_clock_now_ms(ctx->clock) / 1000);
+    if (fv_control_claim(cc, table, ctx->task->task_id, ctx->worker_name, expires, &fresh, &claim,
+                         &err) != FV_OK)
         return false;
     const char *out = fv_control_item_str(claim, "output"); /* "size sha256" */
     bool done = false;

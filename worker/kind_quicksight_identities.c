@@ -1,14 +1,20 @@
-/* quicksight.users / quicksight.groups: one chunk of QuickSight identities
- * into the run's dated DynamoDB tables, in the seed's schemas exactly:
+/* quicksight.users / quicksight.groups: the QuickSight identities of the
+ * task's account (namespace from the job) into the run's dated DynamoDB
+ * tables, in the seed's schemas exactly:
  *   users:       user_name (key), arn, email, role, identity_type, active,
  *                principal_id, backup_timestamp, custom_permissions_name
  *   groups:      group_name (key), arn, description, principal_id, members,
  *                backup_timestamp
  *   memberships: membership_id (key, "user_name#group_name"), user_name,
  *                group_name, user_arn, group_arn, backup_timestamp
- * BatchWriteItem 25 items a call; UnprocessedItems are sent again with
- * backoff until written. Writes are puts of the same keys: a redelivered
- * chunk writes the same rows again, never new ones. */
+ * The task names only the account and region: the worker lists the users
+ * (or groups, and each group's members) itself, one page of 100 at a time,
+ * and writes each page before reading the next, so e-mail addresses and
+ * user names never travel through Kafka or the DLQ and memory is bounded by
+ * a page (and a group's members). BatchWriteItem 25 items a call;
+ * UnprocessedItems are sent again with backoff until written. Writes are
+ * puts of the same keys: a redelivered task writes the same rows again,
+ * never new ones. */
 #include "handler.h"
 
 #include <fv/dynamodb.h>
@@ -26,12 +32,6 @@ static void s_attr_s(struct json_object *item, const char *name, const char *v)
     struct json_object *a = json_object_new_object();
     json_object_object_add(a, "S", json_object_new_string(v));
     json_object_object_add(item, name, a);
-}
-
-static const char *s_str(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
 }
 
 /* Writes items (a JSON array of DynamoDB items, borrowed) to table. */
@@ -108,54 +108,143 @@ static struct fv_aws_client *s_tables(struct fv_handler_ctx *ctx, struct fv_name
     return c;
 }
 
-/* The records the contract validated: a JSON array of flat objects. */
-static struct json_object *s_records(struct fv_handler_ctx *ctx)
+static bool s_stopping(const struct fv_handler_ctx *ctx, struct fv_error *err)
 {
-    return json_tokener_parse(fv_task_param(ctx->task, "records"));
+    if (!ctx->cancel || !atomic_load(ctx->cancel))
+        return false;
+    fv_error_set(err, FV_E_CANCELLED, "the worker is stopping");
+    return true;
+}
+
+static void s_done(struct fv_handler_ctx *ctx, const char *table, size_t items,
+                   const size_t *memberships)
+{
+    struct fv_output *o = fv_result_add_output(ctx->result);
+    char n[32];
+    snprintf(n, sizeof(n), "%zu", items);
+    fv_output_set_extra(o, "table", table);
+    fv_output_set_extra(o, "items", n);
+    if (memberships) {
+        snprintf(n, sizeof(n), "%zu", *memberships);
+        fv_output_set_extra(o, "memberships", n);
+    }
+}
+
+/* One page of users as rows of the users table. */
+static struct json_object *s_user_rows(const struct fv_quicksight_users *page, const char *stamp)
+{
+    struct json_object *items = json_object_new_array();
+    for (size_t i = 0; i < page->n; i++) {
+        const struct fv_quicksight_user *u = &page->items[i];
+        struct json_object *item = json_object_new_object(), *b = json_object_new_object();
+        s_attr_s(item, "user_name", u->user_name);
+        s_attr_s(item, "arn", u->arn);
+        s_attr_s(item, "email", u->email);
+        s_attr_s(item, "role", u->role);
+        s_attr_s(item, "identity_type", u->identity_type);
+        json_object_object_add(b, "BOOL", json_object_new_boolean(u->active));
+        json_object_object_add(item, "active", b);
+        s_attr_s(item, "principal_id", u->principal_id);
+        s_attr_s(item, "backup_timestamp", stamp);
+        s_attr_s(item, "custom_permissions_name", u->custom_permissions_name);
+        json_object_array_add(items, item);
+    }
+    return items;
 }
 
 void fv_kind_quicksight_users(struct fv_handler_ctx *ctx)
 {
+    const struct fv_task *t = ctx->task;
     struct fv_error err;
     struct fv_name_identity names;
     struct fv_aws_client *c = s_tables(ctx, &names);
-    const char *table = names.users;
-    const char *stamp = names.timestamp;
-    struct json_object *recs = c ? s_records(ctx) : NULL;
-    if (!recs) {
+    struct fv_aws_client *qs =
+        c ? fv_fleet_client(ctx->clients, t->account, t->region, &err) : NULL;
+    if (c && !qs)
+        fv_handler_fail(ctx, &err);
+    if (!qs) {
         fv_name_identity_clean_up(&names);
         return;
     }
-    struct json_object *items = json_object_new_array();
-    for (size_t i = 0; i < json_object_array_length(recs); i++) {
-        struct json_object *u = json_object_array_get_idx(recs, i),
-                           *item = json_object_new_object();
-        s_attr_s(item, "user_name", s_str(u, "user_name"));
-        s_attr_s(item, "arn", s_str(u, "arn"));
-        s_attr_s(item, "email", s_str(u, "email"));
-        s_attr_s(item, "role", s_str(u, "role"));
-        s_attr_s(item, "identity_type", s_str(u, "identity_type"));
-        struct json_object *active = NULL, *b = json_object_new_object();
-        json_object_object_get_ex(u, "active", &active);
-        json_object_object_add(b, "BOOL", json_object_new_boolean(json_object_get_boolean(active)));
-        json_object_object_add(item, "active", b);
-        s_attr_s(item, "principal_id", s_str(u, "principal_id"));
-        s_attr_s(item, "backup_timestamp", stamp);
-        s_attr_s(item, "custom_permissions_name", s_str(u, "custom_permissions_name"));
-        json_object_array_add(items, item);
-    }
-    if (s_write_all(ctx, c, table, items, &err) != FV_OK) {
+    fv_status st = FV_OK;
+    size_t written = 0;
+    char *token = NULL;
+    do {
+        struct fv_quicksight_users page = {0};
+        char *next = NULL;
+        struct fv_quicksight_list_options lo = {.start_token = token, .next_token_out = &next};
+        if (s_stopping(ctx, &err))
+            st = FV_E_CANCELLED;
+        else
+            st = fv_quicksight_list_users(qs, t->account, names.namespace_, &lo, &page, &err);
+        free(token);
+        token = next;
+        if (st == FV_OK) {
+            struct json_object *items = s_user_rows(&page, names.timestamp);
+            st = s_write_all(ctx, c, names.users, items, &err);
+            written += page.n;
+            json_object_put(items);
+        }
+        fv_quicksight_users_clean_up(&page);
+    } while (st == FV_OK && token);
+    free(token);
+    if (st != FV_OK)
         fv_handler_fail(ctx, &err);
-    } else {
-        struct fv_output *o = fv_result_add_output(ctx->result);
-        char n[32];
-        snprintf(n, sizeof(n), "%zu", json_object_array_length(items));
-        fv_output_set_extra(o, "table", table);
-        fv_output_set_extra(o, "items", n);
-    }
-    json_object_put(items);
-    json_object_put(recs);
+    else
+        s_done(ctx, names.users, written, NULL);
     fv_name_identity_clean_up(&names);
+}
+
+/* A group's row and its members' rows (appended to groups and members), or
+ * nothing when the group was deleted since the page was read. */
+static fv_status s_group_rows(struct fv_aws_client *qs, const struct fv_task *t,
+                              const struct fv_name_identity *names,
+                              const struct fv_quicksight_group *g, struct json_object *groups,
+                              struct json_object *members, struct fv_error *err)
+{
+    const char *ns = names->namespace_, *garn = g->arn;
+    struct fv_quicksight_members m = {0};
+    fv_status st =
+        fv_quicksight_list_group_memberships(qs, t->account, ns, g->group_name, NULL, &m, err);
+    if (st != FV_OK) {
+        fv_quicksight_members_clean_up(&m);
+        return st == FV_E_NOTFOUND ? FV_OK : st; /* deleted: nothing to back up */
+    }
+    struct json_object *item = json_object_new_object(), *list = json_object_new_array();
+    s_attr_s(item, "group_name", g->group_name);
+    s_attr_s(item, "arn", garn);
+    s_attr_s(item, "description", g->description);
+    s_attr_s(item, "principal_id", g->principal_id);
+    for (size_t k = 0; k < m.n; k++) {
+        const char *member = m.items[k].member_name;
+        struct json_object *s = json_object_new_object();
+        json_object_object_add(s, "S", json_object_new_string(member));
+        json_object_array_add(list, s);
+        /* The user's ARN: the group's with ":group/<ns>/<group>" made
+         * ":user/<ns>/<member>". */
+        struct fv_buf uarn = {0}, mid = {0};
+        const char *cut = strstr(garn, ":group/");
+        if (cut)
+            fv_buf_printf(&uarn, "%.*s:user/%s/%s", (int)(cut - garn), garn, ns, member);
+        fv_buf_printf(&mid, "%s#%s", member, g->group_name);
+        struct json_object *mi = json_object_new_object();
+        s_attr_s(mi, "membership_id", mid.ptr);
+        s_attr_s(mi, "user_name", member);
+        s_attr_s(mi, "group_name", g->group_name);
+        s_attr_s(mi, "user_arn", uarn.ptr);
+        s_attr_s(mi, "group_arn", garn);
+        s_attr_s(mi, "backup_timestamp", names->timestamp);
+        json_object_array_add(members, mi);
+        fv_buf_clean_up(&uarn);
+        fv_buf_clean_up(&mid);
+    }
+    struct json_object *l = json_object_new_object();
+    json_object_object_add(l, "L", list);
+    json_object_object_add(item, "members", l);
+    s_attr_s(item, "backup_timestamp", names->timestamp);
+    json_object_array_add(groups, item);
+    fv_quicksight_members_clean_up(&m);
+    return FV_OK;
 }
 
 void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
@@ -164,81 +253,44 @@ void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
     struct fv_error err;
     struct fv_name_identity names;
     struct fv_aws_client *c = s_tables(ctx, &names);
-    const char *table = names.groups, *mtable = names.memberships, *ns = names.namespace_;
-    const char *stamp = names.timestamp;
     struct fv_aws_client *qs =
         c ? fv_fleet_client(ctx->clients, t->account, t->region, &err) : NULL;
     if (c && !qs)
         fv_handler_fail(ctx, &err);
-    struct json_object *recs = qs ? s_records(ctx) : NULL;
-    if (!recs) {
+    if (!qs) {
         fv_name_identity_clean_up(&names);
         return;
     }
-    struct json_object *groups = json_object_new_array(), *members = json_object_new_array();
     fv_status st = FV_OK;
-    for (size_t i = 0; st == FV_OK && i < json_object_array_length(recs); i++) {
-        struct json_object *g = json_object_array_get_idx(recs, i);
-        const char *name = s_str(g, "group_name"), *garn = s_str(g, "arn");
-        struct fv_quicksight_members m = {0};
-        st = fv_quicksight_list_group_memberships(qs, t->account, ns, name, NULL, &m, &err);
-        if (st == FV_E_NOTFOUND) { /* deleted since enumeration: nothing to back up */
-            st = FV_OK;
-            fv_quicksight_members_clean_up(&m);
-            continue;
-        }
-        struct json_object *item = json_object_new_object(), *list = json_object_new_array();
-        s_attr_s(item, "group_name", name);
-        s_attr_s(item, "arn", garn);
-        s_attr_s(item, "description", s_str(g, "description"));
-        s_attr_s(item, "principal_id", s_str(g, "principal_id"));
-        for (size_t k = 0; k < m.n; k++) {
-            struct json_object *s = json_object_new_object();
-            json_object_object_add(s, "S", json_object_new_string(m.items[k].member_name));
-            json_object_array_add(list, s);
-            /* The user's ARN: the group's with ":group/<ns>/<group>" made
-             * ":user/<ns>/<member>". */
-            struct fv_buf uarn = {0}, mid = {0};
-            const char *cut = garn ? strstr(garn, ":group/") : NULL;
-            if (cut)
-                fv_buf_printf(&uarn, "%.*s:user/%s/%s", (int)(cut - garn), garn, ns,
-                              m.items[k].member_name);
-            fv_buf_printf(&mid, "%s#%s", m.items[k].member_name, name);
-            struct json_object *mi = json_object_new_object();
-            s_attr_s(mi, "membership_id", mid.ptr);
-            s_attr_s(mi, "user_name", m.items[k].member_name);
-            s_attr_s(mi, "group_name", name);
-            s_attr_s(mi, "user_arn", uarn.ptr);
-            s_attr_s(mi, "group_arn", garn);
-            s_attr_s(mi, "backup_timestamp", stamp);
-            json_object_array_add(members, mi);
-            fv_buf_clean_up(&uarn);
-            fv_buf_clean_up(&mid);
-        }
-        struct json_object *l = json_object_new_object();
-        json_object_object_add(l, "L", list);
-        json_object_object_add(item, "members", l);
-        s_attr_s(item, "backup_timestamp", stamp);
-        json_object_array_add(groups, item);
-        fv_quicksight_members_clean_up(&m);
-    }
-    if (st == FV_OK)
-        st = s_write_all(ctx, c, table, groups, &err);
-    if (st == FV_OK)
-        st = s_write_all(ctx, c, mtable, members, &err);
-    if (st != FV_OK) {
+    size_t n_groups = 0, n_members = 0;
+    char *token = NULL;
+    do {
+        struct fv_quicksight_groups page = {0};
+        char *next = NULL;
+        struct fv_quicksight_list_options lo = {.start_token = token, .next_token_out = &next};
+        if (s_stopping(ctx, &err))
+            st = FV_E_CANCELLED;
+        else
+            st = fv_quicksight_list_groups(qs, t->account, names.namespace_, &lo, &page, &err);
+        free(token);
+        token = next;
+        struct json_object *groups = json_object_new_array(), *members = json_object_new_array();
+        for (size_t i = 0; st == FV_OK && i < page.n; i++)
+            st = s_group_rows(qs, t, &names, &page.items[i], groups, members, &err);
+        if (st == FV_OK)
+            st = s_write_all(ctx, c, names.groups, groups, &err);
+        if (st == FV_OK)
+            st = s_write_all(ctx, c, names.memberships, members, &err);
+        n_groups += json_object_array_length(groups);
+        n_members += json_object_array_length(members);
+        json_object_put(groups);
+        json_object_put(members);
+        fv_quicksight_groups_clean_up(&page);
+    } while (st == FV_OK && token);
+    free(token);
+    if (st != FV_OK)
         fv_handler_fail(ctx, &err);
-    } else {
-        struct fv_output *o = fv_result_add_output(ctx->result);
-        char n[32];
-        snprintf(n, sizeof(n), "%zu", json_object_array_length(groups));
-        fv_output_set_extra(o, "table", table);
-        fv_output_set_extra(o, "items", n);
-        snprintf(n, sizeof(n), "%zu", json_object_array_length(members));
-        fv_output_set_extra(o, "memberships", n);
-    }
-    json_object_put(groups);
-    json_object_put(members);
-    json_object_put(recs);
+    else
+        s_done(ctx, names.groups, n_groups, &n_members);
     fv_name_identity_clean_up(&names);
 }

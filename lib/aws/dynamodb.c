@@ -690,3 +690,40 @@ fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, c
     fv_dynamodb_table_clean_up(&t);
     return st;
 }
+
+/* --- Time to live --- */
+
+fv_status fv_dynamodb_describe_ttl(struct fv_aws_client *c, const char *table, char **status,
+                                   char **attribute, struct fv_error *err)
+{
+    struct json_object *in = json_object_new_object(), *out = NULL;
+    s_add_str(in, "TableName", table);
+    *status = *attribute = NULL;
+    fv_status st = s_notfound(s_call(c, "DescribeTimeToLive", in, &out, err), err);
+    json_object_put(in);
+    if (st == FV_OK) {
+        struct json_object *d = s_get(out, "TimeToLiveDescription");
+        *status = s_str(d, "TimeToLiveStatus");
+        *attribute = s_str(d, "AttributeName");
+        if (!*status)
+            st = fv_error_set(err, FV_E_PARSE,
+                              "dynamodb DescribeTimeToLive: no TimeToLiveStatus for %s", table);
+    }
+    json_object_put(out);
+    return st;
+}
+
+fv_status fv_dynamodb_enable_ttl(struct fv_aws_client *c, const char *table, const char *attribute,
+                                 struct fv_error *err)
+{
+    struct json_object *in = json_object_new_object(), *spec = json_object_new_object(),
+                       *out = NULL;
+    s_add_str(in, "TableName", table);
+    json_object_object_add(spec, "Enabled", json_object_new_boolean(true));
+    s_add_str(spec, "AttributeName", attribute);
+    json_object_object_add(in, "TimeToLiveSpecification", spec);
+    fv_status st = s_notfound(s_call(c, "UpdateTimeToLive", in, &out, err), err);
+    json_object_put(in);
+    json_object_put(out);
+    return st;
+}

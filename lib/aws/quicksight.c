@@ -61,7 +61,10 @@ fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
         return fv_error_set(err, FV_E_INVALID, "quicksight %s: page size %d not in 1..%d", op,
                             page_size, FV_QUICKSIGHT_PAGE_MAX);
     fv_status st = FV_OK;
-    char *token = NULL, *prev = NULL;
+    bool one_page = opt && opt->next_token_out;
+    char *token = one_page && opt->start_token ? fv_strdup(opt->start_token) : NULL, *prev = NULL;
+    if (one_page)
+        *opt->next_token_out = NULL;
     do {
         struct fv_buf query = {0};
         fv_buf_printf(&query, "max-results=%d", page_size);
@@ -91,6 +94,10 @@ fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
         json_object_put(resp);
         if (token && prev && strcmp(token, prev) == 0)
             st = fv_error_set(err, FV_E_PARSE, "quicksight %s: the same NextToken twice", op);
+        if (st == FV_OK && one_page) {
+            *opt->next_token_out = token;
+            token = NULL;
+        }
     } while (st == FV_OK && token);
     free(token);
     free(prev);

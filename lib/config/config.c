@@ -54,10 +54,23 @@ static const struct fv_prop s_props[] = {
     {"central.control_table", FV_PROP_STRING, S_OFF(control_table), 0, "fleetvault-control", false,
      0, 0, NULL, NULL,
      "DynamoDB table in the central account holding the coordinator lease, run state and task "
-     "claims (created when absent, PAY_PER_REQUEST)."},
+     "claims (created when absent, PAY_PER_REQUEST, with DynamoDB TTL on the attribute `ttl`)."},
+    {"central.control_ttl_days", FV_PROP_INT, S_OFF(control_ttl_days), 0, "30", false, 8, 3650,
+     NULL, NULL,
+     "Days a task claim or a run record stays in the control table: its `ttl` attribute "
+     "(epoch seconds), after which DynamoDB deletes it. Longer than any run "
+     "(`coordinator.run_deadline_s`, at most 7 days) and than the retention of the tasks and "
+     "DLQ topics, so a redelivered or replayed task still finds its claim. The coordinator's "
+     "lease item never expires."},
     {"kafka.brokers", FV_PROP_STRING, S_OFF(kafka_brokers), 0, "embedded", false, 0, 0, NULL, NULL,
      "Bootstrap servers (host:port,...), or `embedded`: an in-process cluster (librdkafka's "
      "mock cluster) running coordinator and workers in one process."},
+    {"kafka.allow_plaintext", FV_PROP_BOOL, S_OFF(kafka_allow_plaintext), 0, "false", false, 0, 0,
+     NULL, NULL,
+     "Accept an external cluster reached without TLS (`kafka.properties` "
+     "`security.protocol` PLAINTEXT or SASL_PLAINTEXT, or none set: librdkafka's default is "
+     "PLAINTEXT). Refused otherwise: tasks, results and the DLQ would cross the network in "
+     "clear. For test clusters on localhost; set-ups with TLS: docs/KAFKA.md."},
     {"kafka.topic_prefix", FV_PROP_STRING, S_OFF(kafka_topic_prefix), 0, "fleetvault.", false, 0, 0,
      NULL, NULL, "Topic names are this prefix + tasks, results, events, dlq."},
     {"kafka.partitions", FV_PROP_INT, S_OFF(kafka_partitions), 0, "6", false, 1, 1000, NULL, NULL,
@@ -106,6 +119,10 @@ static const struct fv_prop s_props[] = {
      NULL,
      "Lifetime of the coordinator lease, renewed every third of it: how soon a standby takes "
      "over from a coordinator that died."},
+    {"coordinator.keep_runs", FV_PROP_INT, S_OFF(keep_runs), 0, "30", false, 0, 1000000, NULL, NULL,
+     "Runs whose manifest and report (`backup_manifest_*.json`, `backup_report_*.txt`) stay in "
+     "the output directory; after a run writes its own, the oldest beyond this many are "
+     "removed (never the run's own). 0: keep all. Copies in `central.bucket` are not touched."},
     {"metrics.bind", FV_PROP_STRING, S_OFF(metrics_bind), 0, "0.0.0.0", false, 0, 0, NULL, NULL,
      "Address of the /healthz, /readyz and /metrics server."},
     {"metrics.port", FV_PROP_INT, S_OFF(metrics_port), 0, "0", false, 0, 65535, NULL, NULL,
@@ -204,8 +221,6 @@ static const struct fv_prop s_quicksight_job_props[] = {
     {"identity_tables.memberships", FV_PROP_STRING, S_OFF(users_group_table_name), 0,
      FV_QS_DEF_MEMBERSHIPS_TABLE, false, 0, 0, NULL, NULL,
      "Base name of the table of user-group memberships."},
-    {"identity_chunk", FV_PROP_INT, S_OFF(identity_chunk), 0, "500", false, 1, 5000, NULL, NULL,
-     "Users (or groups) per identity task."},
     {"s3.bucket", FV_PROP_STRING, S_OFF(bucket), 0, NULL, false, 0, 0, NULL, NULL,
      "Bucket for the asset bundles; `central.bucket` otherwise (one of the two is required)."},
     {"s3.prefix", FV_PROP_STRING, S_OFF(prefix), 0, FV_QS_DEF_PREFIX, false, 0, 0, NULL, NULL,
@@ -368,6 +383,34 @@ void fv_config_clean_up(struct fv_config *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* An external cluster is reached over TLS (SSL, SASL_SSL) unless the file
+ * says kafka.allow_plaintext: librdkafka's default, with no
+ * security.protocol, is PLAINTEXT. The embedded cluster never leaves the
+ * process. */
+static fv_status s_check_transport(const char *file, const struct fv_config *c,
+                                   struct fv_error *err)
+{
+    if (strcmp(c->kafka_brokers, "embedded") == 0 || c->kafka_allow_plaintext)
+        return FV_OK;
+    const char *proto = NULL;
+    for (size_t i = 0; i < c->n_kafka_properties; i++)
+        if (strcmp(c->kafka_properties[2 * i], "security.protocol") == 0)
+            proto = c->kafka_properties[2 * i + 1];
+    if (!proto)
+        return fv_error_set(err, FV_E_INVALID,
+                            "%s: kafka.properties.security.protocol: not set, so the cluster "
+                            "(kafka.brokers) would be reached in PLAINTEXT: set SSL or SASL_SSL "
+                            "(docs/KAFKA.md), or kafka.allow_plaintext: true for a test cluster",
+                            file);
+    if (strcasecmp(proto, "PLAINTEXT") == 0 || strcasecmp(proto, "SASL_PLAINTEXT") == 0)
+        return fv_error_set(err, FV_E_INVALID,
+                            "%s: kafka.properties.security.protocol: %s sends tasks and results "
+                            "in clear: use SSL or SASL_SSL (docs/KAFKA.md), or set "
+                            "kafka.allow_plaintext: true for a test cluster",
+                            file, proto);
+    return FV_OK;
+}
+
 fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct fv_config *out,
                              struct fv_error *err)
 {
@@ -448,6 +491,10 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
             out->n_kafka_properties++;
         }
     }
+
+    st = s_check_transport(name, out, err);
+    if (st != FV_OK)
+        goto fail;
 
     struct json_object *jobs = NULL;
     if (json_object_object_get_ex(doc, "jobs", &jobs) && jobs) {

@@ -40,20 +40,47 @@ const char *fv_control_item_str(struct json_object *item, const char *attr)
     return NULL;
 }
 
+int64_t fv_control_expiry_s(const struct fv_config *cfg, int64_t now_s)
+{
+    return now_s + cfg->control_ttl_days * 86400;
+}
+
 fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table, struct fv_error *err)
 {
-    return fv_dynamodb_ensure_table(c, table, "pk", 120, err);
+    fv_status st = fv_dynamodb_ensure_table(c, table, "pk", 120, err);
+    char *status = NULL, *attr = NULL;
+    if (st == FV_OK)
+        st = fv_dynamodb_describe_ttl(c, table, &status, &attr, err);
+    if (st != FV_OK)
+        goto out;
+    bool on = strcmp(status, "ENABLED") == 0 || strcmp(status, "ENABLING") == 0;
+    if (on && attr && strcmp(attr, FV_CONTROL_TTL_ATTR) != 0)
+        st = fv_error_set(err, FV_E_INVALID,
+                          "control table %s: DynamoDB TTL is on attribute '%s', not '%s': "
+                          "turn it off (only one attribute per table) and start again",
+                          table, attr, FV_CONTROL_TTL_ATTR);
+    else if (!on) {
+        st = fv_dynamodb_enable_ttl(c, table, FV_CONTROL_TTL_ATTR, err);
+        /* another process enabling it at the same moment */
+        if (st != FV_OK && err && strstr(err->message, "already enabled"))
+            st = FV_OK;
+    }
+out:
+    free(status);
+    free(attr);
+    return st;
 }
 
 fv_status fv_control_claim(struct fv_aws_client *c, const char *table, const char *task_id,
-                           const char *worker, bool *fresh, struct json_object **item_out,
-                           struct fv_error *err)
+                           const char *worker, int64_t expires_s, bool *fresh,
+                           struct json_object **item_out, struct fv_error *err)
 {
     char pk[80];
     snprintf(pk, sizeof(pk), "task#%s", task_id);
     struct json_object *item = s_key(pk);
     json_object_object_add(item, "worker", s_str(worker));
     json_object_object_add(item, "claimed_ms", s_num((int64_t)time(NULL) * 1000));
+    json_object_object_add(item, FV_CONTROL_TTL_ATTR, s_num(expires_s));
     struct fv_dynamodb_expr expr = {.condition = "attribute_not_exists(pk)"};
     *fresh = false;
     if (item_out)
@@ -311,7 +338,7 @@ static struct json_object *s_tx_item(const char *op, const char *table, const ch
 
 fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fence *f,
                              const char *run_id, const char *job, const char *state,
-                             int64_t started_ms, struct fv_error *err)
+                             int64_t started_ms, int64_t expires_s, struct fv_error *err)
 {
     char pk[200];
     snprintf(pk, sizeof(pk), "run#%s", run_id);
@@ -321,6 +348,7 @@ fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fe
     json_object_object_add(run, "run_id", s_str(run_id));
     json_object_object_add(run, "started_ms", s_num(started_ms));
     json_object_object_add(run, "fence", s_num(f->token));
+    json_object_object_add(run, FV_CONTROL_TTL_ATTR, s_num(expires_s));
     struct json_object *items = json_object_new_array();
     json_object_array_add(items, s_fence_check(f));
     json_object_array_add(items, s_tx_item("Put", f->table, "Item", run));

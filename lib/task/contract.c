@@ -42,25 +42,6 @@ static const struct fv_param_spec s_retention_params[] = {
 static const char *const s_deny_steps[] = {"put", NULL};
 
 static const char *const s_identity_steps[] = {"write", NULL};
-static const struct fv_param_spec s_users_params[] = {
-    {.name = "records",
-     .type = FV_PARAM_RECORDS,
-     .required_in = "*",
-     .max = 10000,
-     .record_key = "user_name",
-     .doc = "The users of this chunk as enumerated (ListUsers fields: user_name, arn, email, "
-            "role, identity_type, active, principal_id, custom_permissions_name)."},
-};
-static const struct fv_param_spec s_groups_params[] = {
-    {.name = "records",
-     .type = FV_PARAM_RECORDS,
-     .required_in = "*",
-     .max = 10000,
-     .record_key = "group_name",
-     .doc = "The groups of this chunk as enumerated (group_name, arn, description, "
-            "principal_id); their memberships are listed by the worker."},
-};
-
 static const char *const s_export_steps[] = {"start", "wait", NULL};
 static const struct fv_param_spec s_export_params[] = {
     {.name = "arns",
@@ -142,13 +123,13 @@ static const struct fv_task_kind s_kinds[] = {
      "The inline policy DenydynamodbDeleteBackup on one IAM user or role of the task's account "
      "(the resource, its ARN). Refused for AWS-managed principals, fleetvault's own roles and "
      "`jobs[].exempt_principals`, and when the job has `deny_delete_policy: false`."},
-    {"quicksight.users", FV_JOB_QUICKSIGHT, s_identity_steps, "chunk", s_users_params,
-     S_N(s_users_params),
-     "A chunk of QuickSight users into the run's dated users table (seed 000's schema)."},
-    {"quicksight.groups", FV_JOB_QUICKSIGHT, s_identity_steps, "chunk", s_groups_params,
-     S_N(s_groups_params),
-     "A chunk of QuickSight groups, and their memberships, into the run's dated groups and "
-     "memberships tables."},
+    {"quicksight.users", FV_JOB_QUICKSIGHT, s_identity_steps, "fixed:users", NULL, 0,
+     "The QuickSight users of the task's account (the job's namespace) into the run's dated "
+     "users table (seed 000's schema). The task carries no identity: the worker pages "
+     "ListUsers itself and writes each page of 100 before reading the next."},
+    {"quicksight.groups", FV_JOB_QUICKSIGHT, s_identity_steps, "fixed:groups", NULL, 0,
+     "The QuickSight groups of the task's account, and each group's members, into the run's "
+     "dated groups and memberships tables; paged by the worker as `quicksight.users`."},
     {"quicksight.export", FV_JOB_QUICKSIGHT, s_export_steps, "bundle", s_export_params,
      S_N(s_export_params),
      "One asset bundle exported with StartAssetBundleExportJob and streamed into S3 at the "
@@ -319,15 +300,6 @@ static bool s_bundle_name(const char *r)
     return false;
 }
 
-/* "users-<N>" or "groups-<N>". */
-static bool s_chunk_name(const char *kind, const char *r)
-{
-    const char *want = strcmp(kind, "quicksight.users") == 0 ? "users-" : "groups-";
-    int64_t n;
-    return fv_str_starts_with(r, want) && fv_parse_i64(r + strlen(want), &n) && n >= 1 &&
-           r[strlen(want)] != '0';
-}
-
 /* arn:aws:iam::<account>:user|role/[path/]name */
 static bool s_principal_arn(const char *r, const char *account)
 {
@@ -353,10 +325,8 @@ static fv_status s_check_resource(const struct fv_task_kind *k, const struct fv_
         ok = s_table_name(r, strlen(r));
     else if (strcmp(k->resource, "principal") == 0)
         ok = s_principal_arn(r, t->account);
-    else if (strcmp(k->resource, "bundle") == 0)
-        ok = s_bundle_name(r);
     else
-        ok = s_chunk_name(t->kind, r);
+        ok = strcmp(k->resource, "bundle") == 0 && s_bundle_name(r);
     if (!ok)
         return s_fail(err, "TaskInvalid", "resource '%.200s' is not a %s of a %s task", r,
                       k->resource, k->kind);
@@ -377,31 +347,6 @@ static struct json_object *s_json_array(const char *v, int64_t max)
         return NULL;
     }
     return o;
-}
-
-static bool s_check_records(const char *v, const struct fv_param_spec *p)
-{
-    struct json_object *a = s_json_array(v, p->max);
-    bool ok = a != NULL;
-    for (size_t i = 0; ok && i < json_object_array_length(a); i++) {
-        struct json_object *o = json_object_array_get_idx(a, i), *id = NULL;
-        if (!json_object_is_type(o, json_type_object) ||
-            (p->record_key &&
-             (!json_object_object_get_ex(o, p->record_key, &id) ||
-              !json_object_is_type(id, json_type_string) || json_object_get_string_len(id) == 0))) {
-            ok = false;
-            break;
-        }
-        json_object_object_foreach(o, name, val)
-        {
-            (void)name;
-            if (!json_object_is_type(val, json_type_string) &&
-                !json_object_is_type(val, json_type_boolean))
-                ok = false;
-        }
-    }
-    json_object_put(a);
-    return ok;
 }
 
 static bool s_check_arn_array(const char *v, const struct fv_param_spec *p, const char *account)
@@ -472,7 +417,6 @@ static fv_status s_check_param(const struct fv_task *t, const struct fv_param_sp
     case FV_PARAM_NAMES: ok = s_check_list(v, p->max, false, NULL); break;
     case FV_PARAM_ARN_LIST: ok = s_check_list(v, p->max, true, t->account); break;
     case FV_PARAM_ARN_ARRAY: ok = s_check_arn_array(v, p, t->account); break;
-    case FV_PARAM_RECORDS: ok = s_check_records(v, p); break;
     case FV_PARAM_RUN_ID: ok = fv_task_run_started(v, t->job, NULL, NULL); break;
     case FV_PARAM_ACCOUNT: ok = s_account_id(v); break;
     case FV_PARAM_SHA256: ok = s_sha256(v); break;
@@ -609,7 +553,6 @@ void fv_task_write_docs(FILE *f)
                                            "table names, comma-separated",
                                            "ARNs (task's account), comma-separated",
                                            "JSON array of ARNs (task's account)",
-                                           "JSON array of flat objects",
                                            "run id (task's job)",
                                            "account id (one the job covers)",
                                            "SHA-256, lowercase hex",

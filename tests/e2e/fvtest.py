@@ -31,6 +31,8 @@ def fleet_config(path, jobs, kafka=None, extra=""):
                   "    external_id: fleetvault-demo"]
     lines += ["central:", '  account: "123456789012"', "  bucket: fleetvault-backups-123456789012",
               "kafka:", f"  brokers: {kafka or 'embedded'}", "  session_timeout_ms: 6000",
+              # the mock cluster in its own process speaks PLAINTEXT only
+              *(["  allow_plaintext: true"] if kafka else []),
               "worker:", "  concurrency: 8", "  shutdown_grace_s: 5",
               "coordinator:", "  run_deadline_s: 300",
               "logging:", "  level: info"]

@@ -115,6 +115,21 @@ class TestQuickSightBackup(unittest.TestCase):
                     self.assertEqual(set(row[0]), {"membership_id", "user_name", "group_name", "user_arn",
                                                    "group_arn", "backup_timestamp"})
                     self.assertTrue(row[0]["user_arn"]["S"].endswith(f":user/default/{x['MemberName']}"))
+        # The control table's claims and run records expire (DynamoDB TTL on
+        # `ttl`, 30 days by default); its leases never do.
+        ddb = W.client("dynamodb", who="admin")
+        ttl = ddb.describe_time_to_live(TableName="fleetvault-control")["TimeToLiveDescription"]
+        self.assertEqual((ttl["TimeToLiveStatus"], ttl.get("AttributeName")), ("ENABLED", "ttl"))
+        items = ddb.scan(TableName="fleetvault-control", ConsistentRead=True)["Items"]
+        started = day.replace(tzinfo=datetime.timezone.utc).timestamp()
+        claims = [i for i in items if i["pk"]["S"].startswith("task#")]
+        self.assertTrue(claims)  # the export tasks claim theirs
+        for i in claims + [i for i in items if i["pk"]["S"] == f"run#{m['run_id']}"]:
+            self.assertAlmostEqual(int(i["ttl"]["N"]), started + 30 * 86400, delta=3600, msg=i)
+        leases = [i for i in items if i["pk"]["S"].startswith("lease#")]
+        self.assertTrue(leases)
+        for i in leases:
+            self.assertNotIn("ttl", i)
         # Every object is what the manifest says it is.
         man = [n for n in os.listdir(d) if n.startswith("backup_manifest_")][0]
         v = run(["verify", "--manifest", os.path.join(d, man), "--config", FLEET], W)

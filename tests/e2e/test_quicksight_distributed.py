@@ -1,29 +1,34 @@
 """The quicksight job with coordinator, workers and Kafka as separate
-processes: six workers never run more than 5 export jobs in one account, and
-a worker killed mid-download leaves no partial object while another one
-finishes the bundle."""
+processes: six workers never run more than 5 export jobs in one account, a
+worker killed mid-download leaves no partial object while another one
+finishes the bundle, and no user's e-mail address travels through Kafka."""
 
+import base64
+import json
 import os
 import signal
 import subprocess
 import time
 import unittest
 
-from fvtest import WorldProcess, load_manifest, run, spawn, tmpdir
+from fvtest import BIN, MEMBERS, WorldProcess, admin, load_manifest, run, spawn, tmpdir
 from test_distributed import Cluster
+
+KAFKA_GET = os.environ.get("FV_KAFKA_GET") or os.path.join(os.path.dirname(BIN), "..", "tests", "kafka_get")
 
 BUCKET = "fleetvault-backups-123456789012"
 
 
-def config(path, bootstrap, accounts, per_bundle):
+def config(path, bootstrap, accounts, per_bundle, mode="assets-only"):
     lines = ["region: us-east-1", "accounts:"]
     for a in accounts:
         lines += [f'  - id: "{a}"', f"    role_arn: arn:aws:iam::{a}:role/fleetvault-member",
                   "    external_id: fleetvault-demo"]
     lines += ["central:", '  account: "123456789012"', f"  bucket: {BUCKET}",
               "kafka:", f"  brokers: {bootstrap}", "  session_timeout_ms: 6000",
+              "  allow_plaintext: true",  # the mock cluster speaks PLAINTEXT only
               "worker:", "  shutdown_grace_s: 5",
-              "jobs:", "  - name: qs", "    type: quicksight", "    mode: assets-only",
+              "jobs:", "  - name: qs", "    type: quicksight", f"    mode: {mode}",
               f"    max_assets_per_bundle: {per_bundle}", "    max_export_jobs: 5"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -115,6 +120,65 @@ class TestQuickSightDistributed(unittest.TestCase):
         man = [n for n in os.listdir(self.dir) if n.startswith("backup_manifest_")][0]
         v = run(["verify", "--manifest", os.path.join(self.dir, man), "--config", cfg], W)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_no_users_e_mail_address_travels_in_tasks_or_the_dlq(self):
+        # Identity rows cannot be written in member-b (BatchWriteItem throttled
+        # for good): its users and groups tasks are retried, then dead-lettered
+        # as they were sent. Neither they nor any task of the run names a user.
+        cfg = os.path.join(self.dir, "fleet.yaml")
+        config(cfg, K.bootstrap, MEMBERS, 50, mode="users-only")
+        W.control("POST", "/_world/faults", {"operation": "BatchWriteItem", "account": "222222222222",
+                                             "kind": "throttle", "count": -1})
+        env = {"FV_WORKER_MAX_ATTEMPTS": "2", "FV_AWS_MAX_ATTEMPTS": "1"}
+        log = open(os.path.join(self.dir, "w.log"), "w")
+        self.logs.append(log)
+        self.procs.append(spawn(["worker", "--config", cfg, "--concurrency", "4"], W, env_extra=env,
+                                stdout=log, stderr=subprocess.STDOUT))
+        time.sleep(3)
+        try:
+            r = run(["backup", "--config", cfg, "--output-dir", self.dir, "--no-progress"], W, timeout=400)
+        finally:
+            W.control("DELETE", "/_world/faults")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # member-b's identities failed
+        m = load_manifest(self.dir)
+        by = {(x["kind"], x["account"]): x for x in m["resources"]}
+        # member-a's rows were written, and counted, by the worker's own paging.
+        qs = admin(W, "quicksight", "111111111111")
+        users_a = by[("quicksight.users", "111111111111")]
+        self.assertEqual(users_a["status"], "SUCCEEDED", users_a)
+        self.assertEqual(users_a["resource"], "users")
+        self.assertEqual(int(users_a["outputs"][0]["items"]),
+                         len(qs.list_users(AwsAccountId="111111111111", Namespace="default")["UserList"]))
+        self.assertEqual(by[("quicksight.users", "222222222222")]["status"], "FAILED")
+
+        emails = set()
+        for acct in MEMBERS:
+            kw = {"AwsAccountId": acct, "Namespace": "default"}
+            while True:
+                page = admin(W, "quicksight", acct).list_users(**kw)
+                emails |= {u["Email"] for u in page["UserList"] if u.get("Email")}
+                if not page.get("NextToken"):
+                    break
+                kw["NextToken"] = page["NextToken"]
+        self.assertGreater(len(emails), 5)
+
+        tasks = subprocess.run([KAFKA_GET, K.bootstrap, "tasks", "3"], capture_output=True, text=True,
+                               timeout=120)
+        self.assertEqual(tasks.returncode, 0, tasks.stderr)
+        sent = [bytes.fromhex(l) for l in tasks.stdout.split()]
+        self.assertTrue(any(b"quicksight.users" in t for t in sent), "no quicksight.users task read back")
+        dlq = run(["dlq", "--config", cfg, "--timeout", "3"], W)
+        dead = []  # each envelope with the task it carries, decoded
+        for line in dlq.stdout.splitlines():
+            if line.strip():
+                d = json.loads(line)
+                dead.append(line.encode() + base64.b64decode(d.get("value_base64", "")))
+        identities = [d for d in dead if b"222222222222" in d and b"quicksight." in d]
+        self.assertGreaterEqual(len(identities), 2, dlq.stdout + dlq.stderr)  # users and groups of member-b
+        for blob in sent + dead:
+            for e in emails:
+                self.assertNotIn(e.encode(), blob)
+                self.assertNotIn(e.encode().hex().encode(), blob)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ static void test_fenced_lease_and_run_records(void **state)
     assert_string_equal(holder, "coord-a");
     free(holder);
     S_CHECK(fv_control_fence_renew(c, &a, now + 10, 30, &err), err);
-    S_CHECK(fv_control_run_put(c, &a, run, job, "running", 1000, &err), err);
+    S_CHECK(fv_control_run_put(c, &a, run, job, "running", 1000, now + 86400, &err), err);
     s_assert_attr(c, table, run_pk, "state", "running");
     s_assert_attr(c, table, run_pk, "fence", "1");
     s_assert_attr(c, table, job_pk, "run_id", run);
@@ -119,7 +119,8 @@ static void test_fenced_lease_and_run_records(void **state)
     assert_int_equal(fv_control_fence_renew(c, &a, now + 42, 30, &err), FV_E_CANCELLED);
     assert_true(fv_control_is_fenced_out(&err));
     assert_non_null(strstr(err.message, "coord-b holds it"));
-    assert_int_equal(fv_control_run_put(c, &a, run, job, "completed", 1000, &err), FV_E_CANCELLED);
+    assert_int_equal(fv_control_run_put(c, &a, run, job, "completed", 1000, now + 86400, &err),
+                     FV_E_CANCELLED);
     assert_true(fv_control_is_fenced_out(&err));
     s_assert_attr(c, table, run_pk, "state", "running"); /* nothing written */
     s_assert_attr(c, table, job_pk, "run_id", run);
@@ -128,7 +129,7 @@ static void test_fenced_lease_and_run_records(void **state)
     s_assert_attr(c, table, lease_pk, "holder", "coord-b");
 
     /* The holder completes the run: the job's pointer goes. */
-    S_CHECK(fv_control_run_put(c, &b, run, job, "completed", 1000, &err), err);
+    S_CHECK(fv_control_run_put(c, &b, run, job, "completed", 1000, now + 86400, &err), err);
     s_assert_attr(c, table, run_pk, "state", "completed");
     s_assert_attr(c, table, run_pk, "fence", "2");
     s_assert_attr(c, table, job_pk, "run_id", NULL);
@@ -143,10 +144,79 @@ static void test_fenced_lease_and_run_records(void **state)
     /* Completing a run whose job points at a newer run leaves the pointer. */
     char newer[80];
     snprintf(newer, sizeof(newer), "%s-newer", run);
-    S_CHECK(fv_control_run_put(c, &a, newer, job, "running", 2000, &err), err);
-    S_CHECK(fv_control_run_put(c, &a, run, job, "completed", 1000, &err), err);
+    S_CHECK(fv_control_run_put(c, &a, newer, job, "running", 2000, now + 86400, &err), err);
+    S_CHECK(fv_control_run_put(c, &a, run, job, "completed", 1000, now + 86400, &err), err);
     s_assert_attr(c, table, job_pk, "run_id", newer);
     S_CHECK(fv_control_fence_release(c, &a, &err), err);
+    fv_aws_client_destroy(c);
+}
+
+/* Claims and run records expire by DynamoDB TTL; leases never do: the
+ * fenced lease's token must only grow, so its item is never deleted. */
+static void test_claims_and_runs_expire_leases_do_not(void **state)
+{
+    (void)state;
+    struct fv_aws_client *c = s_fleetvault();
+    struct fv_error err;
+    const char *table = "fv-ctl-ttl";
+    S_CHECK(fv_control_ensure_table(c, table, &err), err);
+    S_CHECK(fv_control_ensure_table(c, table, &err), err); /* again: TTL already on */
+    char *status = NULL, *attr = NULL;
+    S_CHECK(fv_dynamodb_describe_ttl(c, table, &status, &attr, &err), err);
+    assert_string_equal(status, "ENABLED");
+    assert_string_equal(attr, FV_CONTROL_TTL_ATTR);
+    assert_string_not_equal(attr, "expires"); /* the leases' attribute */
+    free(status);
+    free(attr);
+
+    struct fv_config cfg = {.control_ttl_days = 30};
+    int64_t now = (int64_t)time(NULL), expires = fv_control_expiry_s(&cfg, now);
+    assert_int_equal(expires, now + 30 * 86400);
+    char task[64], task_pk[80], exp_text[32];
+    snprintf(task, sizeof(task), "ttl-task-%d", (int)getpid());
+    snprintf(task_pk, sizeof(task_pk), "task#%s", task);
+    snprintf(exp_text, sizeof(exp_text), "%lld", (long long)expires);
+    bool fresh = false;
+    S_CHECK(fv_control_claim(c, table, task, "w1", expires, &fresh, NULL, &err), err);
+    assert_true(fresh);
+    s_assert_attr(c, table, task_pk, FV_CONTROL_TTL_ATTR, exp_text);
+    /* a note keeps it; a second delivery finds the claim, ttl and all */
+    S_CHECK(fv_control_note(c, table, task, "output", "12 abc", &err), err);
+    struct json_object *claim = NULL;
+    S_CHECK(fv_control_claim(c, table, task, "w2", expires + 99, &fresh, &claim, &err), err);
+    assert_false(fresh);
+    assert_string_equal(fv_control_item_str(claim, FV_CONTROL_TTL_ATTR), exp_text);
+    assert_string_equal(fv_control_item_str(claim, "worker"), "w1");
+    json_object_put(claim);
+
+    /* the fenced lease and its run record */
+    char name[64], lease_pk[80], run[64], run_pk[80];
+    snprintf(name, sizeof(name), "ttl-coordinator-%d", (int)getpid());
+    snprintf(lease_pk, sizeof(lease_pk), "lease#%s", name);
+    snprintf(run, sizeof(run), "ttl-run-%d", (int)getpid());
+    snprintf(run_pk, sizeof(run_pk), "run#%s", run);
+    struct fv_control_fence f = {.table = table, .name = name, .holder = "coord"};
+    bool got;
+    char *holder = NULL;
+    S_CHECK(fv_control_fence_acquire(c, &f, now, 30, &got, &holder, &err), err);
+    assert_true(got);
+    free(holder);
+    S_CHECK(fv_control_run_put(c, &f, run, "ttl-job", "running", now * 1000, expires, &err), err);
+    s_assert_attr(c, table, run_pk, FV_CONTROL_TTL_ATTR, exp_text);
+    S_CHECK(fv_control_fence_renew(c, &f, now + 5, 30, &err), err);
+    S_CHECK(fv_control_run_put(c, &f, run, "ttl-job", "completed", now * 1000, expires, &err), err);
+    S_CHECK(fv_control_fence_release(c, &f, &err), err);
+    s_assert_attr(c, table, lease_pk, "holder", "coord");
+    s_assert_attr(c, table, lease_pk, FV_CONTROL_TTL_ATTR, NULL);
+    /* the workers' slot leases neither */
+    char slot[64], slot_pk[80];
+    snprintf(slot, sizeof(slot), "ttl-slot-%d", (int)getpid());
+    snprintf(slot_pk, sizeof(slot_pk), "lease#%s", slot);
+    S_CHECK(fv_control_lease(c, table, slot, task, now, 60, &got, &holder, &err), err);
+    assert_true(got);
+    free(holder);
+    s_assert_attr(c, table, slot_pk, FV_CONTROL_TTL_ATTR, NULL);
+    S_CHECK(fv_control_lease_release(c, table, slot, task, &err), err);
     fv_aws_client_destroy(c);
 }
 
@@ -154,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fenced_lease_and_run_records),
+        cmocka_unit_test(test_claims_and_runs_expire_leases_do_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,6 +197,67 @@ static void s_expect_qs_error(const char *extra, const char *needle)
     fv_buf_clean_up(&y);
 }
 
+/* An external cluster is reached over TLS unless the file says otherwise;
+ * the embedded cluster never leaves the process. */
+static void test_kafka_plaintext_is_refused_outside_embedded(void **state)
+{
+    (void)state;
+    const char *head = "region: us-east-1\nkafka:\n  brokers: b1:9092\n";
+    struct fv_buf y = {0};
+    /* no security.protocol: librdkafka's default, PLAINTEXT */
+    fv_buf_printf(&y, "%s", head);
+    s_expect_error(".yaml", fv_buf_str(&y),
+                   "kafka.properties.security.protocol: not set, so the cluster (kafka.brokers) "
+                   "would be reached in PLAINTEXT");
+    fv_buf_clean_up(&y);
+    static const char *const clear[] = {"PLAINTEXT", "plaintext", "SASL_PLAINTEXT"};
+    for (size_t i = 0; i < 3; i++) {
+        fv_buf_printf(&y, "%s  properties:\n    security.protocol: %s\n", head, clear[i]);
+        struct fv_buf want = {0};
+        fv_buf_printf(&want, "kafka.properties.security.protocol: %s sends tasks", clear[i]);
+        s_expect_error(".yaml", fv_buf_str(&y), fv_buf_str(&want));
+        fv_buf_clean_up(&want);
+        fv_buf_clean_up(&y);
+    }
+    /* TLS, with or without SASL; or PLAINTEXT said out loud */
+    static const char *const ok[] = {
+        "  properties:\n    security.protocol: SSL\n",
+        "  properties:\n    security.protocol: sasl_ssl\n    sasl.mechanisms: SCRAM-SHA-512\n",
+        "  allow_plaintext: true\n",
+        "  allow_plaintext: true\n  properties:\n    security.protocol: PLAINTEXT\n"};
+    for (size_t i = 0; i < 4; i++) {
+        struct fv_config cfg;
+        struct fv_error err;
+        fv_buf_printf(&y, "%s%s", head, ok[i]);
+        assert_int_equal(s_load(".yaml", fv_buf_str(&y), &cfg, &err, NULL), FV_OK);
+        assert_int_equal(cfg.kafka_allow_plaintext, i >= 2);
+        fv_config_clean_up(&cfg);
+        fv_buf_clean_up(&y);
+    }
+    /* the embedded cluster: nothing to say, whatever the properties */
+    struct fv_config cfg;
+    struct fv_error err;
+    assert_int_equal(s_load(".yaml", "region: us-east-1\n", &cfg, &err, NULL), FV_OK);
+    assert_string_equal(cfg.kafka_brokers, "embedded");
+    assert_false(cfg.kafka_allow_plaintext);
+    fv_config_clean_up(&cfg);
+    assert_int_equal(s_load(".yaml",
+                            "region: us-east-1\nkafka:\n  brokers: embedded\n  properties:\n"
+                            "    security.protocol: PLAINTEXT\n",
+                            &cfg, &err, NULL),
+                     FV_OK);
+    fv_config_clean_up(&cfg);
+    /* the bounded-state keys: defaults and bounds */
+    assert_int_equal(s_load(".yaml", "region: us-east-1\n", &cfg, &err, NULL), FV_OK);
+    assert_int_equal(cfg.control_ttl_days, 30);
+    assert_int_equal(cfg.keep_runs, 30);
+    fv_config_clean_up(&cfg);
+    s_expect_error(".yaml", "region: us-east-1\ncentral:\n  control_ttl_days: 7\n",
+                   "central.control_ttl_days: control_ttl_days must be between 8 and 3650");
+    s_expect_error(".yaml", "region: us-east-1\ncoordinator:\n  keep_runs: -1\n",
+                   "coordinator.keep_runs: keep_runs must be between 0 and 1000000");
+}
+
 static void test_quicksight_defaults(void **state)
 {
     (void)state;
@@ -214,7 +275,6 @@ static void test_quicksight_defaults(void **state)
     assert_string_equal(j->users_table_name, "quicksight-users-backup");
     assert_string_equal(j->groups_table_name, "quicksight-groups-backup");
     assert_string_equal(j->users_group_table_name, "quicksight-users-groups-backup");
-    assert_int_equal(j->identity_chunk, 500);
     assert_string_equal(j->bucket, "central-b"); /* central.bucket */
     assert_string_equal(j->prefix, "quicksight-backups");
     assert_string_equal(j->prefix_format, "YYYY/MM/DD");
@@ -259,7 +319,6 @@ static void test_quicksight_every_key(void **state)
                         "    identity_tables_account: central\n"
                         "    identity_tables:\n"
                         "      users: u\n      groups: g\n      memberships: m\n"
-                        "    identity_chunk: 5000\n"
                         "    s3:\n"
                         "      bucket: own-b\n      prefix: qs\n      prefix_format: YYYYMMDD\n"
                         "      sse_kms_key_id: alias/backups\n"
@@ -282,7 +341,6 @@ static void test_quicksight_every_key(void **state)
     assert_string_equal(j->users_table_name, "u");
     assert_string_equal(j->groups_table_name, "g");
     assert_string_equal(j->users_group_table_name, "m");
-    assert_int_equal(j->identity_chunk, 5000);
     assert_string_equal(j->bucket, "own-b"); /* its own, not central.bucket */
     assert_string_equal(j->prefix, "qs");
     assert_string_equal(j->prefix_format, "YYYYMMDD");
@@ -300,12 +358,11 @@ static void test_quicksight_every_key(void **state)
     fv_config_clean_up(&cfg);
 
     /* the lower bounds and the other choices */
-    assert_int_equal(s_load_qs("    identity_chunk: 1\n    max_assets_per_bundle: 1\n"
+    assert_int_equal(s_load_qs("    max_assets_per_bundle: 1\n"
                                "    max_export_jobs: 5\n    mode: assets-only\n"
                                "    s3:\n      prefix_format: YYYY-MM-DD\n",
                                &cfg, &err),
                      FV_OK);
-    assert_int_equal(cfg.jobs[0].identity_chunk, 1);
     assert_int_equal(cfg.jobs[0].max_assets_per_bundle, 1);
     assert_int_equal(cfg.jobs[0].max_export_jobs, 5);
     assert_string_equal(cfg.jobs[0].mode, "assets-only");
@@ -321,10 +378,8 @@ static void test_quicksight_bounds_and_choices(void **state)
                       "and 100 inclusive, got 0");
     s_expect_qs_error("    max_assets_per_bundle: 101\n",
                       "max_assets_per_bundle must be between 1 and 100 inclusive");
-    s_expect_qs_error("    identity_chunk: 0\n",
-                      "jobs[0].identity_chunk: identity_chunk must be between 1 and 5000 "
-                      "inclusive, got 0");
-    s_expect_qs_error("    identity_chunk: 5001\n", "got 5001");
+    /* Identity tasks carry no records any more: the key is gone. */
+    s_expect_qs_error("    identity_chunk: 500\n", "jobs[0].identity_chunk: unknown key");
     s_expect_qs_error("    max_export_jobs: 0\n",
                       "jobs[0].max_export_jobs: max_export_jobs must be between 1 and 5 inclusive");
     s_expect_qs_error("    max_export_jobs: 6\n", "got 6");
@@ -372,7 +427,6 @@ static void test_keys_of_the_other_job_type(void **state)
                              "identity_region: us-east-1",
                              "identity_tables_account: member",
                              "identity_tables:\n      users: u",
-                             "identity_chunk: 10",
                              "s3:\n      bucket: b",
                              "include_dependencies: true",
                              "include_permissions: true",
@@ -561,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_yaml_and_json_are_one_schema),
         cmocka_unit_test(test_errors_name_file_and_key),
         cmocka_unit_test(test_jobs_and_kafka),
+        cmocka_unit_test(test_kafka_plaintext_is_refused_outside_embedded),
         cmocka_unit_test(test_quicksight_defaults),
         cmocka_unit_test(test_quicksight_every_key),
         cmocka_unit_test(test_quicksight_bounds_and_choices),

@@ -394,6 +394,67 @@ static size_t s_outputs(struct fixture *f)
 
 /* --- Tests --- */
 
+static void s_touch(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+}
+
+static bool s_exists(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* coordinator.keep_runs: after a run writes its manifest and report, the
+ * oldest runs' files beyond that many go; its own and other files stay. */
+static void test_local_run_files_are_bounded(void **state)
+{
+    (void)state;
+    struct fixture f;
+    s_setup(&f);
+    f.cfg.keep_runs = 3;
+    static const char *const old[] = {"20150829_020000", "20150828_020000", "20150827_020000"};
+    char name[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "backup_manifest_%s.json", old[i]);
+        s_touch(f.dir, name);
+        snprintf(name, sizeof(name), "backup_report_%s.txt", old[i]);
+        s_touch(f.dir, name);
+    }
+    s_touch(f.dir, "backup_manifest_latest.json"); /* not a run's: never touched */
+    s_touch(f.dir, "notes.txt");
+    struct fv_run_summary out;
+    struct fv_error err = {0};
+    assert_int_equal(fv_coord_execute(&f.o, &f.job, 0, &f.io, &out, &err), FV_OK);
+    /* The run's own (the clock's 2015-08-30T12:36:00Z) and the two newest others. */
+    assert_true(s_exists(f.dir, "backup_manifest_20150830_123600.json"));
+    assert_true(s_exists(f.dir, "backup_report_20150830_123600.txt"));
+    assert_true(s_exists(f.dir, "backup_manifest_20150829_020000.json"));
+    assert_true(s_exists(f.dir, "backup_report_20150828_020000.txt"));
+    assert_false(s_exists(f.dir, "backup_manifest_20150827_020000.json"));
+    assert_false(s_exists(f.dir, "backup_report_20150827_020000.txt"));
+    assert_true(s_exists(f.dir, "backup_manifest_latest.json"));
+    assert_true(s_exists(f.dir, "notes.txt"));
+
+    /* 0 keeps everything; 1 only the given run's files, even when others
+     * look newer (a clock set back). */
+    size_t removed = 9;
+    s_touch(f.dir, "backup_manifest_20991231_000000.json");
+    assert_int_equal(fv_run_prune_outputs(f.dir, 0, "20150830_123600", &removed, &err), FV_OK);
+    assert_int_equal(removed, 0);
+    assert_int_equal(fv_run_prune_outputs(f.dir, 1, "20150830_123600", &removed, &err), FV_OK);
+    assert_int_equal(removed, 5); /* 2 + 2 + the future one */
+    assert_true(s_exists(f.dir, "backup_manifest_20150830_123600.json"));
+    assert_true(s_exists(f.dir, "backup_report_20150830_123600.txt"));
+    assert_int_equal(s_outputs(&f), 4);
+    fv_run_summary_clean_up(&out);
+}
+
 static void test_heartbeat_renews_the_lease_while_planning_is_slow(void **state)
 {
     (void)state;
@@ -574,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_retention_when_the_last_backup_of_its_target_finishes),
         cmocka_unit_test(test_pending_count_releases_each_target_once),
         cmocka_unit_test(test_lease_rule),
+        cmocka_unit_test(test_local_run_files_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,6 @@ static void s_check_readme(const struct fv_config *cfg)
     assert_string_equal(j->mode, "full");
     assert_string_equal(j->namespace_, "default");
     assert_string_equal(j->identity_tables_account, "member");
-    assert_int_equal(j->identity_chunk, 500);
     assert_int_equal(j->max_export_jobs, 5);
     assert_null(j->sse_kms_key_id);
     assert_false(j->bucket_owner_full_control);
@@ -369,11 +368,13 @@ static void test_env_overrides(void **state)
     setenv("FV_S3_BUCKET_NAME", "env-bucket", 1);
     setenv("FV_LOGGING_LEVEL", "DEBUG", 1);
     setenv("FV_KAFKA_BROKERS", "k1:9092", 1);
+    setenv("FV_KAFKA_ALLOW_PLAINTEXT", "true", 1); /* a cluster without TLS */
     setenv("FV_WORKER_CONCURRENCY", "8", 1);
     fv_status st = s_load(".yaml", s_quickstart, &cfg, &err);
     unsetenv("FV_S3_BUCKET_NAME");
     unsetenv("FV_LOGGING_LEVEL");
     unsetenv("FV_KAFKA_BROKERS");
+    unsetenv("FV_KAFKA_ALLOW_PLAINTEXT");
     unsetenv("FV_WORKER_CONCURRENCY");
     assert_int_equal(st, FV_OK);
     assert_int_equal(cfg.jobs[0].max_assets_per_bundle, 10);

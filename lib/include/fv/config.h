@@ -52,10 +52,9 @@ struct fv_config_job {
     char *users_table_name;        /* base names; tables are YYYY-MM-DD-<base> */
     char *groups_table_name;
     char *users_group_table_name;
-    int64_t identity_chunk; /* users (or groups) per identity task */
-    char *bucket;           /* asset bundles; NULL → central.bucket */
-    char *prefix;           /* key prefix, default "quicksight-backups" */
-    char *prefix_format;    /* "YYYY/MM/DD", "YYYY-MM-DD", "YYYYMMDD" */
+    char *bucket;        /* asset bundles; NULL → central.bucket */
+    char *prefix;        /* key prefix, default "quicksight-backups" */
+    char *prefix_format; /* "YYYY/MM/DD", "YYYY-MM-DD", "YYYYMMDD" */
     bool include_dependencies;
     bool include_permissions;
     bool include_tags;
@@ -87,6 +86,7 @@ struct fv_config {
     char *central_bucket;  /* manifests and reports; NULL: local only */
     char *central_prefix;
     char *control_table;
+    int64_t control_ttl_days; /* claims and run records expire (DynamoDB TTL) */
     /* kafka.* */
     char *kafka_brokers; /* "embedded" or bootstrap servers */
     char *kafka_topic_prefix;
@@ -95,6 +95,7 @@ struct fv_config {
     char *kafka_group_instance_id; /* NULL, "auto" or an id (fv_kafka_instance_id) */
     char **kafka_properties;       /* name, value, ..., NULL (from kafka.properties) */
     size_t n_kafka_properties;
+    bool kafka_allow_plaintext; /* an external cluster without TLS is accepted */
     /* tasks.* */
     char *task_keys_file; /* HMAC keys of task messages (fv/seal.h) */
     /* worker.* */
@@ -106,6 +107,7 @@ struct fv_config {
     int64_t run_deadline_s;
     int64_t enumerate_concurrency;
     int64_t lease_ttl_s;
+    int64_t keep_runs; /* manifests and reports kept in the output directory; 0: all */
     /* metrics.* */
     char *metrics_bind;
     int64_t metrics_port; /* 0: no server */

@@ -25,7 +25,6 @@ enum fv_param_type {
     FV_PARAM_NAMES,       /* comma-separated DynamoDB table names */
     FV_PARAM_ARN_LIST,    /* comma-separated ARNs of the task's account */
     FV_PARAM_ARN_ARRAY,   /* JSON array of 1..max ARNs of the task's account */
-    FV_PARAM_RECORDS,     /* JSON array of at most max flat objects (string/bool values) */
     FV_PARAM_RUN_ID,      /* a run id "<job>-<YYYYMMDDTHHMMSSZ>" of the task's own job */
     FV_PARAM_ACCOUNT,     /* a 12-digit account id (authorize: one the job covers) */
     FV_PARAM_SHA256,      /* 64 lowercase hex digits */
@@ -38,14 +37,13 @@ struct fv_param_spec {
     const char *required_in; /* a step that needs it ("*": every step), NULL: optional */
     int64_t min, max;        /* INT bounds; element counts for arrays (max 0: none) */
     const char *doc;
-    const char *record_key; /* RECORDS: the string member every record must have */
 };
 
 struct fv_task_kind {
     const char *kind;          /* the dispatch key, e.g. "dynamodb.backup" */
     enum fv_job_type job_type; /* the job type whose tasks these are */
     const char *const *steps;  /* NULL-terminated; the first is where a task starts */
-    const char *resource;      /* what `resource` names: "table", "principal", "bundle", "chunk",
+    const char *resource;      /* what `resource` names: "table", "principal", "bundle",
                                   "fixed:<value>" */
     const struct fv_param_spec *params;
     size_t n_params;
@@ -77,7 +75,7 @@ struct fv_task_scope {
 /* The task's authority, from cfg alone: its job must be configured and of
  * the kind's job type, its account one the job covers and its region one of
  * that account's regions (or the job's identity region, for identity
- * chunks); every FV_PARAM_ACCOUNT parameter an account the job covers. FV_E_INVALID (err->code
+ * tasks); every FV_PARAM_ACCOUNT parameter an account the job covers. FV_E_INVALID (err->code
  * "TaskNotAuthorized") naming the field otherwise. t must have passed fv_task_validate. */
 fv_status fv_task_authorize(const struct fv_config *cfg, const struct fv_task *t,
                             struct fv_task_scope *out, struct fv_error *err);

@@ -5,19 +5,36 @@
 #define FV_CONTROL_H
 
 #include <fv/aws.h>
+#include <fv/config.h>
 
 struct json_object;
 
-/* Creates the table when absent (PAY_PER_REQUEST) and waits until ACTIVE. */
+/* Items that only matter for a while (task claims and their notes, run
+ * records) carry this number attribute, epoch seconds, and the table has
+ * DynamoDB TTL on it: they are deleted some time after. Lease items
+ * (attribute `expires`, a different one) never carry it: the coordinator's
+ * fenced lease is never deleted, so its token only grows. Neither do
+ * records that must live as long as what they describe. */
+#define FV_CONTROL_TTL_ATTR "ttl"
+
+/* The ttl of an item written at now_s: central.control_ttl_days later. */
+int64_t fv_control_expiry_s(const struct fv_config *cfg, int64_t now_s);
+
+/* Creates the table when absent (PAY_PER_REQUEST), waits until ACTIVE, and
+ * turns DynamoDB TTL on for FV_CONTROL_TTL_ATTR unless it is on already
+ * (DescribeTimeToLive first: UpdateTimeToLive refuses a second enabling). */
 fv_status fv_control_ensure_table(struct fv_aws_client *c, const char *table, struct fv_error *err);
 
-/* Claims task_id for this delivery. *fresh: no earlier delivery claimed it.
+/* Claims task_id for this delivery, the claim expiring at expires_s
+ * (fv_control_expiry_s). *fresh: no earlier delivery claimed it.
  * Otherwise *item_out (caller owns; may be NULL) is the claim as an earlier
  * delivery left it (attributes in DynamoDB JSON). */
 fv_status fv_control_claim(struct fv_aws_client *c, const char *table, const char *task_id,
-                           const char *worker, bool *fresh, struct json_object **item_out,
-                           struct fv_error *err);
-/* Records a string attribute on the claim (e.g. backup_arn). */
+                           const char *worker, int64_t expires_s, bool *fresh,
+                           struct json_object **item_out, struct fv_error *err);
+/* Records a string attribute on the claim (e.g. backup_arn); the claim's
+ * ttl stays (a note on a claim that is gone makes one without ttl: claim
+ * first). */
 fv_status fv_control_note(struct fv_aws_client *c, const char *table, const char *task_id,
                           const char *attr, const char *value, struct fv_error *err);
 /* A string attribute of an item in DynamoDB JSON ({"S": ...}); borrowed. */
@@ -62,11 +79,12 @@ fv_status fv_control_fence_release(struct fv_aws_client *c, const struct fv_cont
 /* True when err says the lease is held by another acquisition than ours. */
 bool fv_control_is_fenced_out(const struct fv_error *err);
 
-/* Run records: run#<run_id> with state ("running", "completed") and the
- * job, written only while f holds the lease (fenced, see above). */
+/* Run records: run#<run_id> with state ("running", "completed"), the job
+ * and a ttl of expires_s, written only while f holds the lease (fenced, see
+ * above). */
 fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fence *f,
                              const char *run_id, const char *job, const char *state,
-                             int64_t started_ms, struct fv_error *err);
+                             int64_t started_ms, int64_t expires_s, struct fv_error *err);
 /* The state of run_id ("running", "completed"), or NULL when there is no
  * such run (caller frees). */
 fv_status fv_control_run_state(struct fv_aws_client *c, const char *table, const char *run_id,

@@ -50,6 +50,14 @@ fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
  * is ACTIVE: FV_E_TIMEOUT when it is not within wait_s seconds. */
 fv_status fv_dynamodb_ensure_table(struct fv_aws_client *c, const char *table, const char *hash_key,
                                    int wait_s, struct fv_error *err);
+/* DescribeTimeToLive: *status (ENABLED, ENABLING, DISABLED, DISABLING) and
+ * *attribute (NULL when none), both caller's to free. */
+fv_status fv_dynamodb_describe_ttl(struct fv_aws_client *c, const char *table, char **status,
+                                   char **attribute, struct fv_error *err);
+/* UpdateTimeToLive: DynamoDB deletes items whose `attribute` (a number,
+ * epoch seconds) has passed, within days of it. */
+fv_status fv_dynamodb_enable_ttl(struct fv_aws_client *c, const char *table, const char *attribute,
+                                 struct fv_error *err);
 fv_status fv_dynamodb_create_table(struct fv_aws_client *c, struct json_object *request,
                                    struct fv_dynamodb_table *out, struct fv_error *err);
 

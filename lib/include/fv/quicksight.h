@@ -30,10 +30,15 @@ struct json_object;
  * (DownloadUrl lives 5 minutes) — describe the job again for a fresh one. */
 #define FV_QUICKSIGHT_EXPIRED_URL "ExpiredDownloadUrl"
 
-/* Paging of a List call; NULL or zeroed → 100 a page. */
+/* Paging of a List call; NULL or zeroed → 100 a page, every page.
+ * With next_token_out, one page only: the one after start_token (NULL: the
+ * first), and *next_token_out the token of the next (caller frees; NULL
+ * after the last page) — a caller holds one page at a time. */
 struct fv_quicksight_list_options {
-    int page_size;      /* MaxResults 1..100; 0 → 100 */
-    bool no_file_check; /* ListDataSets only: skip the FILE classification */
+    int page_size;           /* MaxResults 1..100; 0 → 100 */
+    bool no_file_check;      /* ListDataSets only: skip the FILE classification */
+    const char *start_token; /* borrowed; only with next_token_out */
+    char **next_token_out;
 };
 
 /* --- Identities --- */
