@@ -116,6 +116,8 @@ fv_status fv_control_backup_get(struct fv_aws_client *c, const char *table,
             st = fv_dynamodb_batch_get(c, batch, &found, &left, err);
             json_object_put(batch);
             batch = NULL;
+            if (st == FV_E_AWS && err && strcmp(err->code, "ResourceNotFoundException") == 0)
+                return FV_OK; /* no control table yet (a first dry run): no records */
             if (st == FV_OK)
                 s_take(json_object_object_get(found, table), arns, i, to, out);
             json_object_put(found);

@@ -101,7 +101,8 @@ fv_status fv_control_backup_put(struct fv_aws_client *c, const char *table,
 /* The records of arns[0..n) (borrowed): out[i] filled for each ARN that has
  * one (out[i].arn NULL otherwise). out is the caller's array of n zeroed
  * entries; clean each up. BatchGetItem, 100 keys a call, consistent reads;
- * unprocessed keys asked for again after a backoff by clock. */
+ * unprocessed keys asked for again after a backoff by clock. No control
+ * table at all (a dry run before the first run) means no records. */
 fv_status fv_control_backup_get(struct fv_aws_client *c, const char *table,
                                 const struct fv_clock *clock, const char *const *arns, size_t n,
                                 struct fv_control_backup *out, struct fv_error *err);
