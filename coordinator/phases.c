@@ -242,8 +242,10 @@ static void s_dry_run_plan(const struct fv_run *r)
         const struct fv_run_target *t = &r->targets[i];
         if (t->error || t->n_tables == 0)
             continue;
-        printf("  retention %s %s (scope %s): %zu backups would be deleted\n", t->account,
-               t->region, r->job->retention_scope ? r->job->retention_scope : "job", t->n_expiring);
+        printf("  retention %s %s (scope %s, keep %lld, none younger than %lld s): %zu backups "
+               "would be deleted\n",
+               t->account, t->region, r->job->retention_scope ? r->job->retention_scope : "job",
+               (long long)r->job->retention, (long long)r->job->retention_min_age_s, t->n_expiring);
         for (size_t k = 0; k < t->n_expiring; k++)
             printf("    would delete %s\n", t->expiring[k]);
     }

@@ -156,7 +156,7 @@ class TestRetentionByRecord(unittest.TestCase):
         before = self.arns()
         out = self.backup("daily", 1, scope="table", dry_run=True)
         self.assertEqual(self.arns(), before)
-        self.assertIn("retention 111111111111 us-east-1 (scope table)", out)
+        self.assertIn("retention 111111111111 us-east-1 (scope table, keep 1, none younger than 0 s)", out)
         would = {line.split()[4] for line in out.splitlines() if line.strip().startswith("would delete ")}
         everything = {a for key, by in before.items() if key[1] in TABLES[key[0]] for a in by}
         self.assertEqual(would, everything, out)
