@@ -172,11 +172,12 @@ static const struct fv_prop s_dynamodb_job_props[] = {
     {"retention_scope", FV_PROP_STRING, S_OFF(retention_scope), 0, "job", false, 0, 0, NULL,
      s_retention_scopes,
      "`job`: retention deletes only backups this job recorded creating (in this account and "
-     "region). `table`: the old behaviour, opt-in — every USER backup of the tables this job "
-     "backs up counts towards `retention` and may be deleted, including ones made by hand, by "
-     "other jobs or by other tools. Either way CREATING backups, the table's newest AVAILABLE "
-     "one and backups younger than `retention_min_age_s` are never deleted; see what it would "
-     "delete first with `fleetvault backup --dry-run`."},
+     "region). `table`: the seeds' behaviour, opt-in — in each table this job has recorded "
+     "backups of, every USER backup counts towards `retention` and may be deleted, including "
+     "ones made by hand, by other jobs, by the old Lambda or by fleetvault before backups were "
+     "recorded. Either way CREATING backups, the table's newest AVAILABLE one and backups "
+     "younger than `retention_min_age_s` are never deleted; `fleetvault backup --dry-run` lists "
+     "each backup retention would delete after the run, and deletes nothing."},
     {"retention_min_age_s", FV_PROP_INT, S_OFF(retention_min_age_s), 0, "86400", false, 0,
      315360000, NULL, NULL,
      "Retention never deletes a backup younger than this (seconds, by its CreationDateTime). "
