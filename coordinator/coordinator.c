@@ -115,7 +115,7 @@ static fv_status s_plan(void *ud, struct fv_run *r, struct fv_error *err)
     struct s_io *io = ud;
     if (r->job->kind == FV_JOB_QUICKSIGHT)
         return fv_plan_quicksight(io->o->fleet, r, s_mode(io, r), err);
-    return fv_plan_dynamodb(io->o->fleet, r, err);
+    return fv_plan_dynamodb(io->o->fleet, r, io->o->dry_run, err);
 }
 
 static struct fv_run_item *s_followup(void *ud, struct fv_run *r, struct fv_run_target *t)

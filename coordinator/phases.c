@@ -238,6 +238,17 @@ static void s_dry_run_plan(const struct fv_run *r)
     for (size_t i = 0; i < r->n_items; i++)
         printf("  %-22s %-12s %-12s %s\n", r->items[i].task.kind, r->items[i].task.account,
                r->items[i].task.region, r->items[i].task.resource);
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct fv_run_target *t = &r->targets[i];
+        if (t->error || t->n_tables == 0)
+            continue;
+        printf("  retention %s %s (scope %s, keep %lld, none younger than %lld s): %zu backups "
+               "would be deleted\n",
+               t->account, t->region, r->job->retention_scope ? r->job->retention_scope : "job",
+               (long long)r->job->retention, (long long)r->job->retention_min_age_s, t->n_expiring);
+        for (size_t k = 0; k < t->n_expiring; k++)
+            printf("    would delete %s\n", t->expiring[k]);
+    }
 }
 
 /* Tasks not terminal by the deadline fail. */

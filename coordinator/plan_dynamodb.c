@@ -1,11 +1,13 @@
 /* Planning a dynamodb_backups run: which tables in which account × region,
- * which IAM principals get the deny policy, and the retention follow-up. */
+ * which IAM principals get the deny policy, and the retention follow-up (in
+ * a dry run: what it would delete). */
 #include "run.h"
 
 #include <fv/dynamodb.h>
 #include <fv/iam.h>
 #include <fv/log.h>
 #include <fv/naming.h>
+#include <fv/retention.h>
 #include <fv/sts.h>
 #include <fv/tagging.h>
 
@@ -27,6 +29,7 @@ struct s_found {
 struct s_plan {
     struct fv_fleet *fleet;
     const struct fv_config_job *job;
+    bool dry_run;
     struct s_found *found;
     size_t n;
     size_t next;
@@ -104,6 +107,37 @@ static fv_status s_tagged(struct fv_aws_client *c, const struct fv_config_job *j
     return st;
 }
 
+/* A dry run: what the target's retention would delete once this run's
+ * backups exist, one line each into the target. */
+static fv_status s_preview_retention(struct s_plan *p, struct s_found *f,
+                                     struct fv_fleet_clients *clients, struct fv_aws_client *c,
+                                     struct fv_error *err)
+{
+    const struct fv_config *cfg = fv_fleet_config(p->fleet);
+    struct fv_run_target *t = f->target;
+    const char *central = fv_fleet_central_account(p->fleet, err);
+    struct fv_aws_client *cc = central ? fv_fleet_client(clients, central, cfg->region, err) : NULL;
+    if (!cc)
+        return err->status ? err->status : FV_E_INVALID;
+    struct fv_retention_rules rules;
+    fv_retention_rules_of(p->job, t->account, t->region, &rules);
+    struct fv_retention_plan plan = {0};
+    fv_status st = fv_retention_plan(c, cc, cfg->control_table, fv_clock_system(), &rules,
+                                     f->tables, f->n_tables, &plan, err);
+    t->expiring = fv_calloc(plan.n ? plan.n : 1, sizeof(char *));
+    for (size_t i = 0; st == FV_OK && i < plan.n; i++) {
+        char when[21];
+        fv_time_iso8601(plan.items[i].created_ms / 1000, when);
+        struct fv_buf line = {0};
+        fv_buf_printf(&line, "%s %s %s (%s, %s)", plan.items[i].table, plan.items[i].name,
+                      plan.items[i].arn, when,
+                      plan.items[i].recorded ? "recorded by this job" : "not recorded by this job");
+        t->expiring[t->n_expiring++] = fv_buf_detach(&line);
+    }
+    fv_retention_plan_clean_up(&plan);
+    return st;
+}
+
 static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_clients *clients)
 {
     struct fv_error err;
@@ -155,6 +189,8 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
         fv_iam_principals_clean_up(&users);
         fv_iam_principals_clean_up(&roles);
     }
+    if (p->dry_run && f->n_tables && s_preview_retention(p, f, clients, c, &err) != FV_OK)
+        goto fail;
     goto out;
 fail:
     f->error = fv_strdup(err.message);
@@ -184,7 +220,8 @@ static void *s_enum_thread(void *arg)
     return NULL;
 }
 
-fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err)
+fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, bool dry_run,
+                           struct fv_error *err)
 {
     const struct fv_config *cfg = fv_fleet_config(fleet);
     const struct fv_config_job *job = r->job;
@@ -204,7 +241,7 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_e
             t->region = fv_strdup(acct->n_regions ? acct->regions[k] : cfg->region);
         }
     }
-    struct s_plan p = {.fleet = fleet, .job = job, .n = r->n_targets};
+    struct s_plan p = {.fleet = fleet, .job = job, .dry_run = dry_run, .n = r->n_targets};
     pthread_mutex_init(&p.lock, NULL);
     p.found = fv_calloc(p.n ? p.n : 1, sizeof(*p.found));
     for (size_t i = 0; i < p.n; i++) {
@@ -264,19 +301,12 @@ struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv
     if (target->retention_planned || target->error || target->n_tables == 0)
         return NULL;
     target->retention_planned = true;
-    struct fv_buf tables = {0};
-    for (size_t k = 0; k < target->n_tables; k++)
-        fv_buf_printf(&tables, "%s%s", k ? "," : "", target->tables[k]);
+    /* No tables, no rules: the worker takes both from the job's records and
+     * its own configuration. */
     struct fv_task task = {.kind = "dynamodb.retention",
                            .account = target->account,
                            .region = target->region,
                            .resource = "retention",
                            .step = "expire"};
-    struct fv_task tmp;
-    fv_task_copy(&tmp, &task);
-    fv_task_set_param(&tmp, "tables", fv_buf_str(&tables));
-    struct fv_run_item *it = fv_run_add(r, &tmp);
-    fv_task_clean_up(&tmp);
-    fv_buf_clean_up(&tables);
-    return it;
+    return fv_run_add(r, &task);
 }

@@ -41,6 +41,9 @@ void fv_run_clean_up(struct fv_run *r)
         for (size_t k = 0; k < t->n_tables; k++)
             free(t->tables[k]);
         free(t->tables);
+        for (size_t k = 0; k < t->n_expiring; k++)
+            free(t->expiring[k]);
+        free(t->expiring);
     }
     free(r->targets);
     free(r->run_id);

@@ -25,6 +25,8 @@ struct fv_run_target {
     size_t n_tables;
     size_t pending; /* gating items not yet terminal (fv_run_gate) */
     bool retention_planned;
+    char **expiring; /* a dry run: the backups retention would delete, a line each */
+    size_t n_expiring;
 };
 
 struct fv_run {
@@ -64,8 +66,10 @@ void fv_run_counts(const struct fv_run *r, size_t *succeeded, size_t *failed, si
 
 /* Enumerates the job's resources and plans its tasks into r (per account ×
  * region, concurrently). Enumeration failures are recorded per target and
- * never stop the others. */
-fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, struct fv_error *err);
+ * never stop the others. A dry run also names, per target, the backups
+ * retention would delete after this run (target->expiring). */
+fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, bool dry_run,
+                           struct fv_error *err);
 /* The prerequisites of a quicksight run, before it is planned: its targets
  * (one per covered account) and the dated identity tables, created when
  * absent and waited for until ACTIVE. A dry run writes nothing and only

@@ -1,5 +1,10 @@
 /* dynamodb.backup: one on-demand backup of one table, named
- * "<table>-<run timestamp>", waited until AVAILABLE.
+ * "<table>-<job>-<run timestamp>" (fv_name_backup), recorded in the control
+ * table (fv_control_backup_put) before the task reports anything, then
+ * waited until AVAILABLE. Only recorded backups are ever the job's to
+ * expire: a worker that dies between CreateBackup and the record leaves a
+ * backup retention never deletes (the safe direction), unless the
+ * redelivery finds it by name and records it then.
  *
  * Idempotent: the task's claim in the control table tells a redelivery that
  * an earlier delivery got this far; it then finds the backup by its
@@ -75,13 +80,30 @@ static void s_wait(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     struct fv_dynamodb_backup b = {0};
     struct fv_error err;
     struct fv_buf name = {0};
-    fv_name_backup(ctx->task->resource, ctx->scope->stamp, &name);
+    fv_name_backup(ctx->task->resource, ctx->scope->job->name, ctx->scope->stamp, &name);
     if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK)
         fv_handler_fail(ctx, &err);
     else
         s_settle(ctx, &b, name.ptr);
     fv_dynamodb_backup_clean_up(&b);
     fv_buf_clean_up(&name);
+}
+
+/* The record that makes backup arn the job's (one PutItem, idempotent). */
+static fv_status s_record(struct fv_handler_ctx *ctx, struct fv_aws_client *cc, const char *arn,
+                          int64_t created_ms, struct fv_error *err)
+{
+    const struct fv_task *t = ctx->task;
+    struct fv_control_backup rec = {
+        .arn = (char *)arn,
+        .job = (char *)ctx->scope->job->name,
+        .account = t->account,
+        .region = t->region,
+        .table = t->resource,
+        .run_id = t->run_id,
+        .created_ms = created_ms ? created_ms : fv_clock_now_ms(ctx->clock),
+    };
+    return fv_control_backup_put(cc, ctx->cfg->control_table, &rec, err);
 }
 
 /* An earlier delivery's backup, by name, since the run started. */
@@ -112,7 +134,7 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
     struct json_object *claim = NULL;
     struct fv_dynamodb_backup b = {0};
     struct fv_buf name_buf = {0};
-    fv_name_backup(t->resource, ctx->scope->stamp, &name_buf);
+    fv_name_backup(t->resource, ctx->scope->job->name, ctx->scope->stamp, &name_buf);
     const char *name = name_buf.ptr;
     const char *central = fv_fleet_central_account(ctx->fleet, &err);
     struct fv_aws_client *cc =
@@ -154,7 +176,8 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
                    t->run_id, t->task_id, arn);
     }
     if (arn) {
-        if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK)
+        if (fv_dynamodb_describe_backup(client, arn, &b, &err) != FV_OK ||
+            s_record(ctx, cc, b.arn ? b.arn : arn, b.created_ms, &err) != FV_OK)
             fv_handler_fail(ctx, &err);
         else
             s_settle(ctx, &b, name);
@@ -174,6 +197,13 @@ static void s_create(struct fv_handler_ctx *ctx, struct fv_aws_client *client)
                   t->account, t->region);
     fv_worker_log_event(ctx, client, msg.ptr);
     fv_buf_clean_up(&msg);
+    /* Failing here, the task is retried: the redelivery finds the backup by
+     * name and records it then. */
+    if (s_record(ctx, cc, b.arn, b.created_ms, &err) != FV_OK) {
+        err.retryable = true;
+        fv_handler_fail(ctx, &err);
+        goto out;
+    }
     s_settle(ctx, &b, name);
 out:
     fv_dynamodb_backup_clean_up(&b);

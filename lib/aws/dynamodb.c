@@ -562,6 +562,44 @@ fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *r
     return FV_OK;
 }
 
+fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *request_items,
+                                struct json_object **responses_out,
+                                struct json_object **unprocessed_out, struct fv_error *err)
+{
+    *responses_out = NULL;
+    *unprocessed_out = NULL;
+    if (!request_items || !json_object_is_type(request_items, json_type_object))
+        return fv_error_set(err, FV_E_INVALID, "dynamodb BatchGetItem: no RequestItems object");
+    size_t total = 0;
+    json_object_object_foreach(request_items, table, req)
+    {
+        struct json_object *keys = s_get(req, "Keys");
+        if (!keys || !json_object_is_type(keys, json_type_array))
+            return fv_error_set(err, FV_E_INVALID, "dynamodb BatchGetItem: no Keys array for %s",
+                                table);
+        total += json_object_array_length(keys);
+    }
+    if (total == 0 || total > FV_DYNAMODB_BATCH_GET_MAX)
+        return fv_error_set(err, FV_E_INVALID, "dynamodb BatchGetItem: %zu keys (1..%d a call)",
+                            total, FV_DYNAMODB_BATCH_GET_MAX);
+    struct json_object *in = json_object_new_object();
+    s_add_ref(in, "RequestItems", request_items);
+    struct json_object *resp = NULL;
+    fv_status st = s_call(c, "BatchGetItem", in, &resp, err);
+    json_object_put(in);
+    if (st != FV_OK)
+        return st;
+    struct json_object *found = s_get(resp, "Responses");
+    *responses_out = found && json_object_is_type(found, json_type_object)
+                         ? json_object_get(found)
+                         : json_object_new_object();
+    struct json_object *left = s_get(resp, "UnprocessedKeys");
+    if (left && json_object_is_type(left, json_type_object) && json_object_object_length(left) > 0)
+        *unprocessed_out = json_object_get(left);
+    json_object_put(resp);
+    return FV_OK;
+}
+
 fv_status fv_dynamodb_transact_write(struct fv_aws_client *c, struct json_object *transact_items,
                                      struct fv_error *err)
 {

@@ -2,6 +2,7 @@
 #include "config_internal.h"
 
 #include <fv/doc.h>
+#include <fv/naming.h>
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -171,6 +172,7 @@ static const struct fv_prop s_job_props[] = {
 };
 
 /* type: dynamodb_backups */
+static const char *const s_retention_scopes[] = {"job", "table", NULL};
 static const struct fv_prop s_dynamodb_job_props[] = {
     {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0, 0,
      NULL, NULL, "These tables."},
@@ -181,7 +183,24 @@ static const struct fv_prop s_dynamodb_job_props[] = {
      "Tables carrying every one of these `key=value` tags (Resource Groups Tagging API). With "
      "no names, prefixes or tags: every table."},
     {"retention", FV_PROP_INT, S_OFF(retention), 0, "30", false, 1, 100000, NULL, NULL,
-     "Keep this many newest fleetvault backups per table; older ones are deleted."},
+     "Keep this many newest AVAILABLE backups per table that this job recorded creating "
+     "(control table, `backup#<arn>`); older ones of this job are deleted, but never one younger "
+     "than `retention_min_age_s` nor the table's newest AVAILABLE backup. At least 1."},
+    {"retention_scope", FV_PROP_STRING, S_OFF(retention_scope), 0, "job", false, 0, 0, NULL,
+     s_retention_scopes,
+     "`job`: retention deletes only backups this job recorded creating (in this account and "
+     "region). `table`: the seeds' behaviour, opt-in — in each table this job has recorded "
+     "backups of, every USER backup counts towards `retention` and may be deleted, including "
+     "ones made by hand, by other jobs, by the old Lambda or by fleetvault before backups were "
+     "recorded. Either way CREATING backups, the table's newest AVAILABLE one and backups "
+     "younger than `retention_min_age_s` are never deleted; `fleetvault backup --dry-run` lists "
+     "each backup retention would delete after the run, and deletes nothing."},
+    {"retention_min_age_s", FV_PROP_INT, S_OFF(retention_min_age_s), 0, "86400", false, 0,
+     315360000, NULL, NULL,
+     "Retention never deletes a backup younger than this (seconds, by its CreationDateTime). "
+     "The default, a day, is the period of the usual (daily) schedule: a schedule that fires "
+     "too often, runs started by hand in a loop, or a burst of other backups never costs the "
+     "backups of the last day."},
     {"deny_delete_policy", FV_PROP_BOOL, S_OFF(deny_delete_policy), 0, "true", false, 0, 0, NULL,
      NULL,
      "Put the inline policy DenydynamodbDeleteBackup on every IAM user and role that AWS does "
@@ -523,6 +542,13 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
                                       name, where, job->name);
                     goto fail;
                 }
+            }
+            if (job->kind == FV_JOB_DYNAMODB_BACKUPS && !fv_name_backup_job_ok(job->name)) {
+                st = fv_error_set(err, FV_E_INVALID,
+                                  "%s: %s.name: a dynamodb_backups job's name is part of its "
+                                  "backup names: 1-%d characters of A-Z a-z 0-9 _ . -, got '%s'",
+                                  name, where, FV_NAME_BACKUP_JOB_MAX, job->name);
+                goto fail;
             }
             for (size_t k = 0; k < job->n_table_tags; k++) {
                 const char *eq = strchr(job->table_tags[k], '=');

@@ -30,14 +30,6 @@ static const struct fv_param_spec s_backup_params[] = {
 };
 
 static const char *const s_retention_steps[] = {"expire", NULL};
-static const struct fv_param_spec s_retention_params[] = {
-    {.name = "tables",
-     .type = FV_PARAM_NAMES,
-     .required_in = "*",
-     .max = 100000,
-     .doc = "The tables this run backed up in the account and region, comma-separated: only "
-            "their fleetvault backups are considered."},
-};
 
 static const char *const s_deny_steps[] = {"put", NULL};
 
@@ -113,12 +105,15 @@ static const struct fv_param_spec s_import_params[] = {
 static const struct fv_task_kind s_kinds[] = {
     {"dynamodb.backup", FV_JOB_DYNAMODB_BACKUPS, s_backup_steps, "table", s_backup_params,
      S_N(s_backup_params),
-     "One on-demand backup of one table, named `<table>-<run stamp>`, waited until AVAILABLE. "
-     "Idempotent through its claim in the control table."},
-    {"dynamodb.retention", FV_JOB_DYNAMODB_BACKUPS, s_retention_steps, "fixed:retention",
-     s_retention_params, S_N(s_retention_params),
-     "Per account and region after its backups: deletes all but the `jobs[].retention` newest "
-     "fleetvault backups of each table."},
+     "One on-demand backup of one table, named `<table>-<job>-<run stamp>`, recorded in the "
+     "control table (`backup#<arn>`: job, account, region, table, run) before the task reports "
+     "anything, waited until AVAILABLE. Idempotent through its claim in the control table."},
+    {"dynamodb.retention", FV_JOB_DYNAMODB_BACKUPS, s_retention_steps, "fixed:retention", NULL, 0,
+     "Per account and region after its backups: of each table the job has records of, deletes "
+     "the AVAILABLE backups beyond the `jobs[].retention` newest that the job recorded creating "
+     "(`jobs[].retention_scope: table`: any backup of the table), older than "
+     "`jobs[].retention_min_age_s`, never the newest AVAILABLE one and never a CREATING one. "
+     "No parameters: the tables come from the records, the rules from the job."},
     {"iam.deny_delete_backup", FV_JOB_DYNAMODB_BACKUPS, s_deny_steps, "principal", NULL, 0,
      "The inline policy DenydynamodbDeleteBackup on one IAM user or role of the task's account "
      "(the resource, its ARN). Refused for AWS-managed principals, fleetvault's own roles and "

@@ -16,10 +16,42 @@ void fv_name_run_id(const char *job, int64_t started_s, struct fv_buf *out)
     fv_buf_printf(out, "%s-%s", job, stamp);
 }
 
-void fv_name_backup(const char *table, const char *stamp, struct fv_buf *out)
+void fv_name_backup(const char *table, const char *job, const char *stamp, struct fv_buf *out)
 {
+    /* DynamoDB allows 255 characters: a long table name gives way (the
+     * table is in the backup's ARN and listing; job and stamp make it
+     * unique among the table's backups). */
+    size_t fixed = strlen(job) + strlen(stamp) + 2;
+    size_t room = fixed < FV_NAME_BACKUP_MAX ? FV_NAME_BACKUP_MAX - fixed : 0;
     fv_buf_reset(out);
-    fv_buf_printf(out, "%s-%s", table, stamp);
+    fv_buf_printf(out, "%.*s-%s-%s", (int)(strlen(table) < room ? strlen(table) : room), table, job,
+                  stamp);
+}
+
+bool fv_name_backup_of(const char *table, const char *job, const char *name)
+{
+    struct fv_buf want = {0};
+    fv_name_backup(table, job, "00000000T000000Z", &want);
+    size_t head = want.len - 16;
+    bool ok = name && strlen(name) == want.len && strncmp(name, want.ptr, head) == 0;
+    for (size_t i = 0; ok && i < 16; i++) {
+        char c = name[head + i];
+        ok = i == 8 ? c == 'T' : i == 15 ? c == 'Z' : c >= '0' && c <= '9';
+    }
+    fv_buf_clean_up(&want);
+    return ok;
+}
+
+bool fv_name_backup_job_ok(const char *job)
+{
+    size_t n = job ? strlen(job) : 0;
+    if (n == 0 || n > FV_NAME_BACKUP_JOB_MAX)
+        return false;
+    for (const char *p = job; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '-'))
+            return false;
+    return true;
 }
 
 static void s_date(int64_t started_s, const char *format, char *out, size_t n)

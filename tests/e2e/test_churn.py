@@ -100,13 +100,13 @@ class TestChurn(unittest.TestCase):
         self.assertEqual(c.returncode, 0, f"{out}\ncoordinator log: {log.name}")
         manifest = load_manifest(self.dir)
         self.assertEqual(manifest["outcome"], "succeeded")
-        stamp = manifest["run_id"].rsplit("-", 1)[1]
+        run_id = manifest["run_id"]  # backups are named <table>-<job>-<stamp>: <table>-<run id>
         selected = 0
         for acct in MEMBERS:
             found = backups_by_table(W, acct)
             for t in tagged_tables(W, acct):
-                named = [b for b in found.get(t, []) if b["BackupName"] == f"{t}-{stamp}"]
-                self.assertEqual(len(named), 1, f"{acct}/{t}: {len(named)} backups named {t}-{stamp}")
+                named = [b for b in found.get(t, []) if b["BackupName"] == f"{t}-{run_id}"]
+                self.assertEqual(len(named), 1, f"{acct}/{t}: {len(named)} backups named {t}-{run_id}")
                 selected += 1
         self.assertGreater(selected, 0)
         retention = [r for r in manifest["resources"] if r["kind"] == "dynamodb.retention"]

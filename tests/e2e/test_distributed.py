@@ -95,12 +95,12 @@ class TestDistributed(unittest.TestCase):
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
     def assert_each_table_backed_up_once(self, manifest):
-        stamp = manifest["run_id"].rsplit("-", 1)[1]
+        run_id = manifest["run_id"]  # backups are named <table>-<job>-<stamp>: <table>-<run id>
         for acct in MEMBERS:
             found = backups_by_table(W, acct)
             for t in tagged_tables(W, acct):
-                named = [b for b in found.get(t, []) if b["BackupName"] == f"{t}-{stamp}"]
-                self.assertEqual(len(named), 1, f"{acct}/{t}: {len(named)} backups named {t}-{stamp}")
+                named = [b for b in found.get(t, []) if b["BackupName"] == f"{t}-{run_id}"]
+                self.assertEqual(len(named), 1, f"{acct}/{t}: {len(named)} backups named {t}-{run_id}")
 
     def test_worker_killed_mid_run_every_table_backed_up_exactly_once(self):
         W.control("POST", "/_world/latency", {"ms": 250})

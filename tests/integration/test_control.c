@@ -220,11 +220,79 @@ static void test_claims_and_runs_expire_leases_do_not(void **state)
     fv_aws_client_destroy(c);
 }
 
+/* Backup records: put, read back in BatchGetItem chunks of 100 (a key
+ * asked for twice, keys with no record), forget; no table, no records. */
+static void test_backup_records(void **state)
+{
+    (void)state;
+    struct fv_aws_client *c = s_fleetvault();
+    struct fv_error err;
+    const char *table = "fv-ctl-backups";
+    S_CHECK(fv_control_ensure_table(c, table, &err), err);
+    enum { N = 230 };
+    char *arns[N];
+    const char *keys[N + 1];
+    for (int i = 0; i < N; i++) {
+        struct fv_buf b = {0};
+        fv_buf_printf(&b, "arn:aws:dynamodb:us-east-1:111111111111:table/t%d/backup/%d-%d", i % 7,
+                      i, (int)getpid());
+        arns[i] = fv_buf_detach(&b);
+        if (i % 3 == 0) {
+            struct fv_control_backup rec = {.arn = arns[i],
+                                            .job = "daily",
+                                            .account = "111111111111",
+                                            .region = "us-east-1",
+                                            .table = "t",
+                                            .run_id = "daily-20261203T020000Z",
+                                            .created_ms = 1000 + i};
+            S_CHECK(fv_control_backup_put(c, table, &rec, &err), err);
+            S_CHECK(fv_control_backup_put(c, table, &rec, &err), err); /* idempotent */
+        }
+    }
+    for (int i = 0; i < N; i++)
+        keys[i] = arns[i];
+    keys[N] = arns[99]; /* the same key again, in another chunk, and in the same one: */
+    keys[98] = arns[3];
+    struct fv_control_backup got[N + 1];
+    memset(got, 0, sizeof(got));
+    S_CHECK(fv_control_backup_get(c, table, fv_clock_system(), keys, N + 1, got, &err), err);
+    for (int i = 0; i <= N; i++) {
+        const char *want = keys[i];
+        int orig = i == N ? 99 : i == 98 ? 3 : i;
+        if (orig % 3 == 0) {
+            assert_non_null(got[i].arn);
+            assert_string_equal(got[i].arn, want);
+            assert_string_equal(got[i].job, "daily");
+            assert_string_equal(got[i].run_id, "daily-20261203T020000Z");
+            assert_int_equal(got[i].created_ms, 1000 + orig);
+        } else {
+            assert_null(got[i].arn);
+        }
+        fv_control_backup_clean_up(&got[i]);
+    }
+    S_CHECK(fv_control_backup_forget(c, table, arns[3], &err), err);
+    S_CHECK(fv_control_backup_forget(c, table, arns[4], &err), err); /* none: fine */
+    S_CHECK(fv_control_backup_get(c, table, fv_clock_system(), keys, 10, got, &err), err);
+    assert_null(got[3].arn);
+    assert_non_null(got[6].arn);
+    for (int i = 0; i < 10; i++)
+        fv_control_backup_clean_up(&got[i]);
+    S_CHECK(
+        fv_control_backup_get(c, "fv-ctl-no-such-table", fv_clock_system(), keys, 10, got, &err),
+        err);
+    for (int i = 0; i < 10; i++)
+        assert_null(got[i].arn);
+    for (int i = 0; i < N; i++)
+        free(arns[i]);
+    fv_aws_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fenced_lease_and_run_records),
         cmocka_unit_test(test_claims_and_runs_expire_leases_do_not),
+        cmocka_unit_test(test_backup_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

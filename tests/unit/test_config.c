@@ -298,6 +298,8 @@ static void test_quicksight_defaults(void **state)
     assert_int_equal(s_load(".yaml", ddb, &cfg, &err, NULL), FV_OK);
     assert_int_equal(cfg.jobs[0].kind, FV_JOB_DYNAMODB_BACKUPS);
     assert_int_equal(cfg.jobs[0].retention, 30);
+    assert_string_equal(cfg.jobs[0].retention_scope, "job");
+    assert_int_equal(cfg.jobs[0].retention_min_age_s, 86400);
     assert_true(cfg.jobs[0].deny_delete_policy);
     assert_string_equal(cfg.jobs[0].log_group, "/fleetvault/dynamodb-backups");
     assert_int_equal(cfg.jobs[0].wait_timeout_s, 1800);
@@ -452,6 +454,25 @@ static void test_keys_of_the_other_job_type(void **state)
                    "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n"
                    "    retension: 3\n",
                    "jobs[0].retension: unknown key");
+    /* retention below 1, an unknown scope, a job name DynamoDB cannot carry
+     * in its backup names */
+    const char *ddb = "region: us-east-1\njobs:\n  - name: d\n    type: dynamodb_backups\n";
+    char yaml[256];
+    snprintf(yaml, sizeof(yaml), "%s    retention: 0\n", ddb);
+    s_expect_error(".yaml", yaml, "jobs[0].retention");
+    snprintf(yaml, sizeof(yaml), "%s    retention: -3\n", ddb);
+    s_expect_error(".yaml", yaml, "jobs[0].retention");
+    snprintf(yaml, sizeof(yaml), "%s    retention_scope: account\n", ddb);
+    s_expect_error(".yaml", yaml, "jobs[0].retention_scope: must be one of");
+    snprintf(yaml, sizeof(yaml), "%s    retention_min_age_s: -1\n", ddb);
+    s_expect_error(".yaml", yaml, "jobs[0].retention_min_age_s");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: q\n    type: dynamodb_backups\n"
+                   "  - name: nightly backups\n    type: dynamodb_backups\n",
+                   "jobs[1].name: a dynamodb_backups job's name is part of its backup names");
+    s_expect_error(".yaml",
+                   "region: us-east-1\njobs:\n  - name: eu/daily\n    type: dynamodb_backups\n",
+                   "jobs[0].name");
     /* with no valid type, the type is what is wrong */
     s_expect_error(".yaml", "region: us-east-1\njobs:\n  - name: x\n    retention: 3\n",
                    "jobs[0].type: required key is missing");

@@ -110,7 +110,6 @@ static void test_every_kind_has_a_valid_form(void **state)
     fv_task_clean_up(&t);
 
     s_task(&t, "dynamodb.retention", "ddb", "retention", "expire");
-    fv_task_set_param(&t, "tables", "orders,customers.v2");
     s_expect(&t, FV_OK, NULL, NULL);
     fv_task_clean_up(&t);
 
@@ -356,17 +355,21 @@ static void test_authority_comes_from_the_configuration(void **state)
     s_expect(&t, FV_E_INVALID, "TaskNotAuthorized", "deny_delete_policy");
     fv_task_clean_up(&t);
 
-    /* retention: 0 in a message is a parameter nobody reads: the scope's
-     * job keeps the configured 7. */
+    /* retention: 0 (or a scope, an age, tables) in a message are parameters
+     * nobody reads: the scope's job keeps the configured 7. */
     s_task(&t, "dynamodb.retention", "ddb", "retention", "expire");
     fv_task_set_param(&t, "tables", "orders");
     fv_task_set_param(&t, "retention", "0");
+    fv_task_set_param(&t, "retention_scope", "table");
+    fv_task_set_param(&t, "retention_min_age_s", "0");
     fv_task_set_param(&t, "bucket", "attacker-bucket");
     struct fv_task_scope scope;
     struct fv_error err;
     assert_int_equal(fv_task_validate(&t, &err), FV_OK);
     assert_int_equal(fv_task_authorize(&s_cfg, &t, &scope, &err), FV_OK);
     assert_int_equal(scope.job->retention, 7);
+    assert_string_equal(scope.job->retention_scope, "job");
+    assert_int_equal(scope.job->retention_min_age_s, 86400);
     assert_string_equal(scope.account->id, A);
     assert_string_equal(scope.stamp, "20261203T020000Z");
     assert_int_equal(scope.run_started_s, 1796263200);
@@ -453,8 +456,25 @@ static void test_names(void **state)
     struct fv_buf b = {0};
     const struct fv_config_job *qs = fv_config_job(&s_cfg, "qs");
     int64_t t = 1796263200; /* 2026-12-03T02:00:00Z */
-    fv_name_backup("orders", "20261203T020000Z", &b);
-    assert_string_equal(b.ptr, "orders-20261203T020000Z");
+    fv_name_backup("orders", "ddb", "20261203T020000Z", &b);
+    assert_string_equal(b.ptr, "orders-ddb-20261203T020000Z");
+    assert_true(fv_name_backup_of("orders", "ddb", b.ptr));
+    assert_false(fv_name_backup_of("orders", "dd", b.ptr)); /* another job's */
+    assert_false(fv_name_backup_of("order", "ddb", b.ptr)); /* another table's */
+    assert_false(fv_name_backup_of("orders", "ddb", "orders-20261203T020000Z")); /* old form */
+    assert_false(fv_name_backup_of("orders", "ddb", "orders-ddb-20261203T02000xZ"));
+    /* DynamoDB's 255 characters: a long table name gives way, job and stamp stay. */
+    char table[256];
+    memset(table, 't', 255);
+    table[255] = '\0';
+    fv_name_backup(table, "ddb", "20261203T020000Z", &b);
+    assert_int_equal(b.len, FV_NAME_BACKUP_MAX);
+    assert_string_equal(b.ptr + b.len - 21, "-ddb-20261203T020000Z");
+    assert_true(fv_name_backup_of(table, "ddb", b.ptr));
+    assert_true(fv_name_backup_job_ok("nightly_v2.eu-1"));
+    assert_false(fv_name_backup_job_ok("nightly backups"));
+    assert_false(fv_name_backup_job_ok("daily/eu"));
+    assert_false(fv_name_backup_job_ok(""));
     fv_name_dated_table(t, "quicksight-users", &b);
     assert_string_equal(b.ptr, "2026-12-03-quicksight-users");
     /* A job of two accounts keeps each account's bundles apart. */

@@ -38,7 +38,9 @@ struct fv_config_job {
     size_t n_table_prefixes;
     char **table_tags; /* "key=value" (all must match) */
     size_t n_table_tags;
-    int64_t retention; /* keep the N newest fleetvault backups of each table */
+    int64_t retention;           /* keep the N newest recorded backups of each table (>= 1) */
+    char *retention_scope;       /* "job" (recorded backups of this job) or "table" */
+    int64_t retention_min_age_s; /* never delete a younger backup */
     bool deny_delete_policy;
     char **exempt_principals; /* ARNs that never get the deny policy */
     size_t n_exempt_principals;

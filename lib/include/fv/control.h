@@ -5,6 +5,7 @@
 #define FV_CONTROL_H
 
 #include <fv/aws.h>
+#include <fv/clock.h>
 #include <fv/config.h>
 
 struct json_object;
@@ -93,5 +94,38 @@ fv_status fv_control_run_state(struct fv_aws_client *c, const char *table, const
 fv_status fv_control_run_unfinished(struct fv_aws_client *c, const char *table, const char *job,
                                     char **run_id_out, int64_t *started_ms_out,
                                     struct fv_error *err);
+
+/* Backup records: pk "backup#<arn>", one per on-demand backup fleetvault
+ * created, written by the dynamodb.backup task right after CreateBackup
+ * (and again, idempotently, by a redelivery that finds the backup by name),
+ * before the task reports success. Retention deletes only recorded backups
+ * (fv/retention.h): a backup without a record — made by anyone else, or by
+ * a worker that died between CreateBackup and the record — is never
+ * deleted by retention's default scope. */
+struct fv_control_backup {
+    char *arn;
+    char *job;
+    char *account;
+    char *region;
+    char *table;
+    char *run_id;
+    int64_t created_ms; /* the backup's CreationDateTime as CreateBackup told it */
+};
+void fv_control_backup_clean_up(struct fv_control_backup *b);
+
+/* One PutItem (idempotent: the same backup gives the same item). */
+fv_status fv_control_backup_put(struct fv_aws_client *c, const char *table,
+                                const struct fv_control_backup *b, struct fv_error *err);
+/* The records of arns[0..n) (borrowed): out[i] filled for each ARN that has
+ * one (out[i].arn NULL otherwise). out is the caller's array of n zeroed
+ * entries; clean each up. BatchGetItem, 100 keys a call, consistent reads;
+ * unprocessed keys asked for again after a backoff by clock. No control
+ * table at all (a dry run before the first run) means no records. */
+fv_status fv_control_backup_get(struct fv_aws_client *c, const char *table,
+                                const struct fv_clock *clock, const char *const *arns, size_t n,
+                                struct fv_control_backup *out, struct fv_error *err);
+/* Removes the record of arn (none is fine). */
+fv_status fv_control_backup_forget(struct fv_aws_client *c, const char *table, const char *arn,
+                                   struct fv_error *err);
 
 #endif

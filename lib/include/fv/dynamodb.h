@@ -186,6 +186,18 @@ fv_status fv_dynamodb_delete_item(struct fv_aws_client *c, const char *table,
 fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *request_items,
                                   struct json_object **unprocessed_out, struct fv_error *err);
 
+#define FV_DYNAMODB_BATCH_GET_MAX 100
+
+/* One BatchGetItem call. request_items is the RequestItems object
+ * ({"table": {"Keys": [...], "ConsistentRead": true}}, borrowed) with at
+ * most 100 keys in all (more is FV_E_INVALID, nothing sent). On FV_OK
+ * *responses_out (caller owns) is the Responses object ({"table": [items]};
+ * keys with no item are simply absent) and *unprocessed_out (caller owns)
+ * the UnprocessedKeys to ask for again (after a backoff), or NULL. */
+fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *request_items,
+                                struct json_object **responses_out,
+                                struct json_object **unprocessed_out, struct fv_error *err);
+
 #define FV_DYNAMODB_TRANSACT_MAX 100
 
 /* One TransactWriteItems call: transact_items is the TransactItems array

@@ -9,8 +9,20 @@
 
 /* "<job>-<YYYYMMDDTHHMMSSZ>" (the inverse is fv_task_run_started). */
 void fv_name_run_id(const char *job, int64_t started_s, struct fv_buf *out);
-/* An on-demand backup: "<table>-<run stamp>". */
-void fv_name_backup(const char *table, const char *stamp, struct fv_buf *out);
+/* An on-demand backup of a dynamodb_backups job: "<table>-<job>-<run
+ * stamp>", at most 255 characters (a longer table name is cut short; the
+ * job's name never is). A name is only a name: which backups are
+ * fleetvault's is in the control table (fv_control_backup_put), since
+ * anyone who may CreateBackup can give a backup any name. */
+#define FV_NAME_BACKUP_MAX 255
+#define FV_NAME_BACKUP_JOB_MAX 200
+void fv_name_backup(const char *table, const char *job, const char *stamp, struct fv_buf *out);
+/* Is name fv_name_backup(table, job, S) for some stamp S? A cheap filter
+ * before the records are read, never proof of ownership. */
+bool fv_name_backup_of(const char *table, const char *job, const char *name);
+/* Can job name a dynamodb_backups job: 1-200 characters of [A-Za-z0-9_.-]
+ * (DynamoDB's backup-name characters)? */
+bool fv_name_backup_job_ok(const char *job);
 /* A dated table: "YYYY-MM-DD-<base>" of the run's day (UTC). */
 void fv_name_dated_table(int64_t started_s, const char *base, struct fv_buf *out);
 
