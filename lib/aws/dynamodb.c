@@ -275,10 +275,16 @@ static fv_status s_read_backup_description(struct json_object *desc, const char 
     fv_status st = s_read_backup(s_get(desc, "BackupDetails"), op, out, err);
     if (st != FV_OK)
         return st;
+    /* The source table's names win over any in BackupDetails. */
     struct json_object *src = s_get(desc, "SourceTableDetails");
-    if (src) {
-        out->table_name = s_str(src, "TableName");
-        out->table_arn = s_str(src, "TableArn");
+    char *name = s_str(src, "TableName"), *arn = s_str(src, "TableArn");
+    if (name) {
+        free(out->table_name);
+        out->table_name = name;
+    }
+    if (arn) {
+        free(out->table_arn);
+        out->table_arn = arn;
     }
     return FV_OK;
 }

@@ -1,6 +1,8 @@
-/* Times read from services: ISO 8601 strings (STS and credential endpoint
- * expirations, S3 LastModified, manifests) and epoch-seconds numbers
- * (DynamoDB, QuickSight). Each reproducer the fuzzers found is a case here. */
+/* What fleetvault reads from services: times as ISO 8601 strings (STS and
+ * credential endpoint expirations, S3 LastModified, manifests) and as
+ * epoch-seconds numbers (DynamoDB, QuickSight), and the response readers the
+ * fuzzers (tests/fuzz/) found wrong. Each reproducer is a case here; the
+ * leak cases fail under the sanitizer build (make test-asan). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,6 +242,28 @@ static void test_logs_rejected_indexes_stay_in_the_batch(void **state)
     }
 }
 
+/* fuzz_responses: a DescribeBackup answer naming the table in BackupDetails
+ * and in SourceTableDetails leaked the first pair of names. */
+static void test_dynamodb_backup_names_read_once(void **state)
+{
+    struct s_world *w = *state;
+    struct fv_error err;
+    struct fv_dynamodb_backup b;
+    s_answer(w, "{\"BackupDescription\":{\"BackupDetails\":{\"BackupArn\":\"a\","
+                "\"TableName\":\"old\",\"TableArn\":\"old-arn\"},\"SourceTableDetails\":{"
+                "\"TableName\":\"t\",\"TableArn\":\"t-arn\"}}}");
+    assert_int_equal(fv_dynamodb_describe_backup(w->client, "a", &b, &err), FV_OK);
+    assert_string_equal(b.table_name, "t");
+    assert_string_equal(b.table_arn, "t-arn");
+    fv_dynamodb_backup_clean_up(&b);
+    /* Without SourceTableDetails the backup's own names stay. */
+    s_answer(w, "{\"BackupDescription\":{\"BackupDetails\":{\"BackupArn\":\"a\","
+                "\"TableName\":\"old\"}}}");
+    assert_int_equal(fv_dynamodb_describe_backup(w->client, "a", &b, &err), FV_OK);
+    assert_string_equal(b.table_name, "old");
+    fv_dynamodb_backup_clean_up(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +277,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_logs_rejected_indexes_stay_in_the_batch, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_dynamodb_backup_names_read_once, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
