@@ -3,7 +3,8 @@
  * LastModified), epoch-seconds numbers (DynamoDB, QuickSight), the
  * credential JSON of the container and IMDS endpoints, the AWS shared
  * config and credentials files (the INI parser, then profile resolution
- * over both files), and schedule expressions.
+ * over both files), schedule expressions, and run manifests (what verify
+ * and restore read back from the bucket).
  *
  * Input: byte 0 picks the format; the rest is the text. For the shared
  * files, "\n--\n" separates the config file from the credentials file. */
@@ -14,6 +15,7 @@
 #include "schedule.h"
 
 #include <fv/clock.h>
+#include <fv/manifest.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,19 +160,29 @@ static void s_schedule(struct fv_cur in)
     free(expr);
 }
 
+static void s_manifest(struct fv_cur in)
+{
+    struct fv_manifest m;
+    struct fv_error err = {0};
+    if (fv_manifest_parse("fuzz.json", in.ptr, in.len, &m, &err) == FV_OK)
+        fv_manifest_clean_up(&m);
+    fuzz_check_error(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 16384)
         return 0;
     struct fv_cur in = {(const char *)data + 1, size - 1};
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
     case 0: s_iso8601(in); break;
     case 1: s_epoch(in); break;
     case 2: s_creds_json(in); break;
     case 3: s_ini(in); break;
     case 4: s_profile(in, false); break;
     case 5: s_profile(in, true); break;
-    default: s_schedule(in); break;
+    case 6: s_schedule(in); break;
+    default: s_manifest(in); break;
     }
     return 0;
 }

@@ -17,6 +17,8 @@ import glob
 import os
 import struct
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 A = "111111111111"
 RUN = "-20261203T020000Z"
 
@@ -248,6 +250,8 @@ def formats_seeds():
                            "cron(0 12 L * ? 2027)", "cron(0 0 ? * 6L *)", "cron(30 1 15W * ? *)",
                            "cron(0 0 ? * 3#2 *)", "cron(0 0 30 2 ? *)"]):
         out[f"schedule-{i}"] = b"\x06" + e.encode()
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "manifest", "*.json"))):
+        out["manifest-" + os.path.basename(path)[:-5]] = b"\x07" + open(path, "rb").read()
     return out
 
 
@@ -277,7 +281,7 @@ def write(target, seeds):
 
 
 if __name__ == "__main__":
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = ROOT
     write("task", {f"{name}-{answer}": bytes([1, answer]) + body
                    for name, body in SEEDS.items() for answer in range(6)})
     write("awsproto", awsproto_seeds(root))
