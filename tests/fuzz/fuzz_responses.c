@@ -6,7 +6,8 @@
  * answers with the fuzzer's bytes. No answer may crash, leak or trip a
  * sanitizer, and what fails fails with a readable error.
  *
- * Input: byte 0 picks the call; then the answers, in order, separated by
+ * Input: byte 0 picks the call (and, for the S3 upload, one PutObject or a
+ * multipart upload); then the answers, in order, separated by
  * "\n==\n" (a call that makes several requests — pages, a multipart upload,
  * IMDS's token then role then credentials — gets one each; the rest get an
  * empty 200). An answer is a status line ("404"; anything else is 200),
@@ -39,6 +40,7 @@
 static struct stub_http *s_stub;
 static struct fv_aws_client *s_client;
 static struct fv_creds_provider *s_creds;
+static int s_variant; /* byte 0 / the number of calls, for calls with two forms */
 
 static const char *s_getenv(void *ud, const char *name)
 {
@@ -277,8 +279,12 @@ static void s_s3_objects(struct fv_error *err)
 static void s_s3_multipart(struct fv_error *err)
 {
     int left = 16;
-    struct fv_s3_upload req = {
-        .bucket = "bkt", .key = "k", .read = s_read16, .read_ud = &left, .multipart_threshold = 1};
+    /* 16 bytes: multipart above a threshold of 1, one PutObject below 64. */
+    struct fv_s3_upload req = {.bucket = "bkt",
+                               .key = "k",
+                               .read = s_read16,
+                               .read_ud = &left,
+                               .multipart_threshold = s_variant ? 64 : 1};
     struct fv_s3_upload_result up = {0};
     fv_s3_upload(s_client, &req, &up, err);
     fv_s3_upload_result_clean_up(&up);
@@ -372,7 +378,10 @@ static void s_tagging(struct fv_error *err)
     const char *types[] = {"dynamodb:table"};
     struct fv_tagging_query q = {.resource_types = types, .n_resource_types = 1};
     struct fv_tagged_resources l = {0};
-    fv_tagging_get_resources_page(s_client, &q, NULL, &l, err);
+    if (fv_tagging_get_resources_page(s_client, &q, NULL, &l, err) == FV_OK)
+        for (size_t i = 0; i < l.n; i++)
+            if (!l.items[i].arn || fv_tagged_resource_tag(&l.items[i], "backup") == (void *)1)
+                abort(); /* a resource has an ARN; its tags can be looked up */
     fv_tagged_resources_clean_up(&l);
 }
 
@@ -443,7 +452,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_answer(fuzz_take(&in, "\n==\n"));
     stub_http_add(s_stub, &(struct stub_http_route){.status = 200});
     struct fv_error err = {0};
-    s_calls[data[0] % (sizeof(s_calls) / sizeof(s_calls[0]))](&err);
+    size_t n = sizeof(s_calls) / sizeof(s_calls[0]);
+    s_variant = data[0] / n % 2;
+    s_calls[data[0] % n](&err);
     fuzz_check_error(&err);
     return 0;
 }

@@ -224,6 +224,7 @@ def responses_seeds(root):
         raw = open(errors[call % len(errors)], "rb").read().replace(b"\r\n", b"\n")
         first, _, rest = raw.partition(b"\n")
         out[f"call{call:02d}-error"] = bytes([call]) + first.split()[1] + b"\n" + rest
+    out["call14-single"] = bytes([14 + len(RESPONSES)]) + answer("", 200, [("ETag", '"e"')]).encode()
     return out
 
 
