@@ -1,8 +1,9 @@
 /* libFuzzer target: the SigV4 canonicaliser and signer over fuzzed request
  * parts. Nothing may crash, and the canonical form must be stable: the same
- * request twice gives the same bytes, the canonical query read back as a
- * query canonicalises to itself, signed headers are lower-case and sorted,
- * and whatever canonicalises can be signed and presigned.
+ * request twice gives the same bytes, so do distinct headers in another
+ * order; the canonical query read back as a query canonicalises to itself;
+ * signed headers are lower-case and sorted; and whatever canonicalises can
+ * be signed and presigned.
  *
  * Input: byte 0 flags (bit 0 S3 path rules, bit 1 a session token, bit 2
  * UNSIGNED-PAYLOAD, bit 3 no Host of our own), bytes 1-4 the time; then
@@ -13,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Line n (0-based) of a canonical request, borrowed. */
 static struct fv_cur s_line(const struct fv_buf *b, int n)
@@ -39,6 +41,16 @@ static void s_check_signed_headers(const struct fv_buf *sh)
         }
         prev = name;
     }
+}
+
+/* No two headers share a name (case aside). */
+static bool s_distinct(const struct fv_headers *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        for (size_t j = i + 1; j < h->n; j++)
+            if (strcasecmp(h->items[i].name, h->items[j].name) == 0)
+                return false;
+    return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,6 +92,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcmp(sh1.ptr, sh2.ptr, sh1.len) != 0)
             abort(); /* the same request, the same canonical form */
         s_check_signed_headers(&sh1);
+        /* Distinct headers in another order: the same canonical request. */
+        if (s_distinct(&h)) {
+            struct fv_headers rev = {0};
+            for (size_t i = h.n; i-- > 0;)
+                fv_headers_add(&rev, h.items[i].name, h.items[i].value);
+            struct fv_sigv4_request rreq = {method, path, query, &rev, body};
+            if (fv_sigv4_canonical_request(&p, &rreq, &c3, NULL, &err) != FV_OK ||
+                c3.len != c1.len || memcmp(c3.ptr, c1.ptr, c1.len) != 0)
+                abort();
+            fv_headers_clean_up(&rev);
+        }
         /* The canonical query is its own canonical form. */
         struct fv_cur cq = s_line(&c1, 2);
         char *again = fv_strndup(cq.ptr, cq.len);
