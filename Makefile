@@ -25,21 +25,29 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFV_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) -- --no-print-directory
 
-# Every test, then a short run of each libFuzzer target (ASan+UBSan, clang).
+# Every test, then each libFuzzer target for FUZZ_TEST_SECONDS (ASan+UBSan,
+# clang), the targets side by side on the cores.
+FUZZ_TEST_SECONDS ?= 20
 test: build fuzz-build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	@cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
+	@cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz -j $(JOBS)
 
-# The fuzz build: clang, libFuzzer, ASan and UBSan over everything.
+# The fuzz build: clang, libFuzzer, ASan and UBSan over everything; every
+# target of tests/fuzz/CMakeLists.txt (fuzz_all).
 fuzz-build: deps
-	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_task fuzz_messages -- --no-print-directory
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFV_FUZZ=ON \
+		-DFV_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all -- --no-print-directory
 
-# A long run of each target (FUZZ_SECONDS each), growing a scratch corpus.
+# A long run of each target (FUZZ_SECONDS each), growing a scratch corpus
+# per target in $(FUZZ_BUILD)/corpus/; crashes land in $(FUZZ_BUILD)/artifacts/.
 fuzz: fuzz-build
-	@for t in task messages; do \
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@for bin in $(FUZZ_BUILD)/tests/fuzz_*; do \
+		t=$${bin##*/fuzz_}; \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
-		$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
+		$$bin -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=20 \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 

@@ -28,21 +28,34 @@ static char *s_str(struct json_object *obj, const char *key)
                                                          : NULL;
 }
 
+/* A count or size; dflt when absent, not a number, or a number no int64
+ * holds (json-c's own conversion of NaN is undefined). */
 static int64_t s_i64(struct json_object *obj, const char *key, int64_t dflt)
 {
     struct json_object *v = s_get(obj, key);
-    if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+    if (v && json_object_is_type(v, json_type_int))
+        return json_object_get_int64(v);
+    if (!v || !json_object_is_type(v, json_type_double))
         return dflt;
-    return json_object_get_int64(v);
+    double d = json_object_get_double(v);
+    return d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
 }
 
-/* DynamoDB timestamps are epoch seconds with a fraction. */
-static int64_t s_time_ms(struct json_object *obj, const char *key)
+/* DynamoDB timestamps are epoch seconds with a fraction; *out is 0 when the
+ * key is absent. A value that is there but is no time (not a number, NaN,
+ * infinite, before 1970, after 9999) is an error: a backup must never sort
+ * as the oldest because its answer was junk. */
+static fv_status s_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
+                           struct fv_error *err)
 {
     struct json_object *v = s_get(obj, key);
-    if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-        return 0;
-    return (int64_t)(json_object_get_double(v) * 1000.0 + 0.5);
+    *out = 0;
+    if (!v)
+        return FV_OK;
+    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
+        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
+        return FV_OK;
+    return fv_error_set(err, FV_E_PARSE, "dynamodb %s: %s is not a time", op, key);
 }
 
 static void s_add_str(struct json_object *obj, const char *key, const char *value)
@@ -158,13 +171,15 @@ static fv_status s_read_table(struct json_object *desc, const char *op,
     out->status = s_str(desc, "TableStatus");
     out->item_count = s_i64(desc, "ItemCount", 0);
     out->size_bytes = s_i64(desc, "TableSizeBytes", 0);
-    out->created_ms = s_time_ms(desc, "CreationDateTime");
     if (!out->name) {
         fv_dynamodb_table_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: table description without TableName",
                             op);
     }
-    return FV_OK;
+    fv_status st = s_time_ms(desc, "CreationDateTime", op, &out->created_ms, err);
+    if (st != FV_OK)
+        fv_dynamodb_table_clean_up(out);
+    return st;
 }
 
 fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
@@ -242,13 +257,15 @@ static fv_status s_read_backup(struct json_object *obj, const char *op,
     out->table_arn = s_str(obj, "TableArn");
     out->status = s_backup_status(obj, "BackupStatus");
     out->type = s_str(obj, "BackupType");
-    out->created_ms = s_time_ms(obj, "BackupCreationDateTime");
     out->size_bytes = s_i64(obj, "BackupSizeBytes", -1);
     if (!out->arn) {
         fv_dynamodb_backup_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: backup without BackupArn", op);
     }
-    return FV_OK;
+    fv_status st = s_time_ms(obj, "BackupCreationDateTime", op, &out->created_ms, err);
+    if (st != FV_OK)
+        fv_dynamodb_backup_clean_up(out);
+    return st;
 }
 
 /* BackupDescription: BackupDetails plus SourceTableDetails. */
@@ -258,10 +275,16 @@ static fv_status s_read_backup_description(struct json_object *desc, const char 
     fv_status st = s_read_backup(s_get(desc, "BackupDetails"), op, out, err);
     if (st != FV_OK)
         return st;
+    /* The source table's names win over any in BackupDetails. */
     struct json_object *src = s_get(desc, "SourceTableDetails");
-    if (src) {
-        out->table_name = s_str(src, "TableName");
-        out->table_arn = s_str(src, "TableArn");
+    char *name = s_str(src, "TableName"), *arn = s_str(src, "TableArn");
+    if (name) {
+        free(out->table_name);
+        out->table_name = name;
+    }
+    if (arn) {
+        free(out->table_arn);
+        out->table_arn = arn;
     }
     return FV_OK;
 }
@@ -429,10 +452,12 @@ fv_status fv_dynamodb_describe_continuous_backups(struct fv_aws_client *c, const
     out->continuous_backups_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
     v = s_get(pitr, "PointInTimeRecoveryStatus");
     out->pitr_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
-    out->earliest_restorable_ms = s_time_ms(pitr, "EarliestRestorableDateTime");
-    out->latest_restorable_ms = s_time_ms(pitr, "LatestRestorableDateTime");
+    const char *op = "DescribeContinuousBackups";
+    st = s_time_ms(pitr, "EarliestRestorableDateTime", op, &out->earliest_restorable_ms, err);
+    if (st == FV_OK)
+        st = s_time_ms(pitr, "LatestRestorableDateTime", op, &out->latest_restorable_ms, err);
     json_object_put(resp);
-    return FV_OK;
+    return st;
 }
 
 /* --- Items --- */

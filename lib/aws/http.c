@@ -433,6 +433,10 @@ int fv_http_engine_poll(struct fv_http_engine *e, int wait_ms)
 {
     int running = 0;
     curl_multi_perform(e->multi, &running);
+    /* Transfers that ended in that perform are collected now, not after a
+     * wait on sockets they no longer have (up to wait_ms per answer). */
+    if (running < e->n_transfers)
+        wait_ms = 0;
     if (e->opt.cancel && wait_ms > S_CANCEL_SLICE_MS)
         wait_ms = S_CANCEL_SLICE_MS;
     if (fv_http_engine_cancelled(e) && (e->n_transfers > 0 || e->n_timers > 0))

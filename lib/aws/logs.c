@@ -46,6 +46,17 @@ static int s_cmp(const void *a, const void *b)
     return *x < *y ? -1 : (*x > *y);
 }
 
+/* An index into the batch from the answer, clamped to [0, batch_n]; absent
+ * (or not an integer: json-c's conversion of a NaN is undefined) → dflt. */
+static size_t s_index(struct json_object *info, const char *key, size_t batch_n, size_t dflt)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(info, key, &v) || !json_object_is_type(v, json_type_int))
+        return dflt;
+    int64_t i = json_object_get_int64(v);
+    return i <= 0 ? 0 : (uint64_t)i >= batch_n ? batch_n : (size_t)i;
+}
+
 static size_t s_count_rejected(struct json_object *resp, size_t batch_n)
 {
     struct json_object *info;
@@ -54,21 +65,11 @@ static size_t s_count_rejected(struct json_object *resp, size_t batch_n)
     /* Indexes into the batch: events before tooOld/expiredLogEventEndIndex
      * (they overlap: expired events are old too) and from
      * tooNewLogEventStartIndex on were dropped. */
-    size_t rejected = 0;
-    struct json_object *v;
-    if (json_object_object_get_ex(info, "tooOldLogEventEndIndex", &v))
-        rejected += (size_t)json_object_get_int64(v);
-    if (json_object_object_get_ex(info, "expiredLogEventEndIndex", &v)) {
-        size_t expired = (size_t)json_object_get_int64(v);
-        if (expired > rejected)
-            rejected = expired;
-    }
-    if (json_object_object_get_ex(info, "tooNewLogEventStartIndex", &v)) {
-        int64_t start = json_object_get_int64(v);
-        if (start >= 0 && (size_t)start < batch_n)
-            rejected += batch_n - (size_t)start;
-    }
-    return rejected;
+    size_t old = s_index(info, "tooOldLogEventEndIndex", batch_n, 0);
+    size_t expired = s_index(info, "expiredLogEventEndIndex", batch_n, 0);
+    size_t too_new = s_index(info, "tooNewLogEventStartIndex", batch_n, batch_n);
+    size_t rejected = (expired > old ? expired : old) + (batch_n - too_new);
+    return rejected < batch_n ? rejected : batch_n;
 }
 
 static fv_status s_put_batch(struct fv_aws_client *c, const char *group, const char *stream,

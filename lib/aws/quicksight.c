@@ -127,12 +127,17 @@ bool fv_qs_bool(struct json_object *obj, const char *key)
 }
 
 /* rest-json timestamps are epoch seconds with a fraction. */
-int64_t fv_qs_time_ms(struct json_object *obj, const char *key)
+fv_status fv_qs_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
+                        struct fv_error *err)
 {
     struct json_object *v = fv_qs_get(obj, key);
-    if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-        return 0;
-    return (int64_t)(json_object_get_double(v) * 1000.0 + 0.5);
+    *out = 0;
+    if (!v)
+        return FV_OK;
+    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
+        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
+        return FV_OK;
+    return fv_error_set(err, FV_E_PARSE, "quicksight %s: %s is not a time", op, key);
 }
 
 void fv_qs_add_str(struct json_object *obj, const char *key, const char *value)

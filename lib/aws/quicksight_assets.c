@@ -61,14 +61,23 @@ static fv_status s_add_asset(void *ud, struct json_object *item, struct fv_error
         return fv_error_set(err, FV_E_PARSE, "quicksight %s: an item without %s or Arn",
                             col->kind->op, col->kind->id_field);
     }
+    int64_t created, updated;
+    fv_status st = fv_qs_time_ms(item, "CreatedTime", col->kind->op, &created, err);
+    if (st == FV_OK)
+        st = fv_qs_time_ms(item, "LastUpdatedTime", col->kind->op, &updated, err);
+    if (st != FV_OK) {
+        free(id);
+        free(arn);
+        return st;
+    }
     struct fv_quicksight_assets *l = col->out;
     struct fv_quicksight_asset *a =
         fv_qs_push((void **)&l->items, &l->n, &l->cap, sizeof(*l->items));
     a->id = id;
     a->arn = arn;
     a->name = fv_qs_str(item, "Name");
-    a->created_ms = fv_qs_time_ms(item, "CreatedTime");
-    a->updated_ms = fv_qs_time_ms(item, "LastUpdatedTime");
+    a->created_ms = created;
+    a->updated_ms = updated;
     if (col->kind == &s_data_sources) {
         a->type = fv_qs_str(item, "Type");
         a->status = fv_qs_str(item, "Status");

@@ -175,11 +175,13 @@ fv_status fv_quicksight_describe_export(struct fv_aws_client *c, const char *acc
     out->status = s_job_status(out->status_text);
     out->download_url = fv_qs_str(resp, "DownloadUrl");
     out->export_format = fv_qs_str(resp, "ExportFormat");
-    out->created_ms = fv_qs_time_ms(resp, "CreatedTime");
+    st = fv_qs_time_ms(resp, "CreatedTime", "DescribeAssetBundleExportJob", &out->created_ms, err);
     s_read_issues(resp, "Errors", &out->errors);
     s_read_issues(resp, "Warnings", &out->warnings);
     json_object_put(resp);
-    return FV_OK;
+    if (st != FV_OK)
+        fv_quicksight_export_job_clean_up(out);
+    return st;
 }
 
 /* --- Import --- */
@@ -320,12 +322,14 @@ fv_status fv_quicksight_describe_import(struct fv_aws_client *c, const char *acc
     out->status_text = fv_qs_str(resp, "JobStatus");
     out->status = s_job_status(out->status_text);
     out->failure_action = fv_qs_str(resp, "FailureAction");
-    out->created_ms = fv_qs_time_ms(resp, "CreatedTime");
+    st = fv_qs_time_ms(resp, "CreatedTime", "DescribeAssetBundleImportJob", &out->created_ms, err);
     s_read_issues(resp, "Errors", &out->errors);
     s_read_issues(resp, "RollbackErrors", &out->rollback_errors);
     s_read_issues(resp, "Warnings", &out->warnings);
     json_object_put(resp);
-    return FV_OK;
+    if (st != FV_OK)
+        fv_quicksight_import_job_clean_up(out);
+    return st;
 }
 
 /* --- Download --- */

@@ -35,7 +35,11 @@ fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
 struct json_object *fv_qs_get(struct json_object *obj, const char *key);
 char *fv_qs_str(struct json_object *obj, const char *key); /* caller owns */
 bool fv_qs_bool(struct json_object *obj, const char *key);
-int64_t fv_qs_time_ms(struct json_object *obj, const char *key); /* epoch seconds → ms; 0 */
+/* Epoch seconds → *out ms, 0 when absent; a value that is there but no time
+ * (not a number, NaN, infinite, before 1970, after 9999) is FV_E_PARSE naming
+ * op and key. */
+fv_status fv_qs_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
+                        struct fv_error *err);
 void fv_qs_add_str(struct json_object *obj, const char *key, const char *value); /* skips NULL */
 
 /* Grows an array of items of size elem to hold one more; returns the new

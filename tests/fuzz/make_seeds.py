@@ -1,10 +1,23 @@
 #!/usr/bin/env python3
-"""Writes the fuzz_task seed corpus (tests/fuzz/corpus/task/): one valid task
-of every kind and step, as fuzz_task reads them — byte 0 odd (seal these Task
-bytes), byte 1 the stub's answer, then a protobuf Task (proto/fleetvault.proto)
-encoded by hand: the wire format is small and the image has no protobuf module."""
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/):
 
+- task: one valid task of every kind and step, as fuzz_task reads them — byte 0
+  odd (seal these Task bytes), byte 1 the stub's answer, then a protobuf Task
+  (proto/fleetvault.proto) encoded by hand: the wire format is small and the
+  image has no protobuf module.
+- awsproto: every recorded error answer of tests/data/errors/ (moto captures
+  and documented shapes) under each protocol, and paging answers.
+- responses: success and error answers of each call fuzz_responses makes, in
+  the shapes the services (and moto) send.
+- formats: ISO 8601 times, epoch seconds, credential JSON, shared config and
+  credentials files, schedule expressions.
+- sigv4: the request of every AWS SigV4 test vector (tests/data/sigv4/v4/)."""
+
+import glob
 import os
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 A = "111111111111"
 RUN = "-20261203T020000Z"
@@ -56,10 +69,221 @@ SEEDS = {
                          "size": "1234", "slot": "0", "started_ms": "5"}),
 }
 
-if __name__ == "__main__":
-    out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "task")
+
+# --- awsproto: byte 0 = protocol (bits 0-1) and reader (bits 2-3), byte 1 = status ---
+STATUS = [400, 403, 404, 409, 429, 500, 502, 503, 504, 200, 301, 413, 0]
+
+
+def awsproto_seeds(root):
+    out = {}
+    for path in sorted(glob.glob(os.path.join(root, "tests", "data", "errors", "*.http"))):
+        raw = open(path, "rb").read().replace(b"\r\n", b"\n")
+        first, _, rest = raw.partition(b"\n")
+        status = int(first.split()[1])
+        name = os.path.basename(path)[:-5]
+        proto = 3 if "-s3-" in name else 2 if any(x in name for x in ("iam", "sts", "sns", "ec2")) \
+            else 1 if any(x in name for x in ("quicksight", "backup")) else 0
+        out[name] = bytes([proto, STATUS.index(status) if status in STATUS else 0]) + rest
+    pages = {
+        "page-json": (0, b'{"TableNames":["a"],"LastEvaluatedTableName":"a"}'),
+        "page-json-key": (0, b'{"Items":[],"LastEvaluatedKey":{"pk":{"S":"k"}}}'),
+        "page-rest-json": (1, b'{"UserList":[],"NextToken":"t1","Status":200}'),
+        "page-query": (2, b"<ListUsersResponse><ListUsersResult><IsTruncated>true</IsTruncated>"
+                          b"<Marker>m1</Marker></ListUsersResult></ListUsersResponse>"),
+        "page-s3-v2": (3, b"<ListBucketResult><KeyCount>1</KeyCount><IsTruncated>true</IsTruncated>"
+                          b"<NextContinuationToken>c1</NextContinuationToken></ListBucketResult>"),
+        "page-s3-v1": (3, b"<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>k1"
+                          b"</Key></Contents></ListBucketResult>"),
+    }
+    for name, (proto, body) in pages.items():
+        out[name] = bytes([proto | 8, 9]) + body
+    out["xml-paths"] = bytes([12, 9]) + (
+        b"<AssumeRoleResponse><AssumeRoleResult><Credentials><Expiration>2026-12-03T13:00:00Z"
+        b"</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>")
+    return out
+
+
+# --- responses: byte 0 = the call (fuzz_responses.c's s_calls), then answers ---
+def answer(body, status=200, headers=()):
+    head = "".join(f"{k}: {v}\n" for k, v in headers)
+    return f"{status}\n{head}\n{body}"
+
+
+BACKUP = {"BackupArn": f"arn:aws:dynamodb:us-east-1:{A}:table/t/backup/01764727200000-abcdef12",
+          "BackupName": "t-20261203T020000Z", "BackupStatus": "AVAILABLE", "BackupType": "USER",
+          "BackupCreationDateTime": 1764727200.123, "BackupSizeBytes": 42,
+          "TableName": "t", "TableArn": f"arn:aws:dynamodb:us-east-1:{A}:table/t"}
+TABLE = {"TableName": "t", "TableArn": f"arn:aws:dynamodb:us-east-1:{A}:table/t",
+         "TableStatus": "ACTIVE", "ItemCount": 3, "TableSizeBytes": 120,
+         "CreationDateTime": 1764727200.5}
+J = __import__("json").dumps
+CREDS_XML = ("<Credentials><AccessKeyId>ASIAFUZZ</AccessKeyId><SecretAccessKey>s</SecretAccessKey>"
+             "<SessionToken>t</SessionToken><Expiration>2026-12-03T13:00:00Z</Expiration>"
+             "</Credentials>")
+CREDS_JSON = J({"AccessKeyId": "ASIAFUZZ", "SecretAccessKey": "s", "Token": "t",
+                "Expiration": "2026-12-03T13:00:00Z", "Code": "Success"})
+QS_ASSET = {"Arn": f"arn:aws:quicksight:us-east-1:{A}:dashboard/d", "DashboardId": "d",
+            "DataSetId": "ds", "DataSourceId": "src", "AnalysisId": "an", "Name": "n",
+            "CreatedTime": 1764727200, "LastUpdatedTime": 1764727201.5, "ImportMode": "SPICE",
+            "Type": "S3", "Status": "CREATION_SUCCESSFUL"}
+RESPONSES = {  # index in s_calls: answers
+    0: [J({"TableNames": ["a", "b"], "LastEvaluatedTableName": "b"}), J({"TableNames": ["c"]})],
+    1: [J({"Table": TABLE})],
+    2: [J({"TableDescription": dict(TABLE, TableName="t2", TableStatus="CREATING")})],
+    3: [J({"BackupDetails": BACKUP}), J({"BackupDescription": {"BackupDetails": BACKUP,
+                                                                "SourceTableDetails": TABLE}}),
+        J({"BackupDescription": {"BackupDetails": dict(BACKUP, BackupStatus="DELETED")}})],
+    4: [J({"BackupSummaries": [BACKUP, dict(BACKUP, BackupCreationDateTime=1e300)],
+           "LastEvaluatedBackupArn": BACKUP["BackupArn"]})],
+    5: [J({"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED",
+           "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED",
+                                              "EarliestRestorableDateTime": 1764700000,
+                                              "LatestRestorableDateTime": 1764727200.9}}})],
+    6: [J({"Item": {"pk": {"S": "k"}}}), J({"Attributes": {"a": {"N": "1"}}}),
+        J({"UnprocessedItems": {"t": [{"PutRequest": {"Item": {"pk": {"S": "k"}}}}]}}),
+        answer(J({"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                  "CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}), 400)],
+    7: [J({"Items": [{"pk": {"S": "k"}}], "Count": 1, "ScannedCount": 1,
+           "LastEvaluatedKey": {"pk": {"S": "k"}}})],
+    8: [answer(J({"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                  "Item": {"task_id": {"S": "task-1"}, "backup_arn": {"S": "arn"}}}), 400),
+        J({"Attributes": {"fence": {"N": "7"}, "holder": {"S": "c1"}}})],
+    9: [J({"UserList": [{"UserName": "ann", "Arn": f"arn:aws:quicksight:us-east-1:{A}:user/default/ann",
+                         "Email": "a@example.com", "Role": "READER", "IdentityType": "QUICKSIGHT",
+                         "Active": True}], "NextToken": "n", "Status": 200}),
+        J({"User": {"UserName": "ann", "Arn": "x", "Role": "ADMIN"}, "Status": 200}),
+        J({"GroupList": [{"GroupName": "g", "Arn": "y", "Description": "d"}], "Status": 200}),
+        J({"Group": {"GroupName": "g", "Arn": "y"}, "Status": 200}),
+        J({"GroupMemberList": [{"MemberName": "ann", "Arn": "x"}], "Status": 200})],
+    10: [J({"User": {"UserName": "ann"}, "Status": 201}),
+         answer(J({"Message": "exists"}), 409, [("X-Amzn-ErrorType", "ResourceExistsException")]),
+         J({"GroupMember": {"MemberName": "ann"}, "Status": 200})],
+    11: [J({"DataSetSummaries": [QS_ASSET], "Status": 200}),
+         J({"DataSet": {"PhysicalTableMap": {"t": {"S3Source": {"DataSourceArn": "a"}}}}, "Status": 200}),
+         J({"DataSourceSummaries": [QS_ASSET], "Status": 200}),
+         J({"AnalysisSummaryList": [QS_ASSET], "Status": 200}),
+         J({"DashboardSummaryList": [QS_ASSET], "Status": 200})],
+    12: [J({"Arn": "arn:aws:quicksight:us-east-1:%s:asset-bundle-export-job/j" % A,
+            "AssetBundleExportJobId": "j", "Status": 202}),
+         J({"AssetBundleExportJobId": "j", "JobStatus": "SUCCESSFUL", "DownloadUrl": "https://x/y",
+            "ExportFormat": "QUICKSIGHT_JSON", "CreatedTime": 1764727200,
+            "Errors": [{"Arn": "a", "Type": "t", "Message": "m"}], "Warnings": [], "Status": 200}),
+         J({"Arn": "b", "AssetBundleImportJobId": "j", "Status": 202}),
+         J({"AssetBundleImportJobId": "j", "JobStatus": "FAILED_ROLLBACK_COMPLETED",
+            "FailureAction": "ROLLBACK", "CreatedTime": 1764727200.25,
+            "Errors": [{"Arn": "a", "Type": "t", "Message": "m"}],
+            "RollbackErrors": [{"Arn": "a", "Type": "t", "Message": "m"}], "Status": 200})],
+    13: [answer("", 200, [("ETag", '"abc"'), ("x-amz-version-id", "v1")]),
+         answer("data", 200, [("ETag", '"abc"'), ("Last-Modified", "Thu, 03 Dec 2026 02:00:00 GMT")]),
+         answer("", 200, [("Content-Length", "4"), ("ETag", '"abc"'),
+                          ("Last-Modified", "Thu, 03 Dec 2026 02:00:00 GMT"), ("x-amz-meta-sha256", "ab")]),
+         answer("", 204)],
+    14: ["<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>k</Key><UploadId>u1</UploadId>"
+         "</InitiateMultipartUploadResult>", answer("", 200, [("ETag", '"p1"')]),
+         "<CompleteMultipartUploadResult><Location>l</Location><ETag>\"e-1\"</ETag>"
+         "</CompleteMultipartUploadResult>"],
+    15: ["<ListBucketResult><Name>bkt</Name><KeyCount>2</KeyCount><IsTruncated>true</IsTruncated>"
+         "<Contents><Key>p/a</Key><LastModified>2026-12-03T02:00:00.000Z</LastModified><Size>3</Size>"
+         "<ETag>\"e\"</ETag></Contents><CommonPrefixes><Prefix>p/b/</Prefix></CommonPrefixes>"
+         "<NextContinuationToken>c</NextContinuationToken></ListBucketResult>"],
+    16: ["<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::%s:user/u</Arn>"
+         "<UserId>AIDAFUZZ</UserId><Account>%s</Account></GetCallerIdentityResult>"
+         "</GetCallerIdentityResponse>" % (A, A),
+         "<AssumeRoleResponse><AssumeRoleResult>%s</AssumeRoleResult></AssumeRoleResponse>" % CREDS_XML,
+         "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>%s"
+         "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>" % CREDS_XML],
+    17: [CREDS_JSON],
+    18: ["imds-token", "role-name", CREDS_JSON],
+    19: ["<ListUsersResponse><ListUsersResult><Users><member><UserName>u</UserName><Arn>a</Arn>"
+         "<UserId>AIDA1</UserId><Path>/</Path></member></Users><IsTruncated>false</IsTruncated>"
+         "</ListUsersResult></ListUsersResponse>",
+         "<ListRolesResponse><ListRolesResult><Roles><member><RoleName>r</RoleName><Arn>a</Arn>"
+         "<RoleId>AROA1</RoleId><Path>/service-role/</Path></member></Roles><IsTruncated>true"
+         "</IsTruncated><Marker>m</Marker></ListRolesResult></ListRolesResponse>",
+         "",
+         "<GetRolePolicyResponse><GetRolePolicyResult><PolicyDocument>%7B%22Version%22%3A%222012"
+         "-10-17%22%7D</PolicyDocument></GetRolePolicyResult></GetRolePolicyResponse>"],
+    20: ["{}", answer(J({"__type": "ResourceAlreadyExistsException"}), 400),
+         J({"rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1, "tooNewLogEventStartIndex": 2}}),
+         "<PublishResponse><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>"],
+    21: [J({"ResourceTagMappingList": [{"ResourceARN": f"arn:aws:dynamodb:us-east-1:{A}:table/t",
+                                         "Tags": [{"Key": "backup", "Value": "daily"}]}],
+            "PaginationToken": "p"})],
+}
+
+
+def responses_seeds(root):
+    out = {}
+    errors = sorted(glob.glob(os.path.join(root, "tests", "data", "errors", "moto-*.http")))
+    for call, answers in RESPONSES.items():
+        out[f"call{call:02d}"] = bytes([call]) + "\n==\n".join(
+            a if a[:3].isdigit() else "200\n\n" + a for a in answers).encode()
+        # the same call meeting a recorded error
+        raw = open(errors[call % len(errors)], "rb").read().replace(b"\r\n", b"\n")
+        first, _, rest = raw.partition(b"\n")
+        out[f"call{call:02d}-error"] = bytes([call]) + first.split()[1] + b"\n" + rest
+    out["call14-single"] = bytes([14 + len(RESPONSES)]) + answer("", 200, [("ETag", '"e"')]).encode()
+    return out
+
+
+# --- formats: byte 0 = the format ---
+def formats_seeds():
+    iso = ["2015-08-30T12:36:00Z", "2026-12-03T13:00:00.123456Z", "2015-08-30T14:36:00+02:00",
+           "2026-02-30T23:59:6-03:0", "2026-01-01T00:00:00+1:2", "2024-02-29T00:00:00-0130"]
+    out = {f"iso-{i}": b"\x00" + s.encode() for i, s in enumerate(iso)}
+    for i, d in enumerate([1764727200.123, 1e300, float("nan"), float("inf"), -1.0, 253402300799.999]):
+        out[f"epoch-{i}"] = b"\x01" + struct.pack("<d", d)
+    out["creds-json"] = b"\x02" + CREDS_JSON.encode()
+    out["creds-json-code"] = b"\x02" + J({"Code": "ExpiredToken", "AccessKeyId": "a"}).encode()
+    config = ("[default]\nregion = us-east-1\n\n[profile p]\nrole_arn = arn:aws:iam::%s:role/r\n"
+              "source_profile = base\nexternal_id = x # comment\ns3 =\n  max_concurrent_requests = 10\n"
+              "\n[profile base]\naws_access_key_id = AKIDB\naws_secret_access_key = sb\n"
+              "\n[profile web]\nrole_arn = arn:aws:iam::%s:role/w\nweb_identity_token_file = /nonexistent\n"
+              % (A, A))
+    creds = "[default]\r\naws_access_key_id=AKID\r\naws_secret_access_key=s;x\r\n[p]\naws_session_token = t\n"
+    out["ini"] = b"\x03\xef\xbb\xbf" + config.encode()
+    out["profile-default"] = b"\x04" + (config + "\n--\n" + creds).encode()
+    out["profile-p"] = b"\x05" + (config + "\n--\n" + creds).encode()
+    out["profile-loop"] = b"\x05[profile p]\nrole_arn = r\nsource_profile = p\n--\n"
+    for i, e in enumerate(["rate(5 minutes)", "rate(1 day)", "cron(0 2 * * ? *)", "cron(0/15 8-18 ? * MON-FRI *)",
+                           "cron(0 12 L * ? 2027)", "cron(0 0 ? * 6L *)", "cron(30 1 15W * ? *)",
+                           "cron(0 0 ? * 3#2 *)", "cron(0 0 30 2 ? *)"]):
+        out[f"schedule-{i}"] = b"\x06" + e.encode()
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "manifest", "*.json"))):
+        out["manifest-" + os.path.basename(path)[:-5]] = b"\x07" + open(path, "rb").read()
+    return out
+
+
+# --- sigv4: flags, time (4 bytes), "METHOD\nPATH\nQUERY\n", headers, "\n\n", body ---
+def sigv4_seeds(root):
+    out = {}
+    for d in sorted(glob.glob(os.path.join(root, "tests", "data", "sigv4", "v4", "*"))):
+        raw = open(os.path.join(d, "request.txt"), "rb").read()
+        line, _, rest = raw.partition(b"\n")
+        method, target = line.split(b" ")[0], line.split(b" ")[1]
+        path, _, query = target.partition(b"?")
+        head, _, body = rest.partition(b"\n\n")
+        head = b"\n".join(h for h in head.split(b"\n") if not h.lower().startswith(b"host:"))
+        t = struct.pack(">I", 1440938160)
+        for flags in (0, 1 | 2 | 4):
+            out[f"{os.path.basename(d)}-{flags}"] = bytes([flags]) + t + method + b"\n" + path + \
+                b"\n" + query + b"\n" + head + b"\n\n" + body
+    return out
+
+
+def write(target, seeds):
+    out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", target)
     os.makedirs(out_dir, exist_ok=True)
-    for name, body in SEEDS.items():
-        for answer in range(6):
-            with open(os.path.join(out_dir, f"{name}-{answer}"), "wb") as f:
-                f.write(bytes([1, answer]) + body)
+    for name, body in seeds.items():
+        with open(os.path.join(out_dir, name), "wb") as f:
+            f.write(body)
+
+
+if __name__ == "__main__":
+    root = ROOT
+    write("task", {f"{name}-{answer}": bytes([1, answer]) + body
+                   for name, body in SEEDS.items() for answer in range(6)})
+    write("awsproto", awsproto_seeds(root))
+    write("responses", responses_seeds(root))
+    write("formats", formats_seeds())
+    write("sigv4", sigv4_seeds(root))

@@ -2,6 +2,7 @@
 #ifndef FV_CLOCK_H
 #define FV_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct fv_clock {
@@ -38,8 +39,20 @@ const struct fv_rand *fv_rand_system(void);
 void fv_time_amz(int64_t t, char out[17]);
 void fv_time_ymd(int64_t t, char out[9]);
 void fv_time_iso8601(int64_t t, char out[21]);
-/* Parses ISO 8601 UTC ("2015-08-30T12:36:00Z", optional fraction, "+00:00");
- * returns Unix seconds, or -1 on junk. */
+/* Parses an ISO 8601 time as AWS writes them: "2015-08-30T12:36:00Z", an
+ * optional fraction (".123", ignored), "Z" or an offset "+02:00" / "+0200".
+ * Returns Unix seconds, or -1 on junk: any other shape, a date or time that
+ * does not exist (Feb 30, 24:00, a leap second; never normalised to the next
+ * day), a missing zone, or a time before 1970. Reads s only up to its NUL. */
 int64_t fv_time_parse_iso8601(const char *s);
+
+/* The latest time fleetvault reads from a service: 9999-12-31T23:59:59.999Z. */
+#define FV_TIME_MAX_MS INT64_C(253402300799999)
+/* A service's timestamp in epoch seconds with a fraction (DynamoDB, QuickSight
+ * JSON numbers) to milliseconds, rounded. False, *ms untouched, for NaN, the
+ * infinities, times before 1970 and after FV_TIME_MAX_MS: such a value is
+ * never converted (a float-to-integer conversion out of range is undefined,
+ * and on x86 makes the time the oldest of all). */
+bool fv_time_epoch_s_to_ms(double s, int64_t *ms);
 
 #endif
