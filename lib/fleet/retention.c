@@ -78,15 +78,16 @@ fv_status fv_retention_select(const struct fv_retention_rules *rules,
         if (!job_has_table)
             continue;
         /* Newest first: the first `keep` AVAILABLE candidates stay (the
-         * newest among them), CREATING ones neither count nor go. */
+         * newest among them), CREATING ones and ones without a creation
+         * time neither count nor go. */
         int64_t available = 0;
         size_t first = n_out;
         for (size_t k = start; k < end; k++) {
             const struct fv_dynamodb_backup *b = e[k].x->backup;
             if (rules->scope == FV_RETENTION_JOB && !s_ours(rules, e[k].x))
                 continue;
-            if (b->status != FV_DDB_BACKUP_AVAILABLE)
-                continue;
+            if (b->status != FV_DDB_BACKUP_AVAILABLE || b->created_ms <= 0)
+                continue; /* without a time it cannot be ordered: it stays */
             if (++available <= rules->keep)
                 continue;
             if (b->created_ms > now_ms - rules->min_age_ms)

@@ -211,6 +211,23 @@ static void test_min_age_keeps_young_backups(void **state)
     s_clean(&w);
 }
 
+/* A listing without a creation time (0) cannot be ordered: it is never
+ * deleted and never counts, so it can push no genuine backup out. */
+static void test_a_backup_without_a_time_neither_goes_nor_counts(void **state)
+{
+    (void)state;
+    struct s_world w = {0};
+    size_t v[MAX];
+    size_t old = s_add(&w, "orders", "o", NOW - 9 * DAY, "daily");
+    s_add(&w, "orders", "o", 0, "daily");
+    s_add(&w, "orders", "o", NOW - 2 * DAY, "daily");
+    size_t n = s_select(&w, "daily", 1, DAY, FV_RETENTION_JOB, v);
+    s_expect(v, n, (size_t[]){old}, 1);
+    n = s_select(&w, "daily", 2, DAY, FV_RETENTION_JOB, v);
+    assert_int_equal(n, 0);
+    s_clean(&w);
+}
+
 static void test_retention_one_and_below(void **state)
 {
     (void)state;
@@ -278,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_two_jobs_on_one_table_keep_their_own),
         cmocka_unit_test(test_creating_and_failed_new_backups_never_count),
         cmocka_unit_test(test_min_age_keeps_young_backups),
+        cmocka_unit_test(test_a_backup_without_a_time_neither_goes_nor_counts),
         cmocka_unit_test(test_retention_one_and_below),
         cmocka_unit_test(test_table_scope_is_the_opt_in_for_everything_of_the_table),
     };
