@@ -87,6 +87,9 @@ struct fv_config {
     char *central_bucket;  /* manifests and reports; NULL: local only */
     char *central_prefix;
     char *control_table;
+    char *central_principal_arn; /* who fleetvault runs as; `fleetvault iam-policy` */
+    /* iam.* */
+    char *deny_guard; /* "inline" (iam.deny_delete_backup tasks) or "scp" */
     /* kafka.* */
     char *kafka_brokers; /* "embedded" or bootstrap servers */
     char *kafka_topic_prefix;
