@@ -61,6 +61,12 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
                          t->resource);
         return;
     }
+    if (strcmp(ctx->cfg->deny_guard, "inline") != 0) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskNotAuthorized",
+                         "iam.deny_guard is %s: no inline deny policy is written",
+                         ctx->cfg->deny_guard);
+        goto out;
+    }
     bool exempt =
         fv_principal_aws_managed(path, name) || fv_fleet_is_own_principal(ctx->fleet, t->resource);
     for (size_t i = 0; i < job->n_exempt_principals; i++)
