@@ -114,22 +114,26 @@ TRANSACT_ITEM_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem
 
 _orig_check_action_permitted = _ac.IAMRequestBase.check_action_permitted
 
-# Every (principal, action, resource) the world authorised since the last
-# clear (GET/DELETE /_world/grants): a test compares the actions fleetvault
-# used with the ones deploy/iam grants. Principals are IAM ARNs (an assumed
+# Every (principal, action, resource) the world authorised, and every one it
+# denied, since the last clear (GET/DELETE /_world/grants): a test compares
+# the actions fleetvault used with the ones deploy/iam grants, and finds a
+# call a policy lacks even where fleetvault only warns about its failure. Principals are IAM ARNs (an assumed
 # role is recorded as its role, arn:aws:iam::<account>:role/<name>).
 _grants_lock = threading.Lock()
 _grants = set()
+_denials = set()  # and every one it refused
 
 
 def grants_snapshot():
     with _grants_lock:
-        return [{"principal": p, "action": a, "resource": r} for p, a, r in sorted(_grants)]
+        return {"grants": [{"principal": p, "action": a, "resource": r} for p, a, r in sorted(_grants)],
+                "denials": [{"principal": p, "action": a, "resource": r} for p, a, r in sorted(_denials)]}
 
 
 def grants_clear():
     with _grants_lock:
         _grants.clear()
+        _denials.clear()
 
 
 def _principal_of(key):
@@ -202,12 +206,20 @@ def _resources(req, resource):
 
 
 def _check_each(req, resource):
+    if req._action == "sts:GetCallerIdentity":  # needs no permission (AWS, moto): not a grant
+        return _orig_check_action_permitted(req, resource)
     resources = _resources(req, resource)
+    principal = _principal_of(req._access_key)
     for r in resources:
-        _orig_check_action_permitted(req, r)
+        try:
+            _orig_check_action_permitted(req, r)
+        except Exception:
+            with _grants_lock:
+                _denials.add((principal, req._action, r))
+            raise
     with _grants_lock:
         for r in resources:
-            _grants.add((_principal_of(req._access_key), req._action, r))
+            _grants.add((principal, req._action, r))
 
 
 def _patched_check_action_permitted(self, resource):

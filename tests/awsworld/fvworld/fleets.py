@@ -82,6 +82,12 @@ class Seeder:
         self.account(self.central, self.fleet["central"])
         for acct, spec in self.fleet["accounts"].items():
             self.account(acct, spec)
+        # The generated bucket policy, attached as a deployment would (moto
+        # stores it but does not evaluate bucket policies).
+        bucket = self.fleet["central"]["backup_bucket"]
+        fname = f"fleetvault-bucket-policy-{bucket}.json"
+        if os.path.exists(os.path.join(IAM_DIR, fname)):
+            s3_backends[self.central]["aws"].put_bucket_policy(bucket, iam_document(fname).encode())
         return principals
 
     # -- principals ---------------------------------------------------------------

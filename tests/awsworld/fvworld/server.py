@@ -467,7 +467,7 @@ class World:
                     return Response.json({"cleared": True})
             if path == "/_world/grants":
                 if method == "GET":
-                    return Response.json({"grants": auth.grants_snapshot()})
+                    return Response.json(auth.grants_snapshot())
                 if method == "DELETE":
                     auth.grants_clear()
                     return Response.json({"cleared": True})
