@@ -142,9 +142,6 @@ static const struct s_grant s_grants[] = {
     /* clang-format on */
 };
 
-/* Actions AWS checks but the test world cannot (docs/IAM.md): a restore's
- * item writes into the restored table and an asset bundle import's creates. */
-
 #define S_N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct s_ctx {

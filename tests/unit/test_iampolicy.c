@@ -152,6 +152,42 @@ static void test_accounts_without_a_role_are_granted_to_the_central_principal(vo
     fv_config_clean_up(&cfg);
 }
 
+/* A quicksight job with SSE-KMS: the key's policy, the key's grants in the
+ * central policy; bundles under the job's prefix only; no member S3 at all. */
+static void test_kms_and_bundle_prefix(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_iam_docs d;
+    struct fv_error err;
+    s_load("{\"region\":\"us-east-1\",\"central\":{\"account\":\"" C "\",\"bucket\":\"bk\","
+           "\"principal_arn\":\"arn:aws:iam::" C ":role/fv\"},"
+           "\"accounts\":[{\"id\":\"" A "\",\"role_arn\":\"arn:aws:iam::" A ":role/fvm\"}],"
+           "\"jobs\":[{\"name\":\"qs\",\"type\":\"quicksight\",\"s3\":{\"prefix\":\"qs\","
+           "\"sse_kms_key_id\":\"arn:aws:kms:us-east-1:" C ":key/k-1\"}}]}",
+           &cfg);
+    assert_int_equal(fv_iam_policies(&cfg, &d, &err), FV_OK);
+    struct json_object *c = s_doc(&d, "fleetvault-central-policy.json");
+    struct json_object *m = s_doc(&d, "fleetvault-member-policy.json");
+    struct json_object *k = s_doc(&d, "fleetvault-kms-key-policy.json");
+    struct json_object *b = s_doc(&d, "fleetvault-bucket-policy-bk.json");
+    assert_non_null(k);
+    assert_non_null(b);
+    assert_true(s_has(c, "Allow", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:" C ":key/k-1"));
+    assert_true(s_has(k, "Allow", "kms:Decrypt", NULL));
+    assert_true(s_has(c, "Allow", "s3:PutObject", "arn:aws:s3:::bk/qs/*"));
+    assert_false(s_has(c, "Allow", "s3:PutObject", "arn:aws:s3:::bk/*"));
+    assert_false(s_has(c, "Allow", "s3:DeleteObject", NULL));
+    assert_true(s_has(b, "Allow", "s3:GetObject", "arn:aws:s3:::bk/qs/*"));
+    assert_null(strstr(json_object_to_json_string(m), "\"s3:"));
+    json_object_put(c);
+    json_object_put(m);
+    json_object_put(k);
+    json_object_put(b);
+    fv_iam_docs_clean_up(&d);
+    fv_config_clean_up(&cfg);
+}
+
 static void test_missing_principal_names_the_key(void **state)
 {
     (void)state;
@@ -171,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_inline_guard_scopes_iam_writes_and_denies_own_role),
         cmocka_unit_test(test_scp_guard_takes_every_iam_write_away),
         cmocka_unit_test(test_accounts_without_a_role_are_granted_to_the_central_principal),
+        cmocka_unit_test(test_kms_and_bundle_prefix),
         cmocka_unit_test(test_missing_principal_names_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
