@@ -164,6 +164,40 @@ class TestGeneratedPolicies(unittest.TestCase):
                          ["fleetvault-member"])
 
 
+    def test_with_the_scp_guard_the_member_role_needs_no_iam_write(self):
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        with open(DEMO) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.rstrip("\n") + "\niam:\n  deny_guard: scp\n")
+        r = run(["iam-policy", "--config", cfg, "--out", d], W)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(d, "fleetvault-deny-delete-backup-scp.json")) as f:
+            scp = json.load(f)
+        self.assertEqual(scp["Statement"][0]["Action"], "dynamodb:DeleteBackup")
+        with open(os.path.join(d, "fleetvault-member-policy.json")) as f:
+            member = f.read()
+        self.assertNotIn('"iam:', member)
+        with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
+            full = f.read()
+        W.control("DELETE", "/_world/grants")
+        try:
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=member)
+            r = backup("dynamodb-daily", cfg)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=full)
+        used, denied = grants_used()
+        self.assertEqual(denied, [])
+        self.assertFalse([a for acts in used.values() for a in acts if a.startswith("iam:")])
+        self.assertIn("dynamodb:CreateBackup", used[f"arn:aws:iam::{MEMBERS[0]}:role/{ROLE}"])
+
+
 class TestExemptionsByIdentity(unittest.TestCase):
     def test_a_base_role_without_role_arn_never_denies_itself(self):
         """An IRSA-like role acting in its own account (no role_arn) gets no
