@@ -18,6 +18,8 @@ static const struct fv_cli_command s_commands[] = {
     {"restore", "restore from a backup (restore dynamodb | restore quicksight)", fv_cli_restore},
     {"dlq", "print what is in the dead-letter queue", fv_cli_dlq},
     {"task", "print the task contract's reference (task docs)", fv_cli_task},
+    {"iam-policy", "print the least-privilege IAM policies the configuration's jobs need",
+     fv_cli_iam_policy},
 };
 
 static void s_usage(FILE *f)

@@ -50,18 +50,19 @@ static bool s_selected_by_name(const struct fv_config_job *job, const char *tabl
 }
 
 /* AWS manages these; the deny policy never goes on them (and AWS refuses
- * inline policies on service-linked roles anyway): service-linked roles
- * (path /aws-service-role/, names AWSServiceRoleFor*), IAM Identity Center
- * roles (path /aws-reserved/, names AWSReservedSSO_*). */
+ * inline policies on service-linked roles anyway), by their reserved paths
+ * (fv_principal_aws_managed). */
 static bool s_aws_managed(const struct fv_iam_principal *p)
 {
     return fv_principal_aws_managed(p->path, p->name);
 }
 
+/* Ours (a configured role, or the caller itself, by id: see
+ * fv_principal_is_caller) or listed in exempt_principals. */
 static bool s_exempt(struct fv_fleet *fleet, const struct fv_config_job *job, const char *arn,
-                     const char *self_arn)
+                     const char *id, const char *self_id)
 {
-    if (fv_fleet_is_own_principal(fleet, arn) || (self_arn && strcmp(self_arn, arn) == 0))
+    if (fv_fleet_is_own_principal(fleet, arn) || fv_principal_is_caller(id, self_id))
         return true;
     for (size_t i = 0; i < job->n_exempt_principals; i++)
         if (strcmp(job->exempt_principals[i], arn) == 0)
@@ -162,7 +163,8 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
         if (ok)
             f->tables[f->n_tables++] = fv_strdup(all.names[i]);
     }
-    if (job->deny_delete_policy && f->first_region_of_account) {
+    if (job->deny_delete_policy && f->first_region_of_account &&
+        strcmp(fv_fleet_config(p->fleet)->deny_guard, "inline") == 0) {
         struct fv_iam_principals users = {0}, roles = {0};
         struct fv_caller_identity self = {0};
         if (fv_iam_list_users(c, NULL, &users, &err) != FV_OK ||
@@ -178,7 +180,7 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
             struct fv_iam_principals *l = kind ? &roles : &users;
             for (size_t i = 0; i < l->n; i++) {
                 struct fv_iam_principal *pr = &l->items[i];
-                if (s_aws_managed(pr) || s_exempt(p->fleet, job, pr->arn, self.arn))
+                if (s_aws_managed(pr) || s_exempt(p->fleet, job, pr->arn, pr->id, self.user_id))
                     continue;
                 f->principals[f->n_principals] = (struct fv_iam_principal){
                     fv_strdup(pr->name), fv_strdup(pr->arn), fv_strdup(pr->path), NULL};

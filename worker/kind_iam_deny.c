@@ -3,11 +3,13 @@
  * of the same name, so a redelivery writes the same document again. The
  * principal is the task's resource (an IAM ARN of the task's account); the
  * worker refuses, whatever the message says, AWS-managed principals,
- * fleetvault's own roles and the job's exempt principals. */
+ * fleetvault's own roles, the identity it acts as and the job's exempt
+ * principals. */
 #include "handler.h"
 
 #include <fv/iam.h>
 #include <fv/naming.h>
+#include <fv/sts.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,37 @@
 #define S_POLICY                                                                                   \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Action\":\"dynamodb:DeleteBackup\","            \
     "\"Resource\":\"*\",\"Effect\":\"Deny\",\"Sid\":\"DenydynamodbDeleteBackup\"}]}"
+
+/* Whether the user or role type/name of account is the caller itself (a base
+ * or IRSA role acting without a role_arn, which no configuration names).
+ * GetCallerIdentity's ARN names an assumed role without its path
+ * (arn:aws:sts::<account>:assumed-role/<name>/<session>); a role's name is
+ * unique in its account, so account and name identify it. A user's ARN is
+ * the same in IAM and STS. */
+static fv_status s_is_caller(struct fv_aws_client *c, const char *account, const char *type,
+                             const char *name, bool *self, struct fv_error *err)
+{
+    struct fv_caller_identity me = {0};
+    fv_status st = fv_sts_get_caller_identity(c, &me, err);
+    *self = false;
+    if (st == FV_OK && me.arn && strcmp(me.account, account) == 0) {
+        char *rest = fv_arn_part(me.arn, 5), *who = NULL;
+        if (rest && strcmp(type, "role") == 0 && fv_str_starts_with(rest, "assumed-role/")) {
+            who = fv_strdup(rest + strlen("assumed-role/"));
+            char *slash = strchr(who, '/');
+            if (slash)
+                *slash = '\0';
+        } else if (rest && strcmp(type, "user") == 0 && fv_str_starts_with(rest, "user/")) {
+            const char *last = strrchr(rest, '/');
+            who = fv_strdup(last + 1);
+        }
+        *self = who && strcmp(who, name) == 0;
+        free(who);
+        free(rest);
+    }
+    fv_caller_identity_clean_up(&me);
+    return st;
+}
 
 void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
 {
@@ -27,6 +60,12 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
         fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskInvalid", "%s is not an IAM user or role",
                          t->resource);
         return;
+    }
+    if (strcmp(ctx->cfg->deny_guard, "inline") != 0) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskNotAuthorized",
+                         "iam.deny_guard is %s: no inline deny policy is written",
+                         ctx->cfg->deny_guard);
+        goto out;
     }
     bool exempt =
         fv_principal_aws_managed(path, name) || fv_fleet_is_own_principal(ctx->fleet, t->resource);
@@ -43,6 +82,17 @@ void fv_kind_iam_deny(struct fv_handler_ctx *ctx)
     }
     if (!client) {
         fv_handler_fail(ctx, &err);
+        goto out;
+    }
+    bool self = false;
+    if (s_is_caller(client, t->account, type, name, &self, &err) != FV_OK) {
+        fv_handler_fail(ctx, &err);
+        goto out;
+    }
+    if (self) {
+        fv_handler_failf(ctx, FV_RESULT_FAILED, "TaskNotAuthorized",
+                         "%s is the identity fleetvault acts as: it never gets the deny policy",
+                         t->resource);
         goto out;
     }
     fv_status st = strcmp(type, "role") == 0

@@ -16,6 +16,8 @@ static const char *const s_log_levels[] = {"error", "warn",  "warning", "info", 
                                            "trace", "ERROR", "WARN",    "WARNING", "INFO",
                                            "DEBUG", "TRACE", NULL};
 
+static const char *const s_deny_guards[] = {"inline", "scp", NULL};
+
 #define S_OFF(f) offsetof(struct fv_config, f)
 static const struct fv_prop s_props[] = {
     {"region", FV_PROP_STRING, S_OFF(region), 0, NULL, false, 0, 0, "region", NULL,
@@ -63,6 +65,16 @@ static const struct fv_prop s_props[] = {
      "(`coordinator.run_deadline_s`, at most 7 days) and than the retention of the tasks and "
      "DLQ topics, so a redelivered or replayed task still finds its claim. The coordinator's "
      "lease item never expires."},
+    {"central.principal_arn", FV_PROP_STRING, S_OFF(central_principal_arn), 0, NULL, false, 0, 0,
+     "arn", NULL,
+     "ARN of the IAM role or user fleetvault runs as in the central account: the principal the "
+     "member roles trust (`fleetvault iam-policy` needs it)."},
+    {"iam.deny_guard", FV_PROP_STRING, S_OFF(deny_guard), 0, "inline", false, 0, 0, NULL,
+     s_deny_guards,
+     "How `DeleteBackup` is denied to everyone but fleetvault (jobs with `deny_delete_policy`): "
+     "`inline` puts the policy DenydynamodbDeleteBackup on every IAM user and role of each member "
+     "account (the member role needs IAM writes); `scp`: an AWS Organizations SCP you attach "
+     "(`fleetvault iam-policy` prints it) denies it, and no IAM write is made. See docs/IAM.md."},
     {"kafka.brokers", FV_PROP_STRING, S_OFF(kafka_brokers), 0, "embedded", false, 0, 0, NULL, NULL,
      "Bootstrap servers (host:port,...), or `embedded`: an in-process cluster (librdkafka's "
      "mock cluster) running coordinator and workers in one process."},

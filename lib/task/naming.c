@@ -169,10 +169,17 @@ void fv_name_slot(const char *pool, const char *account, int i, char *out, size_
 
 bool fv_principal_aws_managed(const char *path, const char *name)
 {
+    (void)name;
     return fv_str_starts_with(path, "/aws-service-role/") ||
-           fv_str_starts_with(path, "/aws-reserved/") ||
-           fv_str_starts_with(name, "AWSServiceRoleFor") ||
-           fv_str_starts_with(name, "AWSReservedSSO_");
+           fv_str_starts_with(path, "/aws-reserved/sso.amazonaws.com/");
+}
+
+bool fv_principal_is_caller(const char *principal_id, const char *caller_id)
+{
+    if (!principal_id || !caller_id || !*principal_id)
+        return false;
+    size_t n = strcspn(caller_id, ":");
+    return strlen(principal_id) == n && strncmp(principal_id, caller_id, n) == 0;
 }
 
 bool fv_principal_parse(const char *arn, char **type, char **path, char **name)

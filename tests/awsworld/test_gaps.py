@@ -38,6 +38,7 @@ W = None
 def setUpModule():
     global W
     W = WorldProcess.start(fleet="none")
+    W.default_who = "admin"  # the world is the subject here, not fleetvault's grants
 
 
 def tearDownModule():
@@ -87,7 +88,7 @@ class TestListBackups(GapTest):
                 for i in range(n):
                     d = admin.create_backup(TableName=t, BackupName=f"{t}-r{r}-{i:02d}")["BackupDetails"]
                     cls.arns.append((t, d["BackupArn"]))
-        cls.ddb = W.member_client("dynamodb", M2)  # fleetvault's member role
+        cls.ddb = W.member_client("dynamodb", M2, as_role=True)  # fleetvault's member role
 
     def list_all(self, **kw):
         out, pages, start = [], 0, None
@@ -229,7 +230,7 @@ class TestListUsersPaging(GapTest):
             iam.create_user(UserName=n, Path="/pagers/")
 
     def test_max_items_and_marker(self):
-        iam = W.member_client("iam", M1)  # fleetvault's member role
+        iam = W.member_client("iam", M1, as_role=True)  # fleetvault's member role
         got, marker, pages = [], None, 0
         while True:
             kw = {"PathPrefix": "/pagers/", "MaxItems": 10}

@@ -42,6 +42,7 @@ W = None
 def setUpModule():
     global W
     W = WorldProcess.start(fleet="small")
+    W.default_who = "admin"  # the world is the subject here, not fleetvault's grants
 
 
 def tearDownModule():
@@ -242,32 +243,39 @@ class TestSignatures(WorldTest):
                 call()
             self.assertEqual(code_of(ctx), want, name)
 
-    def test_fleetvault_policy_is_the_documented_one(self):
-        # allowed by deploy/iam/fleetvault-central-policy.json
-        W.client("s3").list_objects_v2(Bucket=BACKUP_BUCKET)
-        W.client("iam").list_roles()
-        W.client("resourcegroupstaggingapi").get_resources()
-        W.client("logs").describe_log_streams(logGroupName="/fleetvault/runs")
-        # not in the documented policy
-        with self.assertRaises(ClientError) as ctx:
-            W.client("s3").list_objects_v2(Bucket=f"shop-assets-{M1}")
-        self.assertEqual(code_of(ctx), "AccessDenied")
-        with self.assertRaises(ClientError) as ctx:
-            W.client("iam").create_user(UserName="not-allowed")
-        self.assertEqual(code_of(ctx), "AccessDenied")
+    def test_fleetvault_policy_is_the_generated_one(self):
+        fv = "fleetvault"
+        # allowed by deploy/iam/fleetvault-central-policy.json (generated)
+        W.client("s3", fv).put_object(Bucket=BACKUP_BUCKET, Key="fleetvault/probe.json", Body=b"{}")
+        W.client("s3", fv).list_objects_v2(Bucket=BACKUP_BUCKET, MaxKeys=1)
+        W.client("sns", fv).publish(TopicArn="arn:aws:sns:us-east-1:123456789012:fleetvault-alerts", Message="x")
+        # not in it: other buckets, other keys, deletes, IAM, other tables
+        denied = [
+            lambda: W.client("s3", fv).list_objects_v2(Bucket=f"shop-assets-{M1}"),
+            lambda: W.client("s3", fv).put_object(Bucket=BACKUP_BUCKET, Key="elsewhere/x", Body=b"x"),
+            lambda: W.client("s3", fv).delete_object(Bucket=BACKUP_BUCKET, Key="fleetvault/probe.json"),
+            lambda: W.client("iam", fv).list_roles(),
+            lambda: W.client("iam", fv).create_user(UserName="not-allowed"),
+            lambda: W.client("dynamodb", fv).describe_table(TableName="not-the-control-table"),
+        ]
+        for i, call in enumerate(denied):
+            with self.subTest(i), self.assertRaises(ClientError) as ctx:
+                call()
+            self.assertIn(code_of(ctx), ("AccessDenied", "AccessDeniedException"))
+        W.client("s3").delete_object(Bucket=BACKUP_BUCKET, Key="fleetvault/probe.json")
 
 
 class TestAccounts(WorldTest):
     def test_assume_role_into_members(self):
         for acct in (M1, M2):
-            ident = W.member_client("sts", acct).get_caller_identity()
+            ident = W.member_client("sts", acct, as_role=True).get_caller_identity()
             self.assertEqual(ident["Account"], acct)
             self.assertEqual(ident["Arn"], f"arn:aws:sts::{acct}:assumed-role/fleetvault-member/fvtest")
-        tables = W.member_client("dynamodb", M1).list_tables()["TableNames"]
+        tables = W.member_client("dynamodb", M1, as_role=True).list_tables()["TableNames"]
         self.assertIn("orders", tables)
 
     def test_assume_role_wrong_external_id(self):
-        sts = W.client("sts")
+        sts = W.client("sts", "fleetvault")
         for ext in ("wrong", None):
             kw = {"ExternalId": ext} if ext else {}
             with self.subTest(external_id=ext), self.assertRaises(ClientError) as ctx:
@@ -276,19 +284,22 @@ class TestAccounts(WorldTest):
             self.assertIn("sts:AssumeRole", ctx.exception.response["Error"]["Message"])
 
     def test_assume_role_nonexistent_role(self):
-        sts = W.client("sts")
+        sts = W.client("sts", "fleetvault")
         for arn in (f"arn:aws:iam::{M1}:role/no-such-role", "arn:aws:iam::333333333333:role/fleetvault-member"):
             with self.subTest(arn), self.assertRaises(ClientError) as ctx:
                 sts.assume_role(RoleArn=arn, RoleSessionName="xx", ExternalId="fleetvault-demo")
             self.assertEqual(code_of(ctx), "AccessDenied")
 
     def test_untrusted_principal_cannot_assume(self):
-        # member 222's admin may call sts:AssumeRole, but 111's role trusts only the central account
-        sts = W.client("sts", "admin:" + M2)
-        with self.assertRaises(ClientError) as ctx:
-            sts.assume_role(RoleArn=W.principals["members"][M1]["role_arn"], RoleSessionName="xx",
-                            ExternalId="fleetvault-demo")
-        self.assertEqual(code_of(ctx), "AccessDenied")
+        # member 222's admin, and the central account's own admin, may call
+        # sts:AssumeRole, but 111's role trusts only fleetvault's principal
+        # (deploy/iam/fleetvault-member-trust.json), not the central account
+        for who in ("admin:" + M2, "admin"):
+            sts = W.client("sts", who)
+            with self.subTest(who), self.assertRaises(ClientError) as ctx:
+                sts.assume_role(RoleArn=W.principals["members"][M1]["role_arn"], RoleSessionName="xx",
+                                ExternalId="fleetvault-demo")
+            self.assertEqual(code_of(ctx), "AccessDenied")
 
     def test_account_isolation(self):
         a1 = W.client("dynamodb", "admin:" + M1)
@@ -326,7 +337,7 @@ class TestAccounts(WorldTest):
         with self.assertRaises(ClientError) as ctx:
             sts.get_caller_identity()
         self.assertEqual(code_of(ctx), "ExpiredToken")
-        self.assertEqual(W.member_client("sts", M1).get_caller_identity()["Account"], M1)
+        self.assertEqual(W.member_client("sts", M1, as_role=True).get_caller_identity()["Account"], M1)
 
 
 class TestFleet(WorldTest):

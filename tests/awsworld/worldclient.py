@@ -41,6 +41,12 @@ def free_port():
 
 
 class WorldProcess:
+    # Whom client() and raw() sign as when not told: fleetvault's own
+    # least-privilege principal (deploy/iam). The world's self-tests, whose
+    # subject is the world and not fleetvault's grants, set "admin"; then
+    # member_client() is the member account's admin unless as_role=True.
+    default_who = "fleetvault"
+
     def __init__(self, port, state_dir, env, start_seconds):
         self.port = port
         self.state_dir = state_dir
@@ -90,28 +96,32 @@ class WorldProcess:
             p = self.principals["principals"][who]
         return {"aws_access_key_id": p["access_key_id"], "aws_secret_access_key": p["secret_access_key"]}
 
-    def client(self, service, who="fleetvault", config=NO_RETRY, **creds):
-        kw = creds or self.creds(who)
+    def client(self, service, who=None, config=NO_RETRY, **creds):
+        kw = creds or self.creds(who or self.default_who)
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", config=config, **kw)
 
     def member_creds(self, account, external_id="fleetvault-demo", duration=3600):
-        sts = self.client("sts")
+        sts = self.client("sts", who="fleetvault")  # the principal the member roles trust
         c = sts.assume_role(RoleArn=self.principals["members"][account]["role_arn"], RoleSessionName="fvtest",
                             ExternalId=external_id, DurationSeconds=duration)["Credentials"]
         return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
                 "aws_session_token": c["SessionToken"]}
 
-    def member_client(self, service, account, **kw):
+    def member_client(self, service, account, as_role=False, **kw):
+        """fleetvault's member role in account (the account's admin instead
+        when default_who is "admin" and as_role is not set)."""
+        if self.default_who == "admin" and not as_role:
+            return self.client(service, who=f"admin:{account}")
         return self.client(service, **self.member_creds(account, **kw))
 
     # -- raw signed requests ----------------------------------------------------------
-    def raw(self, method, path, service, body=b"", headers=None, who="fleetvault", secret=None, access_key=None,
+    def raw(self, method, path, service, body=b"", headers=None, who=None, secret=None, access_key=None,
             s3=False, content_sha256=None, sign=True, send_headers=None, auth_cls=None):
         """Sign with botocore's SigV4Auth (S3SigV4Auth for s3) and send with
         http.client exactly as given.  Returns (status, headers dict, body)."""
         h = dict(headers or {})
         if sign:
-            c = self.creds(who)
+            c = self.creds(who or self.default_who)
             creds = Credentials(access_key or c["aws_access_key_id"], secret or c["aws_secret_access_key"])
             if s3:
                 h.setdefault("X-Amz-Content-SHA256", hashlib.sha256(body).hexdigest())

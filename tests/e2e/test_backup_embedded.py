@@ -91,9 +91,9 @@ class TestBackupRun(unittest.TestCase):
         fleet_config(cfg, JOB)
 
         def state():
-            s3 = W.client("s3")
+            s3 = W.client("s3", who="admin")
             objs = s3.list_objects_v2(Bucket="fleetvault-backups-123456789012").get("Contents", [])
-            ddb = W.client("dynamodb")
+            ddb = W.client("dynamodb", who="admin")
             return ({a: {t: sorted(b["BackupArn"] for b in bs) for t, bs in backups_by_table(W, a).items()}
                      for a in MEMBERS},
                     {a: inline_policies(W, a) for a in MEMBERS},
@@ -172,26 +172,29 @@ class TestBackupRun(unittest.TestCase):
         r = run(["verify", "--manifest", path, "--config", cfg], W)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         # An object the manifest lists, then changed behind its back.
-        s3 = W.client("s3")
+        # (put by the world's admin under the bundles' prefix: verify re-reads
+        # bundles, the only objects fleetvault may read back — deploy/iam)
+        s3 = W.client("s3", who="admin")
         body = b"exported bundle bytes " * 1000
-        s3.put_object(Bucket="fleetvault-backups-123456789012", Key="verify/object.zip", Body=body)
+        key = "quicksight-backups/verify/object.zip"
+        s3.put_object(Bucket="fleetvault-backups-123456789012", Key=key, Body=body)
         with open(path) as f:
             manifest = json.load(f)
         manifest["resources"].append({"kind": "test.object", "account": "123456789012", "region": "us-east-1",
                                       "resource": "object", "status": "SUCCEEDED", "outputs": [
                                           {"bucket": "fleetvault-backups-123456789012",
-                                           "object_key": "verify/object.zip", "size": len(body),
+                                           "object_key": "quicksight-backups/verify/object.zip", "size": len(body),
                                            "sha256": hashlib.sha256(body).hexdigest()}]})
         with open(path, "w") as f:
             json.dump(manifest, f)
         r = run(["verify", "--manifest", path, "--config", cfg], W)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("ok    s3://fleetvault-backups-123456789012/verify/object.zip", r.stdout)
-        s3.put_object(Bucket="fleetvault-backups-123456789012", Key="verify/object.zip",
+        self.assertIn("ok    s3://fleetvault-backups-123456789012/quicksight-backups/verify/object.zip", r.stdout)
+        s3.put_object(Bucket="fleetvault-backups-123456789012", Key="quicksight-backups/verify/object.zip",
                       Body=body[:-1] + b"X")
         r = run(["verify", "--manifest", path, "--config", cfg], W)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("BAD   s3://fleetvault-backups-123456789012/verify/object.zip", r.stdout)
+        self.assertIn("BAD   s3://fleetvault-backups-123456789012/quicksight-backups/verify/object.zip", r.stdout)
         # A backup deleted behind its back is caught too.
         arn = next(o["backup_arn"] for x in manifest["resources"] if x["kind"] == "dynamodb.backup"
                    for o in x["outputs"])

@@ -110,7 +110,7 @@ class TestQuickSightDistributed(unittest.TestCase):
         out, err = c.communicate(timeout=300)
         self.assertEqual(c.returncode, 0, out + err)
         m = load_manifest(self.dir)
-        s3 = W.client("s3")
+        s3 = W.client("s3", who="admin")  # the independent reader (not in deploy/iam)
         for res in m["resources"]:
             self.assertEqual(res["status"], "SUCCEEDED", res)
             for o in res["outputs"]:

@@ -38,13 +38,23 @@ static struct fv_aws_client *s_client_with(struct fv_creds_provider *p, int max_
     return c;
 }
 
-/* The principal fleetvault runs as (from the world's environment). */
-static struct fv_aws_client *s_client(void)
+/* The world's admin (`*` on `*`, central account; signatures checked all
+ * the same): these tests are about the protocols, and fleetvault's own
+ * least-privilege principal may call only what its jobs need (that is
+ * e2e.test_iam_policy's subject). */
+static struct fv_aws_client *s_admin_with(int max_attempts)
 {
-    struct fv_creds_provider *p = fv_creds_default_chain(NULL, s_region(), NULL);
-    struct fv_aws_client *c = s_client_with(p, 0);
+    struct fv_credentials cr = {.access_key_id = "AKIAFVWORLDADMIN0001",
+                                .secret_access_key = "fvSecretAdmin000000000000000000000000001"};
+    struct fv_creds_provider *p = fv_creds_static(&cr);
+    struct fv_aws_client *c = s_client_with(p, max_attempts);
     fv_creds_unref(p);
     return c;
+}
+
+static struct fv_aws_client *s_client(void)
+{
+    return s_admin_with(0);
 }
 
 /* Same access key, wrong secret. */
@@ -253,8 +263,7 @@ static void test_assume_role_into_member_account(void **state)
 static void test_retries_injected_faults(void **state)
 {
     (void)state;
-    struct fv_creds_provider *p = fv_creds_default_chain(NULL, s_region(), NULL);
-    struct fv_aws_client *c = s_client_with(p, 4);
+    struct fv_aws_client *c = s_admin_with(4);
     struct fv_aws_stats before, after;
     struct json_object *out = NULL;
     struct fv_error err;
@@ -282,7 +291,6 @@ static void test_retries_injected_faults(void **state)
     assert_true(err.throttle);
     s_world_delete("/_world/faults");
     fv_aws_client_destroy(c);
-    fv_creds_unref(p);
 }
 
 int main(void)

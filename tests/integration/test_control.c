@@ -80,7 +80,9 @@ static void test_fenced_lease_and_run_records(void **state)
     (void)state;
     struct fv_aws_client *c = s_fleetvault();
     struct fv_error err;
-    const char *table = "fv-ctl-fence";
+    /* The control table the generated central policy grants (deploy/iam); the
+     * keys below are fresh on every run. */
+    const char *table = "fleetvault-control";
     S_CHECK(fv_control_ensure_table(c, table, &err), err);
     char name[64], run[64], lease_pk[80], run_pk[80], job_pk[80];
     snprintf(name, sizeof(name), "coordinator-%d", (int)getpid()); /* fresh on every run */

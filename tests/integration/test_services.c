@@ -1,9 +1,10 @@
 /* The service calls (DynamoDB, IAM, tagging, Logs, SNS, S3) against the AWS
- * test world, with signatures and IAM enforced: every call made as the
- * fleetvault principal (or the member role it assumes), so a permission
- * missing from deploy/iam fails here. The world's admin principal only sets
- * up, cleans up and reads back what fleetvault may not read. Run through
- * with-world. */
+ * test world, with signatures and IAM enforced. They test the client
+ * library, so they act as the world's admin principals (central and member
+ * accounts): fleetvault's own least-privilege principal may call only what
+ * its jobs need, on its own resources, and e2e.test_iam_policy checks that.
+ * The guard's write goes through fleetvault's member role, as in production.
+ * Run through with-world. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,17 +58,24 @@ static struct fv_aws_client *s_client_with(struct fv_creds_provider *p, int max_
     return c;
 }
 
-/* The fleetvault principal (the world's environment). */
-static struct fv_aws_client *s_fleetvault(void)
+static struct fv_aws_client *s_static(const char *key, const char *secret);
+
+/* The central account's admin (the library's calls, not fleetvault's grants). */
+static struct fv_aws_client *s_central(void)
 {
-    struct fv_creds_provider *p = fv_creds_default_chain(NULL, s_region(), NULL);
-    struct fv_aws_client *c = s_client_with(p, 0);
-    fv_creds_unref(p);
-    return c;
+    return s_static("AKIAFVWORLDADMIN0001", "fvSecretAdmin000000000000000000000000001");
+}
+
+/* A member account's admin. */
+static struct fv_aws_client *s_member(const char *account)
+{
+    return strcmp(account, S_MEMBER1) == 0
+               ? s_static("AKIAFVMEMBERADMIN111", "fvSecretMemberAdmin111111111111111111111")
+               : s_static("AKIAFVMEMBERADMIN222", "fvSecretMemberAdmin222222222222222222222");
 }
 
 /* fleetvault's role in a member account. */
-static struct fv_aws_client *s_member(const char *account)
+static struct fv_aws_client *s_member_role(const char *account)
 {
     char arn[96];
     snprintf(arn, sizeof(arn), "arn:aws:iam::%s:role/fleetvault-member", account);
@@ -237,7 +245,7 @@ static const char *s_attr_s(struct json_object *item, const char *name)
 static void test_ddb_tables(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     s_create_table(c, "fv-svc-control", false);
 
@@ -276,7 +284,7 @@ static void test_ddb_tables(void **state)
 static void test_ddb_conditional_writes(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *table = "fv-svc-control";
     s_create_table(c, table, false);
@@ -362,7 +370,7 @@ static struct json_object *s_put_request(const char *pk, int sk)
 static void test_ddb_batch_write_query_scan(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *table = "fv-svc-items";
     s_create_table(c, table, true);
@@ -469,7 +477,7 @@ static bool s_backups_find(const struct fv_dynamodb_backups *l, const char *arn,
 static void test_ddb_backups(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *table = "fv-svc-backups";
     s_create_table(c, table, false);
@@ -670,7 +678,7 @@ static const struct fv_iam_principal *s_principal(const struct fv_iam_principals
 static void test_iam_inventory(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_iam_principals users = {0}, roles = {0};
     struct fv_error err;
 
@@ -739,7 +747,7 @@ static void s_assert_same_json(const char *a, const char *b)
 static void test_iam_inline_policies(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     char *doc = NULL;
 
@@ -758,18 +766,19 @@ static void test_iam_inline_policies(void **state)
     assert_int_equal(fv_iam_get_user_policy(c, "ops-alice", "fv-guard", &doc, &err), FV_E_NOTFOUND);
     fv_aws_client_destroy(c);
 
-    /* On a role, in a member account, through the member role. */
-    c = s_member(S_MEMBER1);
+    /* On a role, in a member account, through the member role (the guard's
+     * write); read back as the member's admin (fleetvault never reads it). */
+    c = s_member_role(S_MEMBER1);
     S_CHECK(fv_iam_put_role_policy(c, "shop-batch", "fv-guard", s_guard_policy, &err), err);
+    fv_aws_client_destroy(c);
+    c = s_member_admin();
     S_CHECK(fv_iam_get_role_policy(c, "shop-batch", "fv-guard", &doc, &err), err);
     s_assert_same_json(doc, s_guard_policy);
     free(doc);
     assert_int_equal(fv_iam_get_role_policy(c, "no-such-role", "fv-guard", &doc, &err),
                      FV_E_NOTFOUND);
-    fv_aws_client_destroy(c);
 
     /* Clean-up as the member's admin (fleetvault may not delete role policies). */
-    c = s_member_admin();
     struct fv_params p = {0};
     fv_params_add(&p, "RoleName", "shop-batch");
     fv_params_add(&p, "PolicyName", "fv-guard");
@@ -844,7 +853,7 @@ static void test_tagging(void **state)
 static void test_logs(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     char stream[64];
     snprintf(stream, sizeof(stream), "run-%lld", (long long)time(NULL));
@@ -898,7 +907,7 @@ static void test_logs(void **state)
 static void test_sns(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     char *id = NULL;
     S_CHECK(fv_sns_publish(c, "arn:aws:sns:us-east-1:" S_CENTRAL ":fleetvault-alerts",
@@ -1062,7 +1071,7 @@ static int s_open_uploads(struct fv_aws_client *c, const char *key)
 static void test_s3_small_put_head_get(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *key = "svc-test/small.json";
     const char *body = "{\"hello\":\"world\"}";
@@ -1130,11 +1139,20 @@ static void test_s3_small_put_head_get(void **state)
     assert_int_equal(fv_s3_put_object(c, S_BUCKET, key, FV_CUR_STR(body), &form, NULL, &err),
                      FV_E_INVALID);
 
-    /* Outside the backup bucket, fleetvault may not write. */
+    /* fleetvault's own principal may write only under its prefixes of the
+     * backup bucket (deploy/iam), not elsewhere in it. */
+    struct fv_creds_provider *fvp = fv_creds_default_chain(NULL, s_region(), NULL);
+    struct fv_aws_client *fv = s_client_with(fvp, 0);
+    fv_creds_unref(fvp);
     assert_int_equal(
-        fv_s3_put_object(c, "shop-assets-111111111111", key, FV_CUR_STR(body), NULL, NULL, &err),
+        fv_s3_put_object(fv, S_BUCKET, "elsewhere/x.json", FV_CUR_STR(body), NULL, NULL, &err),
         FV_E_AWS);
     assert_string_equal(err.code, "AccessDenied");
+    S_CHECK(fv_s3_put_object(fv, S_BUCKET, "quicksight-backups/services-test.json",
+                             FV_CUR_STR(body), NULL, NULL, &err),
+            err);
+    fv_aws_client_destroy(fv);
+    S_CHECK(fv_s3_delete_object(c, S_BUCKET, "quicksight-backups/services-test.json", &err), err);
 
     S_CHECK(fv_s3_delete_object(c, S_BUCKET, key, &err), err);
     assert_int_equal(fv_s3_head_object(c, S_BUCKET, key, &info, &err), FV_E_NOTFOUND);
@@ -1197,7 +1215,7 @@ static void s_upload_and_verify(struct fv_aws_client *c, const char *key, uint64
 static void test_s3_streaming_upload(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     /* 20 MiB in 5 MiB parts, one buffer at a time. */
     s_upload_and_verify(c, "svc-test/stream-20m.bin", 20 * S_MIB, 5 * S_MIB, 1, true, 4);
     /* Three parts in flight; a 1-byte last part. */
@@ -1248,7 +1266,7 @@ static void s_async_done1(void *ud, struct fv_s3_upload_result *out, const struc
 static void test_s3_async_uploads(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct s_gen g[2];
     s_gen_init(&g[0], 11, 12 * S_MIB);
     s_gen_init(&g[1], 12, 6 * S_MIB);
@@ -1289,7 +1307,7 @@ static void test_s3_async_uploads(void **state)
 static void test_s3_failed_upload_leaves_nothing(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *key = "svc-test/fails midway.bin";
 
@@ -1356,7 +1374,9 @@ static void test_s3_failed_upload_leaves_nothing(void **state)
 
     /* S3 fails every UploadPart (past the retries). */
     fv_aws_client_destroy(c);
-    struct fv_creds_provider *p = fv_creds_default_chain(NULL, s_region(), NULL);
+    struct fv_credentials adm = {.access_key_id = "AKIAFVWORLDADMIN0001",
+                                 .secret_access_key = "fvSecretAdmin000000000000000000000000001"};
+    struct fv_creds_provider *p = fv_creds_static(&adm);
     c = s_client_with(p, 2);
     fv_creds_unref(p);
     s_world_send("POST", "/_world/faults",
@@ -1382,7 +1402,7 @@ static void test_s3_failed_upload_leaves_nothing(void **state)
 static void test_s3_get_retries(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *key = "svc-test/retried.bin";
     const uint64_t size = 3 * S_MIB;
@@ -1435,7 +1455,7 @@ static void test_s3_get_retries(void **state)
 static void test_s3_awkward_keys_and_listing(void **state)
 {
     (void)state;
-    struct fv_aws_client *c = s_fleetvault();
+    struct fv_aws_client *c = s_central();
     struct fv_error err;
     const char *keys[] = {"svc-keys/a b+c:d.bin", "svc-keys/plus+plus", "svc-keys/ünï cödé:1",
                           "svc-keys/x=1&y=%41"};

@@ -11,6 +11,7 @@
 #include "handler.h"
 
 #include <fv/contract.h>
+#include <fv/naming.h>
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -71,9 +72,8 @@ static void test_principals_that_never_get_the_policy(void **state)
     const char *never[] = {
         "arn:aws:iam::" A ":role/fleetvault-member",                          /* our own */
         "arn:aws:iam::" A ":role/aws-service-role/x/AWSServiceRoleForBackup", /* AWS's */
-        "arn:aws:iam::" A ":role/aws-reserved/sso/AWSReservedSSO_Admin_1",    /* AWS's */
-        "arn:aws:iam::" A ":role/AWSServiceRoleForLookAlike",                 /* by name */
-        "arn:aws:iam::" A ":user/break-glass",                                /* exempt */
+        "arn:aws:iam::" A ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1",
+        "arn:aws:iam::" A ":user/break-glass", /* exempt */
     };
     for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
         struct fv_result r;
@@ -87,10 +87,41 @@ static void test_principals_that_never_get_the_policy(void **state)
     }
 }
 
+/* AWS-managed by path only: anyone may name a role AWSServiceRoleForX at "/",
+ * and such a role gets the policy like any other. */
+static void test_aws_managed_by_reserved_path_only(void **state)
+{
+    (void)state;
+    assert_true(fv_principal_aws_managed("/aws-service-role/backup.amazonaws.com/",
+                                         "AWSServiceRoleForBackup"));
+    assert_true(fv_principal_aws_managed("/aws-reserved/sso.amazonaws.com/eu-west-1/",
+                                         "AWSReservedSSO_Admin_1"));
+    assert_false(fv_principal_aws_managed("/", "AWSServiceRoleForLookAlike"));
+    assert_false(fv_principal_aws_managed("/team/", "AWSReservedSSO_Admin_1"));
+    assert_false(fv_principal_aws_managed("/service-role/", "lambda-exec"));
+}
+
+/* The caller is recognised by id: GetCallerIdentity's "AROA…:session" against
+ * ListRoles' RoleId, a user's UserId as it is; never by a prefix. */
+static void test_caller_by_id(void **state)
+{
+    (void)state;
+    assert_true(fv_principal_is_caller("AROAEXAMPLEID1", "AROAEXAMPLEID1:fleetvault"));
+    assert_true(fv_principal_is_caller("AIDAEXAMPLEUSER", "AIDAEXAMPLEUSER"));
+    assert_false(fv_principal_is_caller("AROAEXAMPLEID", "AROAEXAMPLEID1:fleetvault"));
+    assert_false(fv_principal_is_caller("AROAEXAMPLEID1", "AROAEXAMPLEID:fleetvault"));
+    assert_false(fv_principal_is_caller("AROAOTHER", "AROAEXAMPLEID1:fleetvault"));
+    assert_false(fv_principal_is_caller(NULL, "AROAEXAMPLEID1:x"));
+    assert_false(fv_principal_is_caller("", ":x"));
+    assert_false(fv_principal_is_caller("AROAEXAMPLEID1", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_principals_that_never_get_the_policy),
+        cmocka_unit_test(test_aws_managed_by_reserved_path_only),
+        cmocka_unit_test(test_caller_by_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

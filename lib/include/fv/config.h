@@ -89,6 +89,9 @@ struct fv_config {
     char *central_prefix;
     char *control_table;
     int64_t control_ttl_days; /* claims and run records expire (DynamoDB TTL) */
+    char *central_principal_arn; /* who fleetvault runs as; `fleetvault iam-policy` */
+    /* iam.* */
+    char *deny_guard; /* "inline" (iam.deny_delete_backup tasks) or "scp" */
     /* kafka.* */
     char *kafka_brokers; /* "embedded" or bootstrap servers */
     char *kafka_topic_prefix;

@@ -65,9 +65,17 @@ void fv_name_restore_job(const char *run_id, const char *source, const char *bun
 void fv_name_slot(const char *pool, const char *account, int i, char *out, size_t n);
 
 /* AWS manages these principals; the deny policy never goes on them:
- * service-linked roles (path /aws-service-role/, names AWSServiceRoleFor*),
- * IAM Identity Center roles (path /aws-reserved/, names AWSReservedSSO_*). */
+ * service-linked roles (path /aws-service-role/...) and IAM Identity Center
+ * roles (path /aws-reserved/sso.amazonaws.com/...). Only AWS creates
+ * principals under those paths; a name (AWSServiceRoleFor*, AWSReservedSSO_*)
+ * anywhere else is anyone's and counts for nothing. */
 bool fv_principal_aws_managed(const char *path, const char *name);
+/* True when the IAM principal whose UserId/RoleId (ListUsers, ListRoles) is
+ * principal_id is the caller whose GetCallerIdentity UserId is caller_id: a
+ * role's id is the part of "AROA...:session" before ':', a user's the whole.
+ * Ids, unlike ARNs, compare an STS assumed-role caller with its IAM role, and
+ * a role deleted and re-created under the same name is another role. */
+bool fv_principal_is_caller(const char *principal_id, const char *caller_id);
 /* Path ("/" or "/a/b/") and name of an IAM user or role ARN; false when arn
  * is not one. Caller frees both. */
 bool fv_principal_parse(const char *arn, char **type, char **path, char **name);

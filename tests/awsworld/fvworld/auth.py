@@ -114,19 +114,123 @@ TRANSACT_ITEM_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem
 
 _orig_check_action_permitted = _ac.IAMRequestBase.check_action_permitted
 
+# Every (principal, action, resource) the world authorised, and every one it
+# denied, since the last clear (GET/DELETE /_world/grants): a test compares
+# the actions fleetvault used with the ones deploy/iam grants, and finds a
+# call a policy lacks even where fleetvault only warns about its failure. Principals are IAM ARNs (an assumed
+# role is recorded as its role, arn:aws:iam::<account>:role/<name>).
+_grants_lock = threading.Lock()
+_grants = set()
+_denials = set()  # and every one it refused
+
+
+def grants_snapshot():
+    with _grants_lock:
+        return {"grants": [{"principal": p, "action": a, "resource": r} for p, a, r in sorted(_grants)],
+                "denials": [{"principal": p, "action": a, "resource": r} for p, a, r in sorted(_denials)]}
+
+
+def grants_clear():
+    with _grants_lock:
+        _grants.clear()
+        _denials.clear()
+
+
+def _principal_of(key):
+    arn = key.arn
+    if ":assumed-role/" in arn:
+        role = arn.split(":assumed-role/")[1].split("/")[0]
+        return f"arn:aws:iam::{key.account_id}:role/{role}"
+    return arn
+
+
+def _region_of(req):
+    auth = req._headers.get("Authorization", "") or ""
+    parts = auth.split("Credential=", 1)[-1].split("/")
+    return parts[2] if len(parts) > 3 else "us-east-1"
+
+
+def _json_body(req):
+    try:
+        doc = json.loads(req._body or b"{}")
+        return doc if isinstance(doc, dict) else {}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _param(req, name):
+    v = (req._data or {}).get(name) if isinstance(req._data, dict) else None
+    return v[0] if isinstance(v, list) and v else v
+
+
+def _resources(req, resource):
+    """The ARNs AWS would authorise the request's action on (moto passes "*"
+    for every service but S3 and IAM roles, so a correctly scoped statement
+    was wrongly denied; moto gap)."""
+    if resource != "*":
+        return [resource]
+    svc, _, op = req._action.partition(":")
+    acct = req._access_key.account_id
+    region = _region_of(req)
+    if svc == "dynamodb":
+        body = _json_body(req)
+        table = lambda name: f"arn:aws:dynamodb:{region}:{acct}:table/{name}"  # noqa: E731
+        if body.get("BackupArn"):
+            return [body["BackupArn"]]
+        if body.get("TableName"):
+            return [table(body["TableName"])]
+        if op == "BatchWriteItem" and isinstance(body.get("RequestItems"), dict):
+            return [table(t) for t in sorted(body["RequestItems"])] or ["*"]
+        if op in TRANSACT_ITEM_ACTIONS.values():
+            names = sorted({v.get("TableName") for t in body.get("TransactItems") or []
+                            for v in t.values() if isinstance(v, dict) and v.get("TableName")})
+            return [table(n) for n in names] or ["*"]
+        return ["*"]
+    if svc == "logs":
+        body = _json_body(req)
+        group = body.get("logGroupName")
+        if not group:
+            return ["*"]
+        base = f"arn:aws:logs:{region}:{acct}:log-group:{group}"
+        if op == "CreateLogGroup":
+            return [base]
+        return [f"{base}:log-stream:{body.get('logStreamName') or '*'}"]
+    if svc == "sns":
+        return [_param(req, "TopicArn") or "*"]
+    if svc == "iam" and _param(req, "UserName"):
+        name = _param(req, "UserName")
+        user = iam_backends[acct]["aws"].users.get(name)
+        path = user.path if user else "/"
+        return [f"arn:aws:iam::{acct}:user{path}{name}"]
+    return ["*"]
+
+
+def _check_each(req, resource):
+    if req._action == "sts:GetCallerIdentity":  # needs no permission (AWS, moto): not a grant
+        return _orig_check_action_permitted(req, resource)
+    resources = _resources(req, resource)
+    principal = _principal_of(req._access_key)
+    for r in resources:
+        try:
+            _orig_check_action_permitted(req, r)
+        except Exception:
+            with _grants_lock:
+                _denials.add((principal, req._action, r))
+            raise
+    with _grants_lock:
+        for r in resources:
+            _grants.add((principal, req._action, r))
+
 
 def _patched_check_action_permitted(self, resource):
     if self._action != "dynamodb:TransactWriteItems":
-        return _orig_check_action_permitted(self, resource)
-    try:
-        items = json.loads(self._body or b"{}").get("TransactItems") or []
-    except (ValueError, AttributeError):
-        items = []
+        return _check_each(self, resource)
+    items = _json_body(self).get("TransactItems") or []
     actions = sorted({TRANSACT_ITEM_ACTIONS[k] for t in items for k in t if k in TRANSACT_ITEM_ACTIONS})
     try:
         for a in actions or ["PutItem"]:
             self._action = f"dynamodb:{a}"
-            _orig_check_action_permitted(self, resource)
+            _check_each(self, resource)
     finally:
         self._action = "dynamodb:TransactWriteItems"
 

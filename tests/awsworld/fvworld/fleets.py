@@ -2,9 +2,10 @@
 in-memory backends — no HTTP, so even the large fleet starts in seconds —
 and create the principals fleetvault and the tests use.
 
-Principals get exactly the IAM documents in deploy/iam/ (placeholders
-${CENTRAL_ACCOUNT_ID}, ${BACKUP_BUCKET}, ${EXTERNAL_ID}, ${MEMBER_ROLE_NAME}
-substituted), so a permission missing from the documented policy fails a test.
+Principals get exactly the IAM documents in deploy/iam/, which `fleetvault
+iam-policy --config docs/examples/fleet-demo.yaml` generates for this fleet
+(unit.iam_policy_current checks they are current): a permission missing from
+the generated policy fails a test.
 """
 
 import json
@@ -48,12 +49,12 @@ def load_fleet(name):
         return json.load(f)
 
 
-def iam_document(fname, subs):
+def iam_document(fname):
+    """A generated document of deploy/iam, as it is (it names this fleet's
+    accounts, bucket, roles and central principal)."""
     with open(os.path.join(IAM_DIR, fname)) as f:
         text = f.read()
-    for k, v in subs.items():
-        text = text.replace("${" + k + "}", v)
-    json.loads(text)  # must stay valid JSON
+    json.loads(text)  # must be valid JSON
     return text
 
 
@@ -74,12 +75,6 @@ class Seeder:
         self.world, self.fleet, self.qs, self.ddb = world, fleet, qs_ext, ddb_ext
         self.rng = random.Random(fleet.get("seed", 42))
         self.central = fleet["central"]["account"]
-        self.subs = {
-            "CENTRAL_ACCOUNT_ID": self.central,
-            "BACKUP_BUCKET": fleet["central"]["backup_bucket"],
-            "EXTERNAL_ID": fleet["external_id"],
-            "MEMBER_ROLE_NAME": fleet["member_role_name"],
-        }
         self.summary = {}
 
     def run(self):
@@ -87,13 +82,19 @@ class Seeder:
         self.account(self.central, self.fleet["central"])
         for acct, spec in self.fleet["accounts"].items():
             self.account(acct, spec)
+        # The generated bucket policy, attached as a deployment would (moto
+        # stores it but does not evaluate bucket policies).
+        bucket = self.fleet["central"]["backup_bucket"]
+        fname = f"fleetvault-bucket-policy-{bucket}.json"
+        if os.path.exists(os.path.join(IAM_DIR, fname)):
+            s3_backends[self.central]["aws"].put_bucket_policy(bucket, iam_document(fname).encode())
         return principals
 
     # -- principals ---------------------------------------------------------------
     def principals(self):
         c = self.central
         p = self.fleet["central"]["principals"]
-        central_policy = iam_document("fleetvault-central-policy.json", self.subs)
+        central_policy = iam_document("fleetvault-central-policy.json")
         out = {"region": REGION, "central_account": c, "external_id": self.fleet["external_id"],
                "backup_bucket": self.fleet["central"]["backup_bucket"], "principals": {}, "members": {}}
         for role, doc, pname in (("fleetvault", central_policy, "fleetvault-central"),
@@ -103,8 +104,8 @@ class Seeder:
             arn = _user_with_key(c, spec["user"], spec["access_key_id"], spec["secret_access_key"], pname, doc)
             out["principals"][role] = {"account": c, "arn": arn, "access_key_id": spec["access_key_id"],
                                        "secret_access_key": spec["secret_access_key"]}
-        trust = iam_document("fleetvault-member-trust.json", self.subs)
-        member_policy = iam_document("fleetvault-member-policy.json", self.subs)
+        trust = iam_document("fleetvault-member-trust.json")
+        member_policy = iam_document("fleetvault-member-policy.json")
         for acct, spec in self.fleet["accounts"].items():
             iam = iam_backends[acct]["aws"]
             role_name = self.fleet["member_role_name"]

@@ -508,6 +508,12 @@ class World:
                 if method == "DELETE":
                     self.requests.clear()
                     return Response.json({"cleared": True})
+            if path == "/_world/grants":
+                if method == "GET":
+                    return Response.json(auth.grants_snapshot())
+                if method == "DELETE":
+                    auth.grants_clear()
+                    return Response.json({"cleared": True})
             for prefix, handler in self.control_routes.items():
                 if path.startswith(prefix):
                     return handler(environ, method, path, qs, doc)
