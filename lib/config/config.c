@@ -212,7 +212,8 @@ static const struct fv_prop s_dynamodb_job_props[] = {
      "Retention never deletes a backup younger than this (seconds, by its CreationDateTime). "
      "The default, a day, is the period of the usual (daily) schedule: a schedule that fires "
      "too often, runs started by hand in a loop, or a burst of other backups never costs the "
-     "backups of the last day."},
+     "backups of the last day. 0: no minimum age (a backup dated ahead of this machine's clock "
+     "is then not protected either)."},
     {"deny_delete_policy", FV_PROP_BOOL, S_OFF(deny_delete_policy), 0, "true", false, 0, 0, NULL,
      NULL,
      "Put the inline policy DenydynamodbDeleteBackup on every IAM user and role that AWS does "

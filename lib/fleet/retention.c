@@ -90,8 +90,8 @@ fv_status fv_retention_select(const struct fv_retention_rules *rules,
                 continue; /* without a time it cannot be ordered: it stays */
             if (++available <= rules->keep)
                 continue;
-            if (b->created_ms > now_ms - rules->min_age_ms)
-                continue;
+            if (rules->min_age_ms > 0 && b->created_ms > now_ms - rules->min_age_ms)
+                continue; /* 0: no minimum age (nor a check of the clocks) */
             out[n_out++] = e[k].i;
         }
         /* Oldest first within the table. */

@@ -206,7 +206,7 @@ class TestSecrets(unittest.TestCase):
         self.assertTrue(any("backup_manifest_" in k for k in self.outputs), sorted(self.outputs))
 
         # Manifests and reports in S3, and every CloudWatch Logs event of the fleet.
-        s3 = W.client("s3")
+        s3 = W.client("s3", who="admin")
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
             for o in page.get("Contents", []):
                 body = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()

@@ -179,7 +179,7 @@ def _resources(req, resource):
             return [body["BackupArn"]]
         if body.get("TableName"):
             return [table(body["TableName"])]
-        if op == "BatchWriteItem" and isinstance(body.get("RequestItems"), dict):
+        if op in ("BatchWriteItem", "BatchGetItem") and isinstance(body.get("RequestItems"), dict):
             return [table(t) for t in sorted(body["RequestItems"])] or ["*"]
         if op in TRANSACT_ITEM_ACTIONS.values():
             names = sorted({v.get("TableName") for t in body.get("TransactItems") or []
