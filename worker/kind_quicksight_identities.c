@@ -108,6 +108,21 @@ static struct fv_aws_client *s_tables(struct fv_handler_ctx *ctx, struct fv_name
     return c;
 }
 
+/* The identity tables' client (*c) and the account's QuickSight client
+ * (*qs); false (the task failed, names cleaned up) when either is missing. */
+static bool s_clients(struct fv_handler_ctx *ctx, struct fv_name_identity *names,
+                      struct fv_aws_client **c, struct fv_aws_client **qs)
+{
+    struct fv_error err;
+    *qs = NULL;
+    *c = s_tables(ctx, names);
+    if (*c && !(*qs = fv_fleet_client(ctx->clients, ctx->task->account, ctx->task->region, &err)))
+        fv_handler_fail(ctx, &err);
+    if (!*qs)
+        fv_name_identity_clean_up(names);
+    return *qs != NULL;
+}
+
 static bool s_stopping(const struct fv_handler_ctx *ctx, struct fv_error *err)
 {
     if (!ctx->cancel || !atomic_load(ctx->cancel))
@@ -157,15 +172,9 @@ void fv_kind_quicksight_users(struct fv_handler_ctx *ctx)
     const struct fv_task *t = ctx->task;
     struct fv_error err;
     struct fv_name_identity names;
-    struct fv_aws_client *c = s_tables(ctx, &names);
-    struct fv_aws_client *qs =
-        c ? fv_fleet_client(ctx->clients, t->account, t->region, &err) : NULL;
-    if (c && !qs)
-        fv_handler_fail(ctx, &err);
-    if (!qs) {
-        fv_name_identity_clean_up(&names);
+    struct fv_aws_client *c, *qs;
+    if (!s_clients(ctx, &names, &c, &qs))
         return;
-    }
     fv_status st = FV_OK;
     size_t written = 0;
     char *token = NULL;
@@ -252,15 +261,9 @@ void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx)
     const struct fv_task *t = ctx->task;
     struct fv_error err;
     struct fv_name_identity names;
-    struct fv_aws_client *c = s_tables(ctx, &names);
-    struct fv_aws_client *qs =
-        c ? fv_fleet_client(ctx->clients, t->account, t->region, &err) : NULL;
-    if (c && !qs)
-        fv_handler_fail(ctx, &err);
-    if (!qs) {
-        fv_name_identity_clean_up(&names);
+    struct fv_aws_client *c, *qs;
+    if (!s_clients(ctx, &names, &c, &qs))
         return;
-    }
     fv_status st = FV_OK;
     size_t n_groups = 0, n_members = 0;
     char *token = NULL;

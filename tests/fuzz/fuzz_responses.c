@@ -164,17 +164,43 @@ static void s_ddb_read_page(struct fv_error *err)
     fv_dynamodb_page_clean_up(&p);
 }
 
+static int64_t s_clock_ms(void *ud)
+{
+    (void)ud;
+    return 1764727200000LL;
+}
+
+static void s_no_sleep(void *ud, int64_t ms)
+{
+    (void)ud;
+    (void)ms;
+}
+
 static void s_control(struct fv_error *err)
 {
     bool fresh = false, got = false;
     struct json_object *item = NULL;
-    if (fv_control_claim(s_client, "ctl", "task-1", "w1", &fresh, &item, err) == FV_OK && item)
+    if (fv_control_claim(s_client, "ctl", "task-1", "w1", 1767319200, &fresh, &item, err) ==
+            FV_OK &&
+        item)
         fv_control_item_str(item, "backup_arn");
     json_object_put(item);
     char *held_by = NULL;
     struct fv_control_fence f = {.table = "ctl", .name = "coordinator", .holder = "c1"};
     fv_control_fence_acquire(s_client, &f, 1764727200, 60, &got, &held_by, err);
     free(held_by);
+    /* backup records (BatchGetItem, unprocessed keys asked for again) and TTL */
+    const struct fv_clock clock = {s_clock_ms, s_clock_ms, s_no_sleep, NULL};
+    const char *arns[] = {"arn:aws:dynamodb:us-east-1:111111111111:table/t/backup/01",
+                          "arn:aws:dynamodb:us-east-1:111111111111:table/t/backup/02"};
+    struct fv_control_backup recs[2] = {{0}};
+    fv_control_backup_get(s_client, "ctl", &clock, arns, 2, recs, err);
+    fv_control_backup_clean_up(&recs[0]);
+    fv_control_backup_clean_up(&recs[1]);
+    char *status = NULL, *attr = NULL;
+    fv_dynamodb_describe_ttl(s_client, "ctl", &status, &attr, err);
+    free(status);
+    free(attr);
 }
 
 static void s_qs_identities(struct fv_error *err)

@@ -71,7 +71,8 @@ void fv_buf_append(struct fv_buf *b, const void *data, size_t n);
 void fv_buf_append_str(struct fv_buf *b, const char *s);
 void fv_buf_append_char(struct fv_buf *b, char c);
 void fv_buf_printf(struct fv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fv_buf_vprintf(struct fv_buf *b, const char *fmt, va_list ap);
+void fv_buf_vprintf(struct fv_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void fv_buf_reset(struct fv_buf *b); /* len = 0, keeps memory */
 /* Returns the bytes (caller owns; free()) and leaves b empty. Never NULL. */
 char *fv_buf_detach(struct fv_buf *b);
