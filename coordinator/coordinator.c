@@ -12,6 +12,7 @@
 #include <fv/s3.h>
 #include <fv/sns.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ struct s_io {
     struct fv_control_fence fence;
     struct fv_producer *producer;
     struct fv_consumer *consumer;
+    /* Renewals (the heartbeat thread, and the run's thread before it
+     * writes): an engine of their own, made at the first, used by one
+     * thread at a time. */
+    pthread_mutex_t renew_lock;
+    struct fv_http_engine *renew_engine;
+    struct fv_fleet_clients *renew_clients;
 };
 
 static int64_t s_now_ms(const struct s_io *io)
@@ -50,19 +57,22 @@ static fv_status s_acquire(void *ud, int64_t now_ms, bool *got, char **holder, s
                                     holder, err);
 }
 
-/* From the heartbeat thread too: a client of its own for each call (clients
- * belong to one thread's engine). */
+/* From the heartbeat thread too: not the run's engine (an engine serves
+ * one thread at a time), but one kept for renewals, so a renewal costs one
+ * request, not a new engine and new credentials. */
 static fv_status s_renew(void *ud, int64_t now_ms, struct fv_error *err)
 {
     struct s_io *io = ud;
     const struct fv_config *cfg = io->o->cfg;
-    struct fv_http_engine *e = fv_fleet_engine_new(io->o->fleet);
-    struct fv_fleet_clients *cc = fv_fleet_clients_new(io->o->fleet, e);
-    struct fv_aws_client *c = fv_fleet_client(cc, io->central_id, cfg->region, err);
+    pthread_mutex_lock(&io->renew_lock);
+    if (!io->renew_engine) {
+        io->renew_engine = fv_fleet_engine_new(io->o->fleet);
+        io->renew_clients = fv_fleet_clients_new(io->o->fleet, io->renew_engine);
+    }
+    struct fv_aws_client *c = fv_fleet_client(io->renew_clients, io->central_id, cfg->region, err);
     fv_status st = c ? fv_control_fence_renew(c, &io->fence, now_ms / 1000, cfg->lease_ttl_s, err)
                      : err->status;
-    fv_fleet_clients_destroy(cc);
-    fv_http_engine_destroy(e);
+    pthread_mutex_unlock(&io->renew_lock);
     return st;
 }
 
@@ -296,6 +306,7 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
                       .fence = {.name = S_LEASE_NAME, .holder = o->name}};
     fv_status st = FV_OK;
     memset(out, 0, sizeof(*out));
+    pthread_mutex_init(&io.renew_lock, NULL);
     io.engine = fv_fleet_engine_new(o->fleet);
     io.clients = fv_fleet_clients_new(o->fleet, io.engine);
     io.central_id = fv_fleet_central_account(o->fleet, err);
@@ -326,6 +337,9 @@ fv_status fv_coordinator_run(const struct fv_coordinator_options *o,
     fv_producer_destroy(io.producer);
     fv_fleet_clients_destroy(io.clients);
     fv_http_engine_destroy(io.engine);
+    fv_fleet_clients_destroy(io.renew_clients); /* the heartbeat has stopped */
+    fv_http_engine_destroy(io.renew_engine);
+    pthread_mutex_destroy(&io.renew_lock);
     return st;
 }
 

@@ -240,7 +240,10 @@ class TestDistributed(unittest.TestCase):
                 self.assertEqual(res["status"], "SUCCEEDED", res)
         r = run(["dlq", "--config", self.cfg, "--timeout", "3"], W)
         exhausted = [json.loads(l) for l in r.stdout.splitlines() if "exhausted after 2 attempts" in l]
-        self.assertEqual(len(exhausted), len(tagged_tables(W, "222222222222")), r.stdout)
+        # At least once: a retry redelivered by a rebalance can reach the DLQ
+        # twice; every table of the throttled account is there.
+        self.assertEqual({e["key"].split("/")[-1] for e in exhausted}, set(tagged_tables(W, "222222222222")),
+                         r.stdout)
 
     def control_items(self, prefix):
         ddb = W.client("dynamodb", who="admin")
@@ -314,7 +317,7 @@ class TestDistributed(unittest.TestCase):
         # A coordinator paused (SIGSTOP) past its lease, as by a long GC or a
         # frozen VM: another takes the lease and finishes the run. Woken up,
         # the first finds itself fenced out: it writes nothing and exits 1.
-        fast = {"FV_COORDINATOR_LEASE_TTL_S": "2"}
+        fast = {"FV_COORDINATOR_LEASE_TTL_S": "3"}
         since = int(time.time()) * 1000
         token = self.lease_token()
         first_dir, second_dir = os.path.join(self.dir, "first"), os.path.join(self.dir, "second")
@@ -331,7 +334,7 @@ class TestDistributed(unittest.TestCase):
         self.assertTrue(self.coordinator_logged(log, "assigned"), log)
         first.send_signal(signal.SIGSTOP)
         try:
-            time.sleep(3.5)  # its lease runs out (not yet its Kafka session: 6 s)
+            time.sleep(4.5)  # its lease runs out (not yet its Kafka session: 6 s)
             self.worker("a", 4)
             log2 = os.path.join(self.dir, "second.log")
             with open(log2, "w") as f:
