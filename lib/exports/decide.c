@@ -54,6 +54,14 @@ static int64_t s_behind(int64_t to_ms, int64_t window_ms, int64_t now_ms)
     return now_ms > to_ms ? (now_ms - to_ms) / window_ms : 0;
 }
 
+int64_t fv_export_windows_due(const struct fv_export_state *s, int64_t window_ms, int64_t now_ms)
+{
+    if (s->initiated != FV_EXPORT_INITIATED || window_ms <= 0 ||
+        now_ms < s->last_incremental_export_time_ms)
+        return 0;
+    return (now_ms - s->last_incremental_export_time_ms) / window_ms;
+}
+
 fv_status fv_export_decide(const struct fv_export_state *s,
                            const struct fv_dynamodb_continuous_backups *pitr, int64_t window_ms,
                            int64_t now_ms, struct fv_export_decision *out, struct fv_error *err)

@@ -160,6 +160,11 @@ fv_status fv_export_decide(const struct fv_export_state *s,
                            const struct fv_dynamodb_continuous_backups *pitr, int64_t window_ms,
                            int64_t now_ms, struct fv_export_decision *out, struct fv_error *err);
 
+/* Whole windows of window_ms due now for s (every window ending at or
+ * before now_ms after the last end); 0 for a chain not yet initiated. The
+ * status's "blocks behind". Pure. */
+int64_t fv_export_windows_due(const struct fv_export_state *s, int64_t window_ms, int64_t now_ms);
+
 /* --- Moving a chain on: pure transitions, and their conditional writes --- */
 
 enum fv_export_outcome {
@@ -222,5 +227,36 @@ fv_status fv_export_state_set_action(struct fv_aws_client *central, const char *
                                      enum fv_export_workflow_action action, int64_t now_ms,
                                      enum fv_export_outcome *outcome, struct fv_export_state *out,
                                      struct fv_error *err);
+
+/* --- Moving over from seed 003 (its SSM parameters) --- */
+
+/* The seed's parameter of name ("full-export-time", ...) for a deployment
+ * alias: "/incremental-export/<alias>/<name>" (caller frees). */
+char *fv_export_seed_parameter(const char *alias, const char *name);
+/* The five parameter names of alias, in the order above the state struct
+ * (each caller frees; out has 5 entries). */
+void fv_export_seed_parameters(const char *alias, char *out[5]);
+
+struct fv_ssm_parameters;
+/* The chain of key as the seed's parameters of alias describe it (pure):
+ * times as the seed wrote them (ISO 8601 with an optional fraction, or
+ * epoch seconds), workflow-initiated "true" | "false" | "NULL" (any case;
+ * empty is "NULL"), absent parameters as the seed reads them (no
+ * last-incremental-export-time: the chain continues from the full export).
+ * out is overwritten (version 0). FV_E_PARSE naming the parameter for a
+ * value the seed never writes; FV_E_NOTFOUND when none of them exists. */
+fv_status fv_export_state_from_seed(const struct fv_ssm_parameters *params, const char *alias,
+                                    const struct fv_export_key *key, int64_t now_ms,
+                                    struct fv_export_state *out, struct fv_error *err);
+/* Reads alias's parameters with member (GetParameters in the seed's
+ * account and region) and writes the chain of key into control_table with
+ * central: only where fleetvault has no chain yet, or over it with
+ * overwrite (conditional on the version read either way). out (may be
+ * NULL; caller cleans up) is the chain written. A chain already there
+ * without overwrite: FV_E_AWS with fv_dynamodb_is_conditional_failure. */
+fv_status fv_export_import_seed(struct fv_aws_client *member, struct fv_aws_client *central,
+                                const char *control_table, const struct fv_export_key *key,
+                                const char *alias, bool overwrite, int64_t now_ms,
+                                struct fv_export_state *out, struct fv_error *err);
 
 #endif
