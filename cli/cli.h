@@ -20,5 +20,6 @@ int fv_cli_restore_quicksight(int argc, char **argv);
 int fv_cli_dlq(int argc, char **argv);
 int fv_cli_task(int argc, char **argv);
 int fv_cli_iam_policy(int argc, char **argv);
+int fv_cli_exports(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const struct fv_cli_command s_commands[] = {
     {"task", "print the task contract's reference (task docs)", fv_cli_task},
     {"iam-policy", "print the least-privilege IAM policies the configuration's jobs need",
      fv_cli_iam_policy},
+    {"exports", "DynamoDB export chains: status | pause | resume | reset | import-state",
+     fv_cli_exports},
 };
 
 static void s_usage(FILE *f)
