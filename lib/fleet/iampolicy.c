@@ -23,6 +23,7 @@ enum {
     S_SNS = 1 << 8,          /* notifications.sns_topic_arn */
     S_RUN_LOGS = 1 << 9,     /* notifications.log_group */
     S_ROLES = 1 << 10,       /* an account with a role_arn */
+    S_DDB_EXPORTS = 1 << 11, /* a dynamodb_exports job */
 };
 
 enum s_who { S_MEMBER, S_CENTRAL };
@@ -42,6 +43,8 @@ enum s_res {
     S_R_KMS,            /* jobs[].s3.sse_kms_key_id */
     S_R_TOPIC,          /* notifications.sns_topic_arn */
     S_R_RUN_LOGS,       /* notifications.log_group */
+    S_R_EXPORTS,        /* the member tables' exports */
+    S_R_SEED_PARAMS,    /* seed 003's SSM parameters in the member accounts */
 };
 
 struct s_grant {
@@ -110,6 +113,18 @@ static const struct s_grant s_grants[] = {
     {S_DDB_EVENTS, S_MEMBER, "BackupEventLogs", false, S_R_EVENT_LOGS,
      {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
      "worker/events.c"},
+    {S_DDB_EXPORTS, S_CENTRAL, "ExportChains", false, S_R_CONTROL,
+     {"dynamodb:Scan"},
+     "lib/exports/state.c (exports status|pause|resume|reset of a whole job)"},
+    {S_DDB_EXPORTS, S_MEMBER, "TableExports", false, S_R_TABLES,
+     {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeContinuousBackups"},
+     "lib/aws/dynamodb_export.c, lib/aws/dynamodb.c (the PITR check of lib/exports)"},
+    {S_DDB_EXPORTS, S_MEMBER, "Exports", false, S_R_EXPORTS,
+     {"dynamodb:DescribeExport"},
+     "lib/aws/dynamodb_export.c"},
+    {S_DDB_EXPORTS, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
+     {"ssm:GetParameters"},
+     "lib/exports/import.c (exports import-state)"},
     {S_GUARD_INLINE, S_MEMBER, "IamInventory", false, S_R_ANY,
      {"iam:ListUsers", "iam:ListRoles"},
      "coordinator/plan_dynamodb.c"},
@@ -215,6 +230,20 @@ static void s_backups(struct json_object *arr, const char *acct, const char *reg
     s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/backup/*", region, acct);
 }
 
+static void s_exports(struct json_object *arr, const char *acct, const char *region,
+                      const void *arg)
+{
+    (void)arg;
+    s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/export/*", region, acct);
+}
+
+static void s_seed_params(struct json_object *arr, const char *acct, const char *region,
+                          const void *arg)
+{
+    (void)arg;
+    s_addf(arr, "arn:aws:ssm:%s:%s:parameter/incremental-export/*", region, acct);
+}
+
 static void s_event_logs(struct json_object *arr, const char *acct, const char *region,
                          const void *arg)
 {
@@ -267,6 +296,8 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
     case S_R_ANY: s_add(arr, "*"); break;
     case S_R_TABLES: s_member_regions(x, arr, s_tables, NULL); break;
     case S_R_BACKUPS: s_member_regions(x, arr, s_backups, NULL); break;
+    case S_R_EXPORTS: s_member_regions(x, arr, s_exports, NULL); break;
+    case S_R_SEED_PARAMS: s_member_regions(x, arr, s_seed_params, NULL); break;
     case S_R_IDENT_TABLES: s_ident_tables(x, arr); break;
     case S_R_IAM_PRINCIPALS:
         for (size_t i = 0; i < cfg->n_accounts; i++)
@@ -523,7 +554,9 @@ static unsigned s_features(const struct fv_config *cfg)
     bool inline_guard = strcmp(cfg->deny_guard, "inline") == 0;
     for (size_t j = 0; j < cfg->n_jobs; j++) {
         const struct fv_config_job *job = &cfg->jobs[j];
-        if (job->kind == FV_JOB_DYNAMODB_BACKUPS) {
+        if (job->type && strcmp(job->type, "dynamodb_exports") == 0) {
+            on |= S_DDB_EXPORTS;
+        } else if (job->kind == FV_JOB_DYNAMODB_BACKUPS) {
             on |= S_DDB;
             on |= job->n_table_tags ? S_DDB_TAGS : 0;
             on |= job->log_group ? S_DDB_EVENTS : 0;
