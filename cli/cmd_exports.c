@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <fv/clock.h>
+#include <fv/control.h>
 #include <fv/exports.h>
 #include <fv/fleet.h>
 
@@ -62,6 +63,13 @@ static int s_env_open(const struct s_args *a, struct s_env *e)
         e->central = fv_fleet_client(e->clients, central, e->cfg.region, &err);
     if (!e->central) {
         fprintf(stderr, "fleetvault exports: the central account: %s\n", err.message);
+        return 1;
+    }
+    /* The verbs that write make the control table if no run has yet. */
+    if (strcmp(a->verb, "status") != 0 &&
+        fv_control_ensure_table(e->central, e->cfg.control_table, &err) != FV_OK) {
+        fprintf(stderr, "fleetvault exports: control table %s: %s\n", e->cfg.control_table,
+                err.message);
         return 1;
     }
     return 0;

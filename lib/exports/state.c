@@ -198,6 +198,12 @@ static fv_status s_parse(struct json_object *item, struct fv_export_state *s, st
     return st;
 }
 
+/* No control table yet (before the first run): no chains. */
+static bool s_no_table(fv_status st, const struct fv_error *err)
+{
+    return st == FV_E_AWS && err && strcmp(err->code, "ResourceNotFoundException") == 0;
+}
+
 fv_status fv_export_state_get(struct fv_aws_client *central, const char *control_table,
                               const struct fv_export_key *key, struct fv_export_state *out,
                               struct fv_error *err)
@@ -206,7 +212,7 @@ fv_status fv_export_state_get(struct fv_aws_client *central, const char *control
     struct json_object *k = s_key(key), *item = NULL;
     fv_status st = fv_dynamodb_get_item(central, control_table, k, true, &item, err);
     json_object_put(k);
-    if (st == FV_E_NOTFOUND)
+    if (st == FV_E_NOTFOUND || s_no_table(st, err))
         return FV_OK;
     if (st == FV_OK)
         st = s_parse(item, out, err);
@@ -304,6 +310,8 @@ fv_status fv_export_state_list(struct fv_aws_client *central, const char *contro
     free(next);
     json_object_put(values);
     fv_buf_clean_up(&prefix);
+    if (s_no_table(st, err))
+        st = FV_OK;
     if (st != FV_OK)
         fv_export_states_clean_up(out);
     else if (out->n > 1)

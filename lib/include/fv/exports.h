@@ -99,7 +99,7 @@ void fv_export_state_init(struct fv_export_state *out, const struct fv_export_ke
 char *fv_export_state_pk(const struct fv_export_key *key);
 
 /* The chain of key, read consistently from control_table (central). No item
- * is FV_OK with a fresh state (version 0). out is caller's (clean up). */
+ * (or no control table yet) is FV_OK with a fresh state (version 0). out is caller's (clean up). */
 fv_status fv_export_state_get(struct fv_aws_client *central, const char *control_table,
                               const struct fv_export_key *key, struct fv_export_state *out,
                               struct fv_error *err);
@@ -115,8 +115,8 @@ struct fv_export_states {
     size_t n;
 };
 void fv_export_states_clean_up(struct fv_export_states *l);
-/* Every chain of job (NULL: of every job) in control_table, sorted by job,
- * account, region, table. out is caller's (clean up). */
+/* Every chain of job (NULL: of every job) in control_table (a Scan), sorted
+ * by job, account, region, table; none without a control table. out is caller's (clean up). */
 fv_status fv_export_state_list(struct fv_aws_client *central, const char *control_table,
                                const char *job, struct fv_export_states *out, struct fv_error *err);
 

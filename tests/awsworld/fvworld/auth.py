@@ -177,6 +177,9 @@ def _resources(req, resource):
         table = lambda name: f"arn:aws:dynamodb:{region}:{acct}:table/{name}"  # noqa: E731
         if body.get("BackupArn"):
             return [body["BackupArn"]]
+        # ExportTableToPointInTime names its table, DescribeExport its export, by ARN.
+        if body.get("ExportArn") or body.get("TableArn"):
+            return [body.get("ExportArn") or body["TableArn"]]
         if body.get("TableName"):
             return [table(body["TableName"])]
         if op in ("BatchWriteItem", "BatchGetItem") and isinstance(body.get("RequestItems"), dict):
@@ -197,6 +200,10 @@ def _resources(req, resource):
         return [f"{base}:log-stream:{body.get('logStreamName') or '*'}"]
     if svc == "sns":
         return [_param(req, "TopicArn") or "*"]
+    if svc == "ssm" and op in ("GetParameters", "GetParameter"):
+        body = _json_body(req)
+        names = body.get("Names") or ([body["Name"]] if body.get("Name") else [])
+        return [f"arn:aws:ssm:{region}:{acct}:parameter/{str(n).lstrip('/')}" for n in names] or ["*"]
     if svc == "iam" and _param(req, "UserName"):
         name = _param(req, "UserName")
         user = iam_backends[acct]["aws"].users.get(name)

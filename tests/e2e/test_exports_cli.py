@@ -1,0 +1,158 @@
+"""`fleetvault exports status | pause | resume | reset | import-state` against
+the test world, as fleetvault's own principals (SigV4 and IAM enforced):
+a seed 003 user's SSM parameters in a member account move into the control
+table, status shows each chain, pause/resume/reset set workflow-action by a
+conditional write (the version grows by one each time). Checked with boto3
+as the world's admins.
+
+The sample fleet has no dynamodb_exports job, so deploy/iam has no exports
+grants; the test attaches the ones `fleetvault iam-policy` generates for
+such a job (unit test_iampolicy: test_exports_job_grants), as a deployment
+would."""
+
+import json
+import os
+import time
+import unittest
+
+from fvtest import MEMBERS, WorldProcess, admin, fleet_config, run, tmpdir
+
+CONTROL = "fleetvault-control"
+CENTRAL = "123456789012"
+MEMBER = MEMBERS[0]
+JOB = "orders-exports"
+ALIAS = "ordersexp"
+WINDOW_MS = 15 * 60 * 1000
+
+
+def grant(W):
+    """The exports grants of a dynamodb_exports job (lib/fleet/iampolicy.c)."""
+    central = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ExportChains", "Effect": "Allow", "Action": ["dynamodb:Scan"],
+        "Resource": [f"arn:aws:dynamodb:us-east-1:{CENTRAL}:table/{CONTROL}"]}]}
+    user = W.principals["principals"]["fleetvault"]["arn"].split("/")[-1]
+    W.client("iam", who="admin").put_user_policy(UserName=user, PolicyName="fleetvault-exports",
+                                                 PolicyDocument=json.dumps(central))
+    for acct in MEMBERS:
+        member = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "TableExports", "Effect": "Allow",
+             "Action": ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeContinuousBackups"],
+             "Resource": [f"arn:aws:dynamodb:us-east-1:{acct}:table/*"]},
+            {"Sid": "Exports", "Effect": "Allow", "Action": ["dynamodb:DescribeExport"],
+             "Resource": [f"arn:aws:dynamodb:us-east-1:{acct}:table/*/export/*"]},
+            {"Sid": "SeedExportState", "Effect": "Allow", "Action": ["ssm:GetParameters"],
+             "Resource": [f"arn:aws:ssm:us-east-1:{acct}:parameter/incremental-export/*"]}]}
+        admin(W, "iam", acct).put_role_policy(RoleName="fleetvault-member", PolicyName="fleetvault-exports",
+                                              PolicyDocument=json.dumps(member))
+
+
+def setUpModule():
+    global W
+    W = WorldProcess.start(fleet="small")
+    grant(W)
+
+
+def tearDownModule():
+    W.stop()
+
+
+def item(table, account=MEMBER, job=JOB):
+    ddb = W.client("dynamodb", who="admin")
+    r = ddb.get_item(TableName=CONTROL, Key={"pk": {"S": f"export#{job}#{account}#us-east-1#{table}"}},
+                     ConsistentRead=True)
+    return {k: list(v.values())[0] for k, v in r.get("Item", {}).items()}
+
+
+class TestExportsCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.cfg = os.path.join(cls.dir, "fleet.yaml")
+        # A job the configuration parses today; the exports commands take the job by name.
+        fleet_config(cls.cfg, """
+- name: dynamodb-daily
+  type: dynamodb_backups
+  tables:
+    names: [orders]
+  retention: 3
+""")
+        ssm = admin(W, "ssm", MEMBER)
+        for name, value in (("full-export-time", "2026-12-01T00:00:00.250Z"),
+                            ("last-incremental-export-time", "2026-12-03T01:45:00Z"),
+                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
+                            ("workflow-action", "RUN")):
+            ssm.put_parameter(Name=f"/incremental-export/{ALIAS}/{name}", Value=value, Type="String")
+
+    def cli(self, *args, expect=0):
+        r = run(["exports", *args, "--config", self.cfg], W)
+        self.assertEqual(r.returncode, expect, r.stdout + r.stderr)
+        return r
+
+    def test_1_import_state(self):
+        table = ["--job", JOB, "--table", "orders", "--account", MEMBER]
+        self.cli("import-state", *table, "--alias", ALIAS)
+        it = item("orders")
+        self.assertEqual(it["full-export-time"], "1796083200250")  # ms kept
+        self.assertEqual(it["last-incremental-export-time"], "1796262300000")
+        self.assertEqual(it["workflow-initiated"], "true")
+        self.assertEqual(it["workflow-state"], "NORMAL")
+        self.assertEqual(it["workflow-action"], "RUN")
+        self.assertEqual(it["version"], "1")
+        self.assertNotIn("ttl", it)  # a chain's state lives as long as the job
+        # Never over a chain fleetvault already has, unless asked.
+        r = self.cli("import-state", *table, "--alias", ALIAS, expect=1)
+        self.assertIn("already has a chain", r.stderr)
+        self.cli("import-state", *table, "--alias", ALIAS, "--overwrite")
+        self.assertEqual(item("orders")["version"], "2")
+        # An alias with no parameters is refused before anything is written.
+        r = self.cli("import-state", "--job", JOB, "--table", "customers", "--account", MEMBER,
+                     "--alias", "nosuchalias", expect=2)
+        self.assertIn("/incremental-export/nosuchalias/", r.stderr)
+        self.assertEqual(item("customers"), {})
+
+    def test_2_status(self):
+        before = int(time.time() * 1000)
+        r = self.cli("status", "--job", JOB)
+        after = int(time.time() * 1000)
+        rows = [l.split() for l in r.stdout.splitlines() if l.startswith(JOB)]
+        self.assertEqual(len(rows), 1, r.stdout)
+        row = rows[0]
+        self.assertEqual(row[1:8], [MEMBER, "us-east-1", "orders", "true", "NORMAL", "RUN",
+                                    "2026-12-03T01:45:00Z"])
+        last = 1796262300000
+        behind = int(row[8])
+        self.assertGreaterEqual(behind, (before - last) // WINDOW_MS)
+        self.assertLessEqual(behind, (after - last) // WINDOW_MS)
+        # One table's chain; a 24 h window counts whole days.
+        r = self.cli("status", "--job", JOB, "--table", "orders", "--account", MEMBER,
+                     "--window-minutes", "1440")
+        row = [l.split() for l in r.stdout.splitlines() if l.startswith(JOB)][0]
+        self.assertEqual(int(row[8]), (int(time.time() * 1000) - last) // (24 * 3600 * 1000))
+        self.cli("status", "--window-minutes", "10", expect=2)
+
+    def test_3_pause_resume_reset(self):
+        v = int(item("orders")["version"])
+        self.cli("pause", "--job", JOB)  # every chain of the job
+        it = item("orders")
+        self.assertEqual(it["workflow-action"], "PAUSE")
+        self.assertEqual(int(it["version"]), v + 1)
+        r = self.cli("pause", "--job", JOB, "--table", "orders", "--account", MEMBER)
+        self.assertIn("(already)", r.stdout)
+        self.assertEqual(int(item("orders")["version"]), v + 1)  # nothing written
+        self.cli("reset", "--job", JOB, "--table", "orders", "--account", MEMBER)
+        self.assertEqual(item("orders")["workflow-action"], "RESET_WITH_FULL_EXPORT_AGAIN")
+        self.cli("resume", "--job", JOB, "--table", "orders", "--account", MEMBER)
+        it = item("orders")
+        self.assertEqual(it["workflow-action"], "RUN")
+        self.assertEqual(int(it["version"]), v + 3)
+        self.assertEqual(it["last-incremental-export-time"], "1796262300000")  # the chain stays
+        # Paused before its first export: a chain of its own, not initiated.
+        self.cli("pause", "--job", JOB, "--table", "payments", "--account", MEMBERS[1])
+        it = item("payments", account=MEMBERS[1])
+        self.assertEqual(it["workflow-action"], "PAUSE")
+        self.assertEqual(it["workflow-initiated"], "false")
+        self.cli("pause", expect=2)  # which job?
+
+
+if __name__ == "__main__":
+    unittest.main()
