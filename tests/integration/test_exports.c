@@ -126,6 +126,14 @@ static void s_put(struct fv_aws_client *c, const char *table, const char *id)
     s_call(c, "PutItem", body);
 }
 
+static void s_del(struct fv_aws_client *c, const char *table, const char *id)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"TableName\": \"%s\", \"Key\": {\"pk\": {\"S\": \"%s\"}}}",
+             table, id);
+    s_call(c, "DeleteItem", body);
+}
+
 /* Polls DescribeExport until the export is no longer IN_PROGRESS. */
 static void s_wait(struct fv_aws_client *c, const char *arn, struct fv_dynamodb_export *out)
 {
@@ -367,6 +375,138 @@ static void test_state_in_control_table(void **state)
     fv_aws_client_destroy(c);
 }
 
+static int64_t s_world_now(void)
+{
+    struct json_object *o = s_world_post("/_world/clock", "{\"advance_seconds\": 0}"), *now;
+    assert_true(json_object_object_get_ex(o, "now", &now));
+    int64_t ms = (int64_t)(json_object_get_double(now) * 1000.0);
+    json_object_put(o);
+    return ms;
+}
+
+/* Runs decision d on the world: start (as the seed does: begin full first),
+ * wait, then advance or fail the chain. Returns the export's item count. */
+static int64_t s_run(struct fv_aws_client *m, struct fv_aws_client *central, const char *control,
+                     const struct fv_export_key *key, const char *table_arn,
+                     const struct fv_export_decision *d, int64_t now)
+{
+    struct fv_error err;
+    enum fv_export_outcome o;
+    if (d->kind == FV_EXPORT_DO_FULL) {
+        S_CHECK(fv_export_state_begin_full(central, control, key, d->export_time_ms, now, &o, NULL,
+                                           &err),
+                err);
+        assert_int_not_equal(o, FV_EXPORT_STALE);
+    }
+    struct fv_dynamodb_export_request req = {
+        .table_arn = table_arn,
+        .bucket = BUCKET,
+        .bucket_owner = CENTRAL,
+        .prefix = "exports-itest-chain",
+        .type = d->kind == FV_EXPORT_DO_FULL ? FV_DDB_EXPORT_FULL : FV_DDB_EXPORT_INCREMENTAL,
+        .export_time_ms = d->export_time_ms,
+        .from_ms = d->from_ms,
+        .to_ms = d->to_ms};
+    struct fv_dynamodb_export e = {0};
+    S_CHECK(fv_dynamodb_export_start(m, &req, &e, &err), err);
+    char *arn = fv_strdup(e.arn);
+    s_wait(m, arn, &e);
+    assert_int_equal(e.status, FV_DDB_EXPORT_COMPLETED);
+    S_CHECK(fv_export_state_advance(central, control, key, d, arn, now, &o, NULL, &err), err);
+    assert_int_equal(o, FV_EXPORT_APPLIED);
+    int64_t n = e.item_count;
+    fv_dynamodb_export_clean_up(&e);
+    free(arn);
+    return n;
+}
+
+/* The pieces together on the world: decide, start, wait, advance; windows
+ * with puts and deletes, catch-up counting down, PITR off and on, reset. */
+static void test_chain_on_the_world(void **state)
+{
+    (void)state;
+    struct fv_aws_client *m = s_member_admin(), *central = s_central_admin();
+    struct fv_error err;
+    const char *control = "fleetvault-control";
+    S_CHECK(fv_control_ensure_table(central, control, &err), err);
+    char table[64], job[64], arn[160];
+    snprintf(table, sizeof(table), "exports-chain-%d", (int)getpid());
+    snprintf(job, sizeof(job), "exports-chain-%d", (int)getpid());
+    S_CHECK(fv_dynamodb_ensure_table(m, table, "pk", 30, &err), err);
+    struct fv_dynamodb_table t = {0};
+    S_CHECK(fv_dynamodb_describe_table(m, table, &t, &err), err);
+    snprintf(arn, sizeof(arn), "%s", t.arn);
+    fv_dynamodb_table_clean_up(&t);
+    s_pitr(m, table, true);
+    struct fv_export_key key = {job, MEMBER, "us-east-1", table};
+    struct fv_export_state s = {0};
+    struct fv_dynamodb_continuous_backups pitr;
+    struct fv_export_decision d;
+
+    /* First run: a full export of what is there. */
+    s_put(m, table, "a");
+    int64_t now = s_world_now();
+    S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
+    S_CHECK(fv_dynamodb_describe_continuous_backups(m, table, &pitr, &err), err);
+    S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
+    assert_int_equal(d.kind, FV_EXPORT_DO_FULL);
+    assert_int_equal(s_run(m, central, control, &key, arn, &d, now), 1);
+    int64_t t0 = d.export_time_ms;
+
+    /* Writes in the first two windows, then 50 minutes on: three windows due. */
+    s_world_clock(60);
+    s_put(m, table, "b");
+    s_world_clock(20 * 60);
+    s_put(m, table, "c");
+    s_del(m, table, "a");
+    now = s_world_clock(50 * 60);
+    int64_t want_items[3] = {1, 2, 0}; /* b; c and a's delete; nothing */
+    for (int64_t behind = 2; behind >= 0; behind--) {
+        fv_export_state_clean_up(&s);
+        S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
+        S_CHECK(fv_dynamodb_describe_continuous_backups(m, table, &pitr, &err), err);
+        S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
+        assert_int_equal(d.kind, FV_EXPORT_DO_INCREMENTAL);
+        assert_int_equal(d.blocks_behind, behind);
+        assert_int_equal(d.from_ms, t0 + (2 - behind) * 15 * MIN);
+        assert_int_equal(s_run(m, central, control, &key, arn, &d, now), want_items[2 - behind]);
+    }
+    fv_export_state_clean_up(&s);
+    S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
+    S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
+    assert_int_equal(d.kind, FV_EXPORT_DO_NOTHING);
+
+    /* PITR off and on: a gap that stays until a reset; the reset's full export
+     * starts a new chain. */
+    s_pitr(m, table, false);
+    s_pitr(m, table, true);
+    now = s_world_clock(70 * 60);
+    S_CHECK(fv_dynamodb_describe_continuous_backups(m, table, &pitr, &err), err);
+    S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
+    assert_int_equal(d.kind, FV_EXPORT_DO_PITR_GAP);
+    S_CHECK(fv_export_state_fail(central, control, &key, &d, NULL, NULL, now, NULL, NULL, &err),
+            err);
+    S_CHECK(
+        fv_export_state_set_action(central, control, &key, FV_EXPORT_RESET, now, NULL, NULL, &err),
+        err);
+    fv_export_state_clean_up(&s);
+    S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
+    assert_int_equal(s.workflow_state, FV_EXPORT_PITR_GAP);
+    S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
+    assert_int_equal(d.kind, FV_EXPORT_DO_FULL);
+    assert_int_equal(s_run(m, central, control, &key, arn, &d, now), 2); /* b, c */
+    fv_export_state_clean_up(&s);
+    S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
+    assert_int_equal(s.workflow_state, FV_EXPORT_NORMAL);
+    assert_int_equal(s.workflow_action, FV_EXPORT_RUN);
+    assert_int_equal(s.last_incremental_export_time_ms, now);
+
+    s_world_clock(0);
+    fv_export_state_clean_up(&s);
+    fv_aws_client_destroy(m);
+    fv_aws_client_destroy(central);
+}
+
 int main(void)
 {
     if (!getenv("AWS_ENDPOINT_URL") || !getenv("FV_WORLD_URL")) {
@@ -376,6 +516,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_calls),
         cmocka_unit_test(test_state_in_control_table),
+        cmocka_unit_test(test_chain_on_the_world),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
