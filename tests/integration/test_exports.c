@@ -375,15 +375,6 @@ static void test_state_in_control_table(void **state)
     fv_aws_client_destroy(c);
 }
 
-static int64_t s_world_now(void)
-{
-    struct json_object *o = s_world_post("/_world/clock", "{\"advance_seconds\": 0}"), *now;
-    assert_true(json_object_object_get_ex(o, "now", &now));
-    int64_t ms = (int64_t)(json_object_get_double(now) * 1000.0);
-    json_object_put(o);
-    return ms;
-}
-
 /* Runs decision d on the world: start (as the seed does: begin full first),
  * wait, then advance or fail the chain. Returns the export's item count. */
 static int64_t s_run(struct fv_aws_client *m, struct fv_aws_client *central, const char *control,
@@ -445,7 +436,8 @@ static void test_chain_on_the_world(void **state)
 
     /* First run: a full export of what is there. */
     s_put(m, table, "a");
-    int64_t now = s_world_now();
+    /* A second on: the export time (whole ms) is surely after a's write. */
+    int64_t now = s_world_clock(1);
     S_CHECK(fv_export_state_get(central, control, &key, &s, &err), err);
     S_CHECK(fv_dynamodb_describe_continuous_backups(m, table, &pitr, &err), err);
     S_CHECK(fv_export_decide(&s, &pitr, 15 * MIN, now, &d, &err), err);
