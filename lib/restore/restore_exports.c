@@ -28,6 +28,25 @@ static void s_exports_clean_up(struct s_exports *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Puts s3://bucket/key in front of err's message, keeping its code and
+ * whether a retry helps. Returns st. */
+static void s_message(struct fv_error *err, const struct fv_buf *text)
+{
+    size_t n = text->len < sizeof(err->message) - 1 ? text->len : sizeof(err->message) - 1;
+    memcpy(err->message, text->ptr, n);
+    err->message[n] = '\0';
+}
+
+static fv_status s_at(struct fv_error *err, fv_status st, const char *bucket, const char *key)
+{
+    struct fv_buf text = {0};
+    fv_buf_printf(&text, "s3://%s/%s: %s", bucket, key, err->message);
+    s_message(err, &text);
+    fv_buf_clean_up(&text);
+    err->status = st;
+    return st;
+}
+
 static fv_status s_collect(void *ud, const char *data, size_t n, struct fv_error *err)
 {
     struct fv_buf *b = ud;
@@ -44,7 +63,7 @@ static fv_status s_read_small(const struct fv_restore_aws *aws, const char *buck
     fv_status st =
         aws->get_object_range(aws->ud, bucket, key, 0, UINT64_MAX, s_collect, out, NULL, err);
     if (st != FV_OK)
-        fv_error_set(err, st, "s3://%s/%s: %s", bucket, key, err->message);
+        s_at(err, st, bucket, key);
     return st;
 }
 
@@ -75,7 +94,7 @@ static fv_status s_load(const struct fv_restore_aws *aws, const char *bucket, co
         free(token);
     } while (st == FV_OK && e->objects.next);
     if (st != FV_OK)
-        fv_error_set(err, st, "s3://%s/%s: %s", bucket, list_prefix, err->message);
+        s_at(err, st, bucket, list_prefix);
     static const char tail[] = "/manifest-summary.json";
     for (size_t i = 0; st == FV_OK && i < e->objects.n; i++) {
         const char *key = e->objects.items[i].key;
@@ -90,7 +109,7 @@ static fv_status s_load(const struct fv_restore_aws *aws, const char *bucket, co
             if (st == FV_OK)
                 e->s[e->n++].summary_key = fv_strdup(key);
             else
-                fv_error_set(err, st, "s3://%s/%s: %s", bucket, key, err->message);
+                s_at(err, st, bucket, key);
         }
         fv_buf_clean_up(&body);
     }
@@ -120,7 +139,7 @@ static fv_status s_files(const struct fv_restore_aws *aws, const char *bucket,
             if (st == FV_OK)
                 (*n)++;
             else
-                fv_error_set(err, st, "s3://%s/%s: %s", bucket, s->files_key, err->message);
+                s_at(err, st, bucket, s->files_key);
         }
         p += len + 1;
     }
@@ -231,7 +250,7 @@ static fv_status s_apply_file(struct s_apply *a, const char *bucket, const struc
     if (st == FV_OK)
         st = s_flush(a, err);
     if (st != FV_OK)
-        fv_error_set(err, st, "s3://%s/%s: %s", bucket, key, err->message);
+        s_at(err, st, bucket, key);
     fv_export_reader_destroy(r);
     free(buf.ptr);
     return st;
@@ -255,12 +274,17 @@ static fv_status s_create_target(const struct s_apply *a, const char *source, st
     struct json_object *desc = NULL, *ks, *defs;
     fv_status st =
         a->aws->describe_table_raw(a->aws->ud, a->account, a->region, source, &desc, err);
-    if (st != FV_OK)
-        return fv_error_set(err, st,
-                            "source table %s (%s, %s) is needed for the key schema of %s: %s; "
-                            "create %s with it first",
-                            source, a->account, a->region, a->req->target_table, err->message,
-                            a->req->target_table);
+    if (st != FV_OK) {
+        struct fv_buf text = {0};
+        fv_buf_printf(&text,
+                      "source table %s (%s, %s) is needed for the key schema of %s: %s; create "
+                      "%s with it first",
+                      source, a->account, a->region, a->req->target_table, err->message,
+                      a->req->target_table);
+        s_message(err, &text);
+        fv_buf_clean_up(&text);
+        return st;
+    }
     if (!json_object_object_get_ex(desc, "KeySchema", &ks) ||
         !json_object_object_get_ex(desc, "AttributeDefinitions", &defs)) {
         json_object_put(desc);
@@ -322,7 +346,7 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
     idx = fv_calloc(e.n, sizeof(*idx));
     st = fv_export_chain_select(e.s, e.n, req->to_ms, idx, &n_idx, &out->reached_ms, err);
     if (st != FV_OK) {
-        fv_error_set(err, st, "s3://%s/%s: %s", req->bucket, req->prefix, err->message);
+        s_at(err, st, req->bucket, req->prefix);
         goto out;
     }
     const struct fv_export_summary *full = &e.s[idx[0]];
@@ -460,7 +484,7 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
             EVP_EncodeBlock((unsigned char *)b64, md, 16);
             fv_hex_encode(md, 16, hex);
             if (st != FV_OK) {
-                fv_error_set(err, st, "s3://%s/%s: %s", bucket, df->key, err->message);
+                s_at(err, st, bucket, df->key);
             } else if (c.bytes != o->size) {
                 s_say(report, report_ud, out, "s3://%s/%s: %llu bytes read, %llu listed", bucket,
                       df->key, (unsigned long long)c.bytes, (unsigned long long)o->size);
