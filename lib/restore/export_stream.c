@@ -137,12 +137,14 @@ fv_status fv_export_reader_feed(struct fv_export_reader *r, const char *data, si
         r->z.next_out = r->out;
         r->z.avail_out = S_OUT;
         int zr = inflate(&r->z, Z_NO_FLUSH);
-        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return fv_error_set(err, FV_E_PARSE, "gzip: %s", r->z.msg ? r->z.msg : "bad data");
+        /* What was inflated is used before an error is reported, so the
+         * same lines come out however the stream is split. */
         size_t got = S_OUT - r->z.avail_out;
         fv_status st = s_lines(r, (const char *)r->out, got, err);
         if (st != FV_OK)
             return st;
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            return fv_error_set(err, FV_E_PARSE, "gzip: %s", r->z.msg ? r->z.msg : "bad data");
         more_out = r->z.avail_out == 0 && zr != Z_STREAM_END;
         if (zr == Z_STREAM_END)
             r->ended = true;

@@ -765,6 +765,33 @@ static void test_the_reader_refuses_what_is_not_an_item(void **state)
     fv_export_reader_destroy(r);
 }
 
+/* Found by fuzz_exports: a bad CRC is found after the data was inflated;
+ * the lines before it come out (and the error after them) whether the
+ * stream arrives whole or a byte at a time. */
+static void test_a_bad_crc_fails_after_the_same_lines_however_split(void **state)
+{
+    (void)state;
+    const char *a = "{\"Item\":" ITEM("a", "1") "}\n{\"Item\":" ITEM("b", "1") "}\n";
+    struct fv_buf gz = {0};
+    s_gzip(a, strlen(a), &gz);
+    gz.ptr[gz.len - 6] ^= 1; /* the CRC-32 in the trailer */
+    for (size_t split = 1; split <= gz.len; split += gz.len - 1) {
+        struct s_ops o = {0};
+        struct fv_error err = {0};
+        struct fv_export_reader *r = fv_export_reader_new(false, s_log_op, &o);
+        fv_status st = FV_OK;
+        for (size_t at = 0; st == FV_OK && at < gz.len; at += split)
+            st = fv_export_reader_feed(r, gz.ptr + at, gz.len - at < split ? gz.len - at : split,
+                                       &err);
+        assert_int_equal(st, FV_E_PARSE);
+        assert_non_null(strstr(err.message, "gzip"));
+        assert_string_equal(fv_buf_str(&o.log), "+a +b ");
+        fv_export_reader_destroy(r);
+        fv_buf_clean_up(&o.log);
+    }
+    fv_buf_clean_up(&gz);
+}
+
 /* --- verify --- */
 
 struct s_lines {
@@ -823,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_summaries_are_parsed_strictly),
         cmocka_unit_test(test_the_reader_takes_gzip_split_anywhere),
         cmocka_unit_test(test_the_reader_refuses_what_is_not_an_item),
+        cmocka_unit_test(test_a_bad_crc_fails_after_the_same_lines_however_split),
         cmocka_unit_test(test_verify_checks_every_data_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
