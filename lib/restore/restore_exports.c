@@ -267,8 +267,47 @@ static bool s_table_empty(const struct fv_restore_aws *aws, const char *account,
     return empty;
 }
 
-/* The target's CreateTable request: the source table's key schema (and
- * the definitions of its key attributes), on-demand. */
+/* The attribute names of a KeySchema array, added to names (a set). */
+static void s_key_names(struct json_object *ks, struct json_object *names)
+{
+    for (size_t k = 0; k < json_object_array_length(ks); k++) {
+        struct json_object *kn;
+        if (json_object_object_get_ex(json_object_array_get_idx(ks, k), "AttributeName", &kn))
+            json_object_object_add(names, json_object_get_string(kn), NULL);
+    }
+}
+
+/* The source's indexes of one kind as CreateTable takes them (name, key
+ * schema, projection; on-demand, so no throughput). */
+static void s_indexes(struct json_object *desc, const char *kind, struct json_object *req,
+                      struct json_object *used)
+{
+    struct json_object *src, *out = NULL;
+    if (!json_object_object_get_ex(desc, kind, &src) || !json_object_is_type(src, json_type_array))
+        return;
+    for (size_t i = 0; i < json_object_array_length(src); i++) {
+        struct json_object *ix = json_object_array_get_idx(src, i), *name, *ks, *proj;
+        if (!json_object_object_get_ex(ix, "IndexName", &name) ||
+            !json_object_object_get_ex(ix, "KeySchema", &ks))
+            continue;
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "IndexName", json_object_get(name));
+        json_object_object_add(o, "KeySchema", json_object_get(ks));
+        if (json_object_object_get_ex(ix, "Projection", &proj))
+            json_object_object_add(o, "Projection", json_object_get(proj));
+        s_key_names(ks, used);
+        if (!out)
+            out = json_object_new_array();
+        json_object_array_add(out, o);
+    }
+    if (out)
+        json_object_object_add(req, kind, out);
+}
+
+/* Creates the target from the source table's DescribeTable: its key schema,
+ * its global and local secondary indexes, the definitions of the attributes
+ * they use; on-demand (the source's capacity, streams, TTL, tags and PITR
+ * are not copied). Waits until ACTIVE. */
 static fv_status s_create_target(const struct s_apply *a, const char *source, struct fv_error *err)
 {
     struct json_object *desc = NULL, *ks, *defs;
@@ -290,20 +329,22 @@ static fv_status s_create_target(const struct s_apply *a, const char *source, st
         json_object_put(desc);
         return fv_error_set(err, FV_E_PARSE, "DescribeTable %s: no KeySchema", source);
     }
-    struct json_object *req = json_object_new_object(), *keep = json_object_new_array();
-    for (size_t i = 0; i < json_object_array_length(defs); i++) {
-        struct json_object *d = json_object_array_get_idx(defs, i), *dn, *kn;
-        if (!json_object_object_get_ex(d, "AttributeName", &dn))
-            continue;
-        for (size_t k = 0; k < json_object_array_length(ks); k++)
-            if (json_object_object_get_ex(json_object_array_get_idx(ks, k), "AttributeName", &kn) &&
-                strcmp(json_object_get_string(kn), json_object_get_string(dn)) == 0)
-                json_object_array_add(keep, json_object_get(d));
-    }
+    struct json_object *req = json_object_new_object(), *used = json_object_new_object();
     json_object_object_add(req, "TableName", json_object_new_string(a->req->target_table));
     json_object_object_add(req, "KeySchema", json_object_get(ks));
+    s_key_names(ks, used);
+    s_indexes(desc, "GlobalSecondaryIndexes", req, used);
+    s_indexes(desc, "LocalSecondaryIndexes", req, used);
+    struct json_object *keep = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(defs); i++) {
+        struct json_object *d = json_object_array_get_idx(defs, i), *dn;
+        if (json_object_object_get_ex(d, "AttributeName", &dn) &&
+            json_object_object_get_ex(used, json_object_get_string(dn), NULL))
+            json_object_array_add(keep, json_object_get(d));
+    }
     json_object_object_add(req, "AttributeDefinitions", keep);
     json_object_object_add(req, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
+    json_object_put(used);
     st = a->aws->create_table(a->aws->ud, a->account, a->region, req, err);
     json_object_put(req);
     json_object_put(desc);

@@ -4,7 +4,8 @@ is written and deleted from across three 15-minute windows, snapshotted with
 boto3 at each window boundary, exported (a full export and three
 incrementals, taken with boto3 as the account's admin), then rebuilt with
 `fleetvault restore dynamodb --from-exports ... --to T` for each boundary and
-compared item for item. `verify --exports` passes on the untouched chain and
+compared item for item (the target made with the source's key schema
+and index). `verify --exports` passes on the untouched chain and
 names the data file that was tampered with.
 
 fleetvault runs without a fleet config, as the member account's admin (the
@@ -55,7 +56,11 @@ class TestRestoreFromExports(unittest.TestCase):
                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
                                         {"AttributeName": "sk", "KeyType": "RANGE"}],
                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                   {"AttributeName": "sk", "AttributeType": "N"}])
+                                                   {"AttributeName": "sk", "AttributeType": "N"},
+                                                   {"AttributeName": "v", "AttributeType": "S"}],
+                             GlobalSecondaryIndexes=[{"IndexName": "by-v",
+                                                      "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+                                                      "Projection": {"ProjectionType": "KEYS_ONLY"}}])
         cls.ddb.update_continuous_backups(TableName="ledger",
                                           PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         # state at t0: 60 items (two pages of BatchWriteItem for the restore)
@@ -71,7 +76,7 @@ class TestRestoreFromExports(unittest.TestCase):
                        [d.delete_item(TableName="ledger", Key={"pk": {"S": f"k{i:03d}"}, "sk": {"N": str(i % 3)}})
                         for i in range(40, 50)]),
             lambda d: ([d.put_item(TableName="ledger", Item=item(f"k{i:03d}", i % 3, f"v2-{i}")) for i in range(40, 45)],
-                       [d.put_item(TableName="ledger", Item=item(f"new{i}", 7, "x" * i)) for i in range(30)],
+                       [d.put_item(TableName="ledger", Item=item(f"new{i}", 7, "x" * (i + 1))) for i in range(30)],
                        [d.delete_item(TableName="ledger", Key={"pk": {"S": f"k{i:03d}"}, "sk": {"N": str(i % 3)}})
                         for i in range(0, 5)]),
             lambda d: ([d.delete_item(TableName="ledger", Key={"pk": {"S": f"new{i}"}, "sk": {"N": "7"}})
@@ -145,6 +150,9 @@ class TestRestoreFromExports(unittest.TestCase):
         desc = self.ddb.describe_table(TableName="ledger-at-0")["Table"]
         self.assertEqual(desc["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"},
                                              {"AttributeName": "sk", "KeyType": "RANGE"}])
+        self.assertEqual([(g["IndexName"], g["KeySchema"], g["Projection"]["ProjectionType"])
+                          for g in desc.get("GlobalSecondaryIndexes", [])],
+                         [("by-v", [{"AttributeName": "v", "KeyType": "HASH"}], "KEYS_ONLY")])
 
     def test_a_time_inside_a_window_restores_to_the_boundary_before_it(self):
         r = self.restore("ledger-mid", to=self.t0 + WINDOW + WINDOW // 2)

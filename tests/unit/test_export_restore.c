@@ -143,7 +143,11 @@ static fv_status s_describe_raw(void *ud, const char *account, const char *regio
             "\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
             "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
             "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"},"
-            "{\"AttributeName\":\"gsi\",\"AttributeType\":\"S\"}]}");
+            "{\"AttributeName\":\"gsi\",\"AttributeType\":\"S\"},"
+            "{\"AttributeName\":\"unused\",\"AttributeType\":\"S\"}],"
+            "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"by-gsi\",\"KeySchema\":[{"
+            "\"AttributeName\":\"gsi\",\"KeyType\":\"HASH\"}],\"Projection\":{"
+            "\"ProjectionType\":\"ALL\"},\"IndexStatus\":\"ACTIVE\",\"ItemCount\":3}]}");
         return FV_OK;
     }
     if (w->target_exists && strcmp(table, w->target_name) == 0) {
@@ -427,15 +431,18 @@ static void test_restore_to_each_window_boundary(void **state)
         assert_int_equal(res.exports, cases[i].exports);
         s_target_is(w, cases[i].want);
         assert_string_equal(res.account, "111111111111");
-        /* created with the source's key schema, only key attributes defined */
+        /* created with the source's key schema and index, only the attributes they use defined */
         assert_non_null(w->created);
         assert_string_equal(
             json_object_to_json_string_ext(w->created, JSON_C_TO_STRING_PLAIN),
             "{\"TableName\":\"orders-restored\",\"KeySchema\":[{\"AttributeName\":\"pk\","
             "\"KeyType\":\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+            "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"by-gsi\",\"KeySchema\":[{"
+            "\"AttributeName\":\"gsi\",\"KeyType\":\"HASH\"}],\"Projection\":{"
+            "\"ProjectionType\":\"ALL\"}}],"
             "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},{"
-            "\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],\"BillingMode\":\"PAY_PER_"
-            "REQUEST\"}");
+            "\"AttributeName\":\"sk\",\"AttributeType\":\"N\"},{\"AttributeName\":\"gsi\","
+            "\"AttributeType\":\"S\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}");
         fv_export_restore_result_clean_up(&res);
         s_world_free(w);
     }
