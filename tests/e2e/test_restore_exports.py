@@ -31,8 +31,13 @@ def iso(t):
 
 
 def setUpModule():
-    global W
+    global W, ENV
     W = WorldProcess.start(fleet="small")
+    member_admin = W.principals["members"][ACCT]["admin"]
+    ENV = {"AWS_ACCESS_KEY_ID": member_admin["access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": member_admin["secret_access_key"],
+           "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1"}
+    admin(W, "s3", ACCT).create_bucket(Bucket=BUCKET)
 
 
 def tearDownModule():
@@ -48,10 +53,7 @@ class TestRestoreFromExports(unittest.TestCase):
     def setUpClass(cls):
         cls.ddb = admin(W, "dynamodb", ACCT)
         cls.s3 = admin(W, "s3", ACCT)
-        cls.env = {"AWS_ACCESS_KEY_ID": W.principals["members"][ACCT]["admin"]["access_key_id"],
-                   "AWS_SECRET_ACCESS_KEY": W.principals["members"][ACCT]["admin"]["secret_access_key"],
-                   "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1"}
-        cls.s3.create_bucket(Bucket=BUCKET)
+        cls.env = ENV
         cls.ddb.create_table(TableName="ledger", BillingMode="PAY_PER_REQUEST",
                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
                                         {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -192,6 +194,57 @@ class TestRestoreFromExports(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn(f"BAD   s3://{BUCKET}/{bad}: MD5", r.stdout)
         self.assertIn("3 of 4 data files verified", r.stdout)
+
+
+class TestRestoreLargeExport(unittest.TestCase):
+    """A data file of several 256 KiB ranges (random text compresses badly)."""
+
+    def test_a_large_data_file_is_restored_whole(self):
+        ddb = admin(W, "dynamodb", ACCT)
+        ddb.create_table(TableName="bulk", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+        ddb.update_continuous_backups(TableName="bulk",
+                                      PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        want = {}
+        for start in range(0, 4000, 25):
+            reqs = []
+            for i in range(start, start + 25):
+                it = {"id": {"S": f"id{i:05d}"}, "blob": {"S": os.urandom(128).hex()},
+                      "tags": {"SS": [f"t{i % 7}", "all"]}, "nested": {"M": {"n": {"N": str(i)}}}}
+                want[it["id"]["S"]] = it
+                reqs.append({"PutRequest": {"Item": it}})
+            ddb.batch_write_item(RequestItems={"bulk": reqs})
+        W.advance_clock(30)
+        arn = ddb.describe_table(TableName="bulk")["Table"]["TableArn"]
+        exp = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=BUCKET, S3Prefix="bulk-exports",
+                                                ExportFormat="DYNAMODB_JSON")["ExportDescription"]["ExportArn"]
+        deadline = time.time() + 60
+        while ddb.describe_export(ExportArn=exp)["ExportDescription"]["ExportStatus"] != "COMPLETED":
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.3)
+        s3 = admin(W, "s3", ACCT)
+        sizes = [o["Size"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="bulk-exports")["Contents"]
+                 if o["Key"].endswith(".json.gz")]
+        self.assertEqual(len(sizes), 1)
+        self.assertGreater(sizes[0], 2 * 256 * 1024)
+        env = ENV
+        r = run(["restore", "dynamodb", "--from-exports", f"s3://{BUCKET}/bulk-exports", "--target-table",
+                 "bulk-restored"], W, env_extra=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("4000 puts, 0 deletes", r.stdout)
+        got, kw = {}, {}
+        while True:
+            page = ddb.scan(TableName="bulk-restored", **kw)
+            for it in page["Items"]:
+                got[it["id"]["S"]] = it
+            if "LastEvaluatedKey" not in page:
+                break
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self.assertEqual(len(got), 4000)
+        for k, it in want.items():
+            it = dict(it, tags={"SS": sorted(it["tags"]["SS"])})
+            self.assertEqual(dict(got[k], tags={"SS": sorted(got[k]["tags"]["SS"])}), it, k)
 
 
 if __name__ == "__main__":
