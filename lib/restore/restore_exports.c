@@ -384,6 +384,14 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
     fv_status st = s_load(aws, req->bucket, req->prefix, &e, err);
     if (st != FV_OK)
         goto out;
+    for (size_t i = 1; i < e.n; i++)
+        if (strcmp(e.s[i].table_arn, e.s[0].table_arn) != 0) {
+            st = fv_error_set(err, FV_E_INVALID,
+                              "s3://%s/%s holds exports of more than one table (%s, %s): give "
+                              "the prefix of one",
+                              req->bucket, req->prefix, e.s[0].table_arn, e.s[i].table_arn);
+            goto out;
+        }
     idx = fv_calloc(e.n, sizeof(*idx));
     st = fv_export_chain_select(e.s, e.n, req->to_ms, idx, &n_idx, &out->reached_ms, err);
     if (st != FV_OK) {

@@ -463,6 +463,22 @@ static void test_a_time_before_the_first_full_export_is_refused(void **state)
     s_world_free(w);
 }
 
+static void test_a_prefix_of_two_tables_is_refused(void **state)
+{
+    (void)state;
+    struct s_world *w = s_world_new();
+    s_chain(w);
+    s_export(w, "0009-full", false, T0 + 9 * W, 0, "{\"Item\":" ITEM("q", "1") "}\n", "invoices");
+    struct fv_export_restore_result res;
+    struct fv_error err = {0};
+    assert_int_equal(s_restore(w, 0, false, &res, &err), FV_E_INVALID);
+    assert_non_null(strstr(err.message, "more than one table"));
+    assert_null(w->created);
+    assert_int_equal(w->batches, 0);
+    fv_export_restore_result_clean_up(&res);
+    s_world_free(w);
+}
+
 static void test_a_non_empty_target_needs_overwrite(void **state)
 {
     (void)state;
@@ -846,6 +862,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore_to_each_window_boundary),
         cmocka_unit_test(test_a_time_before_the_first_full_export_is_refused),
+        cmocka_unit_test(test_a_prefix_of_two_tables_is_refused),
         cmocka_unit_test(test_a_non_empty_target_needs_overwrite),
         cmocka_unit_test(test_a_missing_source_names_what_to_do),
         cmocka_unit_test(test_unprocessed_items_are_sent_again_after_a_backoff),
