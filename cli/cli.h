@@ -15,6 +15,8 @@ int fv_cli_coordinator(int argc, char **argv);
 int fv_cli_worker(int argc, char **argv);
 int fv_cli_verify(int argc, char **argv);
 int fv_cli_restore(int argc, char **argv);
+int fv_cli_restore_exports(int argc, char **argv); /* restore dynamodb --from-exports */
+int fv_cli_verify_exports(int argc, char **argv);  /* verify --exports */
 /* restore quicksight (cmd_restore_quicksight.c); argv[0] is "quicksight". */
 int fv_cli_restore_quicksight(int argc, char **argv);
 int fv_cli_dlq(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
 
 static void s_print(void *ud, const struct fv_verify_item *it)
 {
@@ -33,6 +34,9 @@ int fv_cli_verify(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *manifest = NULL, *config = NULL;
     int c;
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--exports", 9) == 0)
+            return fv_cli_verify_exports(argc, argv);
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -40,7 +44,8 @@ int fv_cli_verify(int argc, char **argv)
         case 'c': config = optarg; break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: fleetvault verify --manifest FILE [--config FILE]\n");
+                    "usage: fleetvault verify --manifest FILE [--config FILE]\n"
+                    "       fleetvault verify --exports s3://BUCKET/PREFIX [--config FILE]\n");
             return c == 'h' ? 0 : 2;
         }
     }

@@ -138,6 +138,13 @@ fv_status fv_s3_get_object(struct fv_aws_client *c, const char *bucket, const ch
                            fv_s3_write_fn *write, void *write_ud, struct fv_s3_get_result *out,
                            struct fv_error *err)
 {
+    return fv_s3_get_object_range(c, bucket, key, 0, UINT64_MAX, write, write_ud, out, err);
+}
+
+fv_status fv_s3_get_object_range(struct fv_aws_client *c, const char *bucket, const char *key,
+                                 uint64_t first, uint64_t last, fv_s3_write_fn *write,
+                                 void *write_ud, struct fv_s3_get_result *out, struct fv_error *err)
+{
     struct fv_buf path = {0};
     struct fv_aws_response resp = {0};
     struct s_get_sink sink = {.write = write, .ud = write_ud, .sha = EVP_MD_CTX_new()};
@@ -158,6 +165,12 @@ fv_status fv_s3_get_object(struct fv_aws_client *c, const char *bucket, const ch
         .reset_sink = s_get_reset,
         .write_ud = &sink,
     };
+    if (first > 0 || last != UINT64_MAX) {
+        char range[64];
+        snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)first,
+                 (unsigned long long)last);
+        fv_headers_set(&call.headers, "Range", range);
+    }
     fv_status st = s_notfound(fv_aws_call_run(c, &call, &resp, err), err);
     if (sink.sink_failed) {
         st = sink.err.status != FV_OK ? sink.err.status : FV_E_IO;

@@ -3,6 +3,7 @@
 #include <fv/fleet.h>
 #include <fv/restore_aws.h>
 
+#include <json-c/json.h>
 #include <string.h>
 
 static struct fv_aws_client *s_client(void *ud, const char *account, const char *region,
@@ -26,6 +27,66 @@ static fv_status s_get_object(void *ud, const char *bucket, const char *key, fv_
     struct fv_aws_client *c =
         central ? s_client(ud, central, fv_fleet_config(f->fleet)->region, err) : NULL;
     return c ? fv_s3_get_object(c, bucket, key, write, write_ud, out, err) : err->status;
+}
+
+static fv_status s_get_object_range(void *ud, const char *bucket, const char *key, uint64_t first,
+                                    uint64_t last, fv_s3_write_fn *write, void *write_ud,
+                                    struct fv_s3_get_result *out, struct fv_error *err)
+{
+    struct fv_restore_fleet *f = ud;
+    const char *central = s_central(ud, err);
+    struct fv_aws_client *c =
+        central ? s_client(ud, central, fv_fleet_config(f->fleet)->region, err) : NULL;
+    return c ? fv_s3_get_object_range(c, bucket, key, first, last, write, write_ud, out, err)
+             : err->status;
+}
+
+static fv_status s_list_objects_page(void *ud, const char *bucket, const struct fv_s3_list *req,
+                                     const char *token, struct fv_s3_objects *out,
+                                     struct fv_error *err)
+{
+    struct fv_restore_fleet *f = ud;
+    const char *central = s_central(ud, err);
+    struct fv_aws_client *c =
+        central ? s_client(ud, central, fv_fleet_config(f->fleet)->region, err) : NULL;
+    return c ? fv_s3_list_objects_page(c, bucket, req, token, out, err) : err->status;
+}
+
+static fv_status s_describe_table_raw(void *ud, const char *account, const char *region,
+                                      const char *table, struct json_object **desc,
+                                      struct fv_error *err)
+{
+    *desc = NULL;
+    struct fv_aws_client *c = s_client(ud, account, region, err);
+    if (!c)
+        return err->status;
+    struct json_object *in = json_object_new_object(), *resp = NULL, *t;
+    json_object_object_add(in, "TableName", json_object_new_string(table));
+    fv_status st = fv_aws_json(c, &fv_aws_dynamodb, "DescribeTable", in, &resp, err);
+    json_object_put(in);
+    if (st != FV_OK && err && strcmp(err->code, "ResourceNotFoundException") == 0)
+        st = err->status = FV_E_NOTFOUND;
+    if (st == FV_OK && json_object_object_get_ex(resp, "Table", &t))
+        *desc = json_object_get(t);
+    else if (st == FV_OK)
+        st = fv_error_set(err, FV_E_PARSE, "dynamodb DescribeTable %s: no Table", table);
+    json_object_put(resp);
+    return st;
+}
+
+static fv_status s_create_table(void *ud, const char *account, const char *region,
+                                struct json_object *request, struct fv_error *err)
+{
+    struct fv_aws_client *c = s_client(ud, account, region, err);
+    return c ? fv_dynamodb_create_table(c, request, NULL, err) : err->status;
+}
+
+static fv_status s_batch_write(void *ud, const char *account, const char *region,
+                               struct json_object *request_items, struct json_object **unprocessed,
+                               struct fv_error *err)
+{
+    struct fv_aws_client *c = s_client(ud, account, region, err);
+    return c ? fv_dynamodb_batch_write(c, request_items, unprocessed, err) : err->status;
 }
 
 static fv_status s_describe_backup(void *ud, const char *account, const char *region,
@@ -157,6 +218,11 @@ void fv_restore_aws_fleet(struct fv_restore_fleet *fleet, struct fv_restore_aws 
         .ud = fleet,
         .central_account = s_central,
         .get_object = s_get_object,
+        .get_object_range = s_get_object_range,
+        .list_objects_page = s_list_objects_page,
+        .describe_table_raw = s_describe_table_raw,
+        .create_table = s_create_table,
+        .batch_write = s_batch_write,
         .describe_backup = s_describe_backup,
         .restore_table = s_restore_table,
         .describe_table = s_describe_table,

@@ -14,6 +14,8 @@
 - sigv4: the request of every AWS SigV4 test vector (tests/data/sigv4/v4/)."""
 
 import glob
+import gzip
+import json
 import os
 import struct
 
@@ -271,6 +273,40 @@ def sigv4_seeds(root):
     return out
 
 
+def exports_seeds():
+    """DynamoDB export files as the test world (and AWS) write them."""
+    arn = "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
+
+    def summary(i, kind, t, frm=None, to=None):
+        d = {"version": "2023-08-01", "exportArn": f"{arn}/export/0{i}", "tableArn": arn,
+             "manifestFilesS3Key": f"p/AWSDynamoDB/0{i}/manifest-files.json", "itemCount": 2,
+             "outputFormat": "DYNAMODB_JSON", "exportType": kind, "exportTime": t}
+        if frm:
+            d.update({"exportFromTime": frm, "exportToTime": to, "outputView": "NEW_AND_OLD_IMAGES"})
+        return json.dumps(d).encode()
+
+    full = summary(1, "FULL_EXPORT", "2026-12-03T14:00:00.000Z")
+    inc = [summary(i + 2, "INCREMENTAL_EXPORT", "", f"2026-12-03T14:{15 * i:02d}:00.000Z",
+                   f"2026-12-03T{14 + (i + 1) // 4}:{15 * ((i + 1) % 4):02d}:00.000Z") for i in range(3)]
+    item = '{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"L":[{"M":{"x":{"B":"AAE="}}},{"NULL":true}]}}'
+    full_lines = (f'{{"Item":{item}}}\n{{"Item":{{"pk":{{"S":"b"}},"sk":{{"N":"2"}}}}}}\n').encode()
+    inc_lines = (f'{{"Metadata":{{"WriteTimestampMicros":{{"N":"1"}}}},"Keys":{{"pk":{{"S":"a"}}}},'
+                 f'"NewImage":{item},"OldImage":{item}}}\n'
+                 '{"Keys":{"pk":{"S":"b"},"sk":{"N":"2"}}}\n').encode()
+    return {
+        "summary-full": b"\x00\x00" + full,
+        "summary-inc": b"\x00\x00" + inc[0],
+        "files-line": b"\x01\x00" + b'{"itemCount":2,"md5Checksum":"1B2M2Y8AsgTpgAmY7PhCfg==",'
+                                      b'"etag":"d41d8cd98f00b204e9800998ecf8427e","dataFileS3Key":"p/d/x.json.gz"}',
+        "gzip-full": b"\x02\x06" + gzip.compress(full_lines, mtime=0),
+        "gzip-inc": b"\x02\x07" + gzip.compress(inc_lines, mtime=0) + gzip.compress(inc_lines, mtime=0),
+        "lines-full": b"\x03\x00" + full_lines,
+        "lines-inc": b"\x03\x05" + inc_lines,
+        "chain": b"\x04\x00" + b"\n--\n".join([inc[2], full, inc[0], inc[1]]),
+        "chain-to": b"\x04\x03" + b"\n--\n".join([full, inc[1], inc[0]]),
+    }
+
+
 def write(target, seeds):
     out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", target)
     os.makedirs(out_dir, exist_ok=True)
@@ -287,3 +323,4 @@ if __name__ == "__main__":
     write("responses", responses_seeds(root))
     write("formats", formats_seeds())
     write("sigv4", sigv4_seeds(root))
+    write("exports", exports_seeds())

@@ -19,6 +19,26 @@ struct fv_restore_aws {
     /* S3 GetObject by the central account, streamed into write. */
     fv_status (*get_object)(void *ud, const char *bucket, const char *key, fv_s3_write_fn *write,
                             void *write_ud, struct fv_s3_get_result *out, struct fv_error *err);
+    /* S3 of the central account: a byte range (first..last inclusive) of an
+     * object, and one ListObjectsV2 page. */
+    fv_status (*get_object_range)(void *ud, const char *bucket, const char *key, uint64_t first,
+                                  uint64_t last, fv_s3_write_fn *write, void *write_ud,
+                                  struct fv_s3_get_result *out, struct fv_error *err);
+    fv_status (*list_objects_page)(void *ud, const char *bucket, const struct fv_s3_list *req,
+                                   const char *token, struct fv_s3_objects *out,
+                                   struct fv_error *err);
+    /* DynamoDB of account in region: the raw DescribeTable Table object
+     * (*desc caller owns; FV_E_NOTFOUND for no table), CreateTable with a
+     * request object (borrowed), one BatchWriteItem (as
+     * fv_dynamodb_batch_write). */
+    fv_status (*describe_table_raw)(void *ud, const char *account, const char *region,
+                                    const char *table, struct json_object **desc,
+                                    struct fv_error *err);
+    fv_status (*create_table)(void *ud, const char *account, const char *region,
+                              struct json_object *request, struct fv_error *err);
+    fv_status (*batch_write)(void *ud, const char *account, const char *region,
+                             struct json_object *request_items, struct json_object **unprocessed,
+                             struct fv_error *err);
     /* DynamoDB of account in region. */
     fv_status (*describe_backup)(void *ud, const char *account, const char *region, const char *arn,
                                  struct fv_dynamodb_backup *out, struct fv_error *err);

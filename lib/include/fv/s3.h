@@ -106,6 +106,13 @@ fv_status fv_s3_get_object(struct fv_aws_client *c, const char *bucket, const ch
                            fv_s3_write_fn *write, void *write_ud, struct fv_s3_get_result *out,
                            struct fv_error *err);
 
+/* GetObject of bytes first..last (inclusive; a Range header), same rules.
+ * last past the end is cut to it by S3. */
+fv_status fv_s3_get_object_range(struct fv_aws_client *c, const char *bucket, const char *key,
+                                 uint64_t first, uint64_t last, fv_s3_write_fn *write,
+                                 void *write_ud, struct fv_s3_get_result *out,
+                                 struct fv_error *err);
+
 struct fv_s3_object_info {
     uint64_t size;
     char *etag;
