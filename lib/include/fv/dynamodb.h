@@ -137,10 +137,98 @@ struct fv_dynamodb_continuous_backups {
     int64_t earliest_restorable_ms; /* 0 when PITR is off */
     int64_t latest_restorable_ms;
 };
-/* FV_E_NOTFOUND when the table does not exist. */
+/* DescribeContinuousBackups: the PITR window an export needs (the
+ * exports' PITR check, fv_export_decide in fv/exports.h). FV_E_NOTFOUND
+ * when the table does not exist. */
 fv_status fv_dynamodb_describe_continuous_backups(struct fv_aws_client *c, const char *table,
                                                   struct fv_dynamodb_continuous_backups *out,
                                                   struct fv_error *err);
+
+/* --- Exports to S3 (ExportTableToPointInTime, DescribeExport) --- */
+
+enum fv_dynamodb_export_type {
+    FV_DDB_EXPORT_FULL = 0,    /* FULL_EXPORT: the table as it was at export_time */
+    FV_DDB_EXPORT_INCREMENTAL, /* INCREMENTAL_EXPORT: the changes in [from, to) */
+};
+/* "FULL_EXPORT", "INCREMENTAL_EXPORT". */
+const char *fv_dynamodb_export_type_str(enum fv_dynamodb_export_type t);
+
+enum fv_dynamodb_export_status {
+    FV_DDB_EXPORT_UNKNOWN = 0,
+    FV_DDB_EXPORT_IN_PROGRESS,
+    FV_DDB_EXPORT_COMPLETED,
+    FV_DDB_EXPORT_FAILED,
+};
+/* "IN_PROGRESS", "COMPLETED", "FAILED"; "UNKNOWN" for anything else. */
+const char *fv_dynamodb_export_status_str(enum fv_dynamodb_export_status s);
+
+/* One ExportTableToPointInTime request; every string borrowed. Times are
+ * Unix ms (sent as epoch seconds with a fraction). */
+struct fv_dynamodb_export_request {
+    const char *table_arn;     /* required: exports name tables by ARN */
+    const char *bucket;        /* S3Bucket, required */
+    const char *bucket_owner;  /* S3BucketOwner: the account owning bucket when it is
+                                * another account's (the central bucket); NULL: none */
+    const char *prefix;        /* S3Prefix; NULL: the bucket's root */
+    const char *sse_algorithm; /* S3SseAlgorithm "AES256" | "KMS"; NULL: not sent */
+    const char *kms_key_id;    /* S3SseKmsKeyId (with "KMS"); NULL: not sent */
+    const char *format;        /* ExportFormat "DYNAMODB_JSON" | "ION"; NULL: DYNAMODB_JSON */
+    enum fv_dynamodb_export_type type;
+    int64_t export_time_ms; /* FULL: ExportTime; 0: not sent (the service's now) */
+    int64_t from_ms, to_ms; /* INCREMENTAL: ExportFromTime, ExportToTime (both required) */
+    const char *view_type;  /* INCREMENTAL: "NEW_AND_OLD_IMAGES" | "NEW_IMAGE"; NULL: the former */
+    const char *client_token; /* ClientToken: the same token and parameters within 8 h
+                               * give the same export (idempotent); NULL: not sent */
+};
+
+/* An export as ExportTableToPointInTime or DescribeExport tells it. Strings
+ * are owned (NULL when not reported); clean up with
+ * fv_dynamodb_export_clean_up. */
+struct fv_dynamodb_export {
+    char *arn;
+    enum fv_dynamodb_export_status status;
+    enum fv_dynamodb_export_type type;
+    char *table_arn;
+    char *bucket;
+    char *bucket_owner;
+    char *prefix;
+    char *format;
+    char *view_type; /* INCREMENTAL */
+    char *client_token;
+    char *manifest;            /* ExportManifest: the key of manifest-summary.json (COMPLETED) */
+    char *failure_code;        /* FAILED */
+    char *failure_message;     /* FAILED */
+    int64_t start_ms, end_ms;  /* StartTime, EndTime; 0 when not reported */
+    int64_t export_time_ms;    /* ExportTime (an incremental's is its to time) */
+    int64_t from_ms, to_ms;    /* INCREMENTAL: the window; 0 otherwise */
+    int64_t item_count;        /* ItemCount; -1 when not reported */
+    int64_t billed_size_bytes; /* BilledSizeBytes; -1 when not reported */
+};
+void fv_dynamodb_export_clean_up(struct fv_dynamodb_export *e);
+
+/* ExportTableToPointInTime. out (caller's; clean up) is the export as
+ * started (IN_PROGRESS, or the earlier export of the same client_token).
+ * FV_E_INVALID (nothing sent) without table_arn or bucket, an incremental
+ * without both times, or a full export with them. Service refusals are
+ * FV_E_AWS with err->code: InvalidExportTimeException (a window outside
+ * the PITR window, in the future, under 15 min or over 24 h),
+ * PointInTimeRecoveryUnavailableException, ExportConflictException (a
+ * client_token reused with other parameters), TableNotFoundException
+ * (FV_E_NOTFOUND). */
+fv_status fv_dynamodb_export_start(struct fv_aws_client *c,
+                                   const struct fv_dynamodb_export_request *req,
+                                   struct fv_dynamodb_export *out, struct fv_error *err);
+/* DescribeExport. FV_E_NOTFOUND (ExportNotFoundException) when the export
+ * does not exist. out is caller's (clean up). */
+fv_status fv_dynamodb_describe_export(struct fv_aws_client *c, const char *export_arn,
+                                      struct fv_dynamodb_export *out, struct fv_error *err);
+/* True when a failed export or a refused ExportTableToPointInTime means the
+ * chain's history has a hole PITR cannot fill: PITR off
+ * (PointInTimeRecoveryUnavailableException) or "Incremental export start
+ * time outside PITR window" (InvalidExportTimeException). code and message
+ * are an fv_error's code/message or an export's failure_code and
+ * failure_message (either may be NULL). */
+bool fv_dynamodb_export_is_pitr_gap(const char *code, const char *message);
 
 /* --- Items (a control table) --- */
 
