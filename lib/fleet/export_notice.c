@@ -82,3 +82,41 @@ void fv_export_notice_event(const struct fv_export_notice *n, const char *run_id
         fv_event_set_detail(out, "exportArn", n->export_arn);
     fv_buf_clean_up(&body);
 }
+
+static const char *s_extra(const struct fv_output *o, const char *k)
+{
+    for (size_t i = 0; i < o->n_extra; i++)
+        if (strcmp(o->extra[i].key, k) == 0)
+            return o->extra[i].value;
+    return NULL;
+}
+
+bool fv_export_notice_from_result(const struct fv_result *res, struct fv_export_notice *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!res->kind || strcmp(res->kind, "dynamodb.export") != 0 || res->n_outputs == 0 ||
+        (res->status != FV_RESULT_SUCCEEDED && res->status != FV_RESULT_FAILED))
+        return false;
+    const struct fv_output *o = &res->outputs[0];
+    const char *type = s_extra(o, "export_type");
+    if (!type)
+        return false;
+    out->job = res->job;
+    out->account = res->account;
+    out->region = res->region;
+    out->table = res->resource;
+    out->execution_id = res->task_id;
+    out->export_arn = s_extra(o, "export_arn");
+    out->type = strcmp(type, "FULL_EXPORT") == 0 ? FV_DDB_EXPORT_FULL : FV_DDB_EXPORT_INCREMENTAL;
+    out->success = res->status == FV_RESULT_SUCCEEDED;
+    out->message = s_extra(o, "message");
+    if (!out->message)
+        out->message = res->error_message ? res->error_message : "";
+    out->remedy = s_extra(o, "remedy");
+    out->blocks_behind = fv_i64_or(s_extra(o, "blocks_behind"), 0);
+    out->start_ms = fv_i64_or(s_extra(o, "start_ms"), 0);
+    out->end_ms = fv_i64_or(s_extra(o, "end_ms"), 0);
+    out->export_from_ms = fv_i64_or(s_extra(o, "export_from_ms"), 0);
+    out->export_to_ms = fv_i64_or(s_extra(o, "export_to_ms"), 0);
+    return true;
+}

@@ -14,6 +14,7 @@
 #include "stub_http.c"
 
 #include <fv/contract.h>
+#include <fv/export_notice.h>
 #include <fv/naming.h>
 
 #include <json-c/json.h>
@@ -321,6 +322,16 @@ static void test_completed_advances_the_chain_once(void **state)
     assert_string_equal(s_extra(&r, "blocks_behind"), "1");
     assert_string_equal(s_extra(&r, "end_ms"), "1764772500000");
     assert_null(s_extra(&r, "remedy"));
+    /* what the coordinator notifies from it */
+    struct fv_export_notice n;
+    assert_true(fv_export_notice_from_result(&r, &n));
+    assert_true(n.success);
+    assert_int_equal(n.type, FV_DDB_EXPORT_INCREMENTAL);
+    assert_int_equal(n.blocks_behind, 1);
+    assert_int_equal(n.export_from_ms, T0);
+    assert_int_equal(n.export_to_ms, T0 + W);
+    assert_string_equal(n.table, "orders");
+    assert_string_equal(n.execution_id, t.task_id);
     fv_result_clean_up(&r);
 
     /* Another delivery advanced the chain to exactly here meanwhile: a
@@ -362,6 +373,10 @@ static void test_a_pitr_gap_fails_with_a_remedy(void **state)
     assert_non_null(remedy);
     assert_non_null(strstr(remedy, "RESET_WITH_FULL_EXPORT_AGAIN"));
     assert_non_null(strstr(remedy, "fleetvault exports reset --job ex --table orders"));
+    struct fv_export_notice n;
+    assert_true(fv_export_notice_from_result(&r, &n));
+    assert_false(n.success);
+    assert_string_equal(n.remedy, remedy);
     struct json_object *put = s_body(f, DDB("PutItem"), 0);
     assert_non_null(put);
     assert_string_equal(s_get(put, "Item.workflow-state.S"), "PITR_GAP");
@@ -399,6 +414,8 @@ static void test_the_step_guard_exports_nothing_off_the_chain(void **state)
         assert_string_equal(r.error_code, cases[i].code);
         assert_int_equal(s_count(f, DDB("ExportTableToPointInTime")), 0);
         assert_int_equal(s_count(f, DDB("PutItem")), 0);
+        struct fv_export_notice n;
+        assert_false(fv_export_notice_from_result(&r, &n)); /* nothing exported, no notice */
         fv_result_clean_up(&r);
         fv_task_clean_up(&t);
         free(item);

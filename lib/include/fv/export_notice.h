@@ -39,4 +39,12 @@ const char *fv_export_notice_status(const struct fv_export_notice *n);
 void fv_export_notice_event(const struct fv_export_notice *n, const char *run_id, int64_t now_ms,
                             struct fv_event *out);
 
+/* The notice of a dynamodb.export task's terminal result: SUCCEEDED or
+ * FAILED with an output whose extras say what the export was —
+ * export_type (FULL_EXPORT | INCREMENTAL_EXPORT), export_arn,
+ * export_from_ms, export_to_ms, start_ms, end_ms, blocks_behind, message,
+ * remedy (the worker and the planner write them). false for any other
+ * result (SKIPPED, a retry, another kind). out borrows from res. */
+bool fv_export_notice_from_result(const struct fv_result *res, struct fv_export_notice *out);
+
 #endif
