@@ -10,6 +10,8 @@ run with nothing due exports nothing. Checked with boto3 as the admins."""
 
 import gzip
 import json
+
+import jsonschema
 import os
 import subprocess
 import time
@@ -22,6 +24,9 @@ BUCKET = "fleetvault-backups-123456789012"
 CONTROL = "fleetvault-control"
 TABLES = {"111111111111": ["exp-orders", "exp-users"], "222222222222": ["exp-pay"]}
 W_MS = 15 * 60 * 1000
+TOPIC = f"arn:aws:sns:us-east-1:{CENTRAL}:fleetvault-alerts"
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "exports",
+                      "notification.schema.json")
 JOB = """
 - name: ex
   type: dynamodb_exports
@@ -49,7 +54,7 @@ class TestContinuousExports(unittest.TestCase):
     def setUp(self):
         self.dir = tmpdir()
         self.cfg = os.path.join(self.dir, "fleet.yaml")
-        fleet_config(self.cfg, JOB)
+        fleet_config(self.cfg, JOB, extra="notifications:\n  sns_topic_arn: " + TOPIC + "\n")
 
     def grant(self):
         """The member roles get what `fleetvault iam-policy` generates for this job
@@ -93,8 +98,27 @@ class TestContinuousExports(unittest.TestCase):
         time.sleep(1.1)  # run ids have one-second resolution
         return load_manifest(out)
 
+    def subscribe(self):
+        """An SQS queue on the alerts topic: every SNS message, with its attributes."""
+        sqs = W.client("sqs", who="admin")
+        url = sqs.create_queue(QueueName="export-alerts")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        W.client("sns", who="admin").subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)
+        return sqs, url
+
+    def messages(self, sqs, url):
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                out.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
     def test_windows_in_order_into_the_central_bucket(self):
         self.grant()
+        sqs, queue = self.subscribe()
         now = time.time()
         last_ms = int(now - 3600) * 1000  # four windows behind
         # The tables' history, in world time: created with PITR two hours ago.
@@ -127,6 +151,8 @@ class TestContinuousExports(unittest.TestCase):
             for t in names:
                 self.seed_chain(acct, t, last_ms)
 
+        with open(SCHEMA) as f:
+            schema = json.load(f)
         for k in range(4):
             m = self.export_run()
             exports = [res for res in m["resources"] if res["kind"] == "dynamodb.export"]
@@ -139,6 +165,17 @@ class TestContinuousExports(unittest.TestCase):
                 self.assertEqual(int(o["export_from_ms"]), last_ms + k * W_MS)
                 self.assertEqual(int(o["export_to_ms"]), last_ms + (k + 1) * W_MS)
                 self.assertEqual(int(o["blocks_behind"]), 3 - k)  # counting down
+            # Every export's SNS message follows the seed's schema; status is
+            # also an attribute (the seed's SUCCESS / FAILED subscriptions).
+            notes = [n for n in self.messages(sqs, queue) if n["Message"].startswith("{")]
+            self.assertEqual(len(notes), 3, notes)
+            for n in notes:
+                body = json.loads(n["Message"])
+                jsonschema.validate(body, schema)
+                self.assertEqual(body["status"], "SUCCESS")
+                self.assertEqual(body["incrementalBlocksBehind"], 3 - k)
+                self.assertEqual(n["MessageAttributes"]["status"]["Value"], "SUCCESS")
+                self.assertNotIn("remedy", body)
             for acct, names in TABLES.items():
                 for t in names:
                     c = self.chain(acct, t)
