@@ -243,7 +243,7 @@ static void s_start(struct s_export *x)
         .prefix = prefix.ptr,
         .sse_algorithm = x->set.sse_kms_key_id ? "KMS" : NULL,
         .kms_key_id = x->set.sse_kms_key_id,
-        .format = x->set.format,
+        .format = x->set.ddb_export_format,
         .type = full ? FV_DDB_EXPORT_FULL : FV_DDB_EXPORT_INCREMENTAL,
         .export_time_ms = full ? x->d.export_time_ms : 0,
         .from_ms = full ? 0 : x->d.from_ms,

@@ -159,7 +159,7 @@ void fv_config_export_settings(const struct fv_config *c, const struct fv_config
     out->window_minutes = job->window_minutes;
     out->poll_interval_s = job->poll_interval_s;
     out->view_type = job->view_type;
-    out->format = job->ddb_export_format;
+    out->ddb_export_format = job->ddb_export_format;
     out->bucket = job->bucket ? job->bucket : c->central_bucket;
     out->bucket_owner = job->bucket_owner ? job->bucket_owner : c->central_account;
     out->prefix = NULL;
@@ -176,7 +176,7 @@ void fv_config_export_settings(const struct fv_config *c, const struct fv_config
         if (o->view_type)
             out->view_type = o->view_type;
         if (o->format)
-            out->format = o->format;
+            out->ddb_export_format = o->format;
         if (o->prefix)
             out->prefix = o->prefix;
         if (o->sse_kms_key_id)

@@ -102,7 +102,7 @@ static void test_every_key_and_overrides(void **state)
     assert_int_equal(s.window_minutes, 60);
     assert_int_equal(s.poll_interval_s, 30);
     assert_string_equal(s.view_type, "NEW_IMAGE");
-    assert_string_equal(s.format, "ION");
+    assert_string_equal(s.ddb_export_format, "ION");
     assert_string_equal(s.bucket, "own-b");
     assert_string_equal(s.bucket_owner, "333333333333");
     assert_string_equal(s.sse_kms_key_id, "arn:aws:kms:eu-west-1:1:key/k");
@@ -124,7 +124,7 @@ static void test_every_key_and_overrides(void **state)
     assert_int_equal(s.window_minutes, 15);
     assert_int_equal(s.poll_interval_s, 5);
     assert_string_equal(s.view_type, "NEW_AND_OLD_IMAGES");
-    assert_string_equal(s.format, "DYNAMODB_JSON");
+    assert_string_equal(s.ddb_export_format, "DYNAMODB_JSON");
     assert_string_equal(s.prefix, "seed/orders");
     fv_config_clean_up(&cfg);
 

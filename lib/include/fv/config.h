@@ -98,10 +98,10 @@ struct fv_config_export_settings {
     int64_t window_minutes;
     int64_t poll_interval_s;
     const char *view_type;
-    const char *format;
-    const char *bucket;       /* the job's, else central.bucket */
-    const char *bucket_owner; /* the job's, else central.account (may be NULL) */
-    const char *prefix;       /* an override's whole prefix, or NULL: fv_name_export_prefix */
+    const char *ddb_export_format; /* ExportFormat */
+    const char *bucket;            /* the job's, else central.bucket */
+    const char *bucket_owner;      /* the job's, else central.account (may be NULL) */
+    const char *prefix;            /* an override's whole prefix, or NULL: fv_name_export_prefix */
     const char *sse_kms_key_id;
 };
 
