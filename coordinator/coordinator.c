@@ -7,6 +7,7 @@
 #include "schedule.h"
 
 #include <fv/control.h>
+#include <fv/export_notice.h>
 #include <fv/log.h>
 #include <fv/logs.h>
 #include <fv/s3.h>
@@ -192,9 +193,43 @@ static int s_poll(void *ud, int timeout_ms, struct fv_result *res, struct fv_err
     }
 }
 
+/* Each export of the run (seed 003): an Event on the events topic and an
+ * SNS message in the seed's schema, `status` also an attribute. */
+static void s_notify_exports(struct s_io *io, const struct fv_run *r)
+{
+    const struct fv_config *cfg = io->o->cfg;
+    struct fv_error err;
+    for (size_t i = 0; i < r->n_items; i++) {
+        struct fv_export_notice n;
+        if (!r->items[i].terminal || !fv_export_notice_from_result(&r->items[i].result, &n))
+            continue;
+        struct fv_event e;
+        struct fv_buf val = {0}, body = {0};
+        fv_export_notice_event(&n, r->run_id, s_now_ms(io), &e);
+        fv_event_encode(&e, &val);
+        if (io->producer &&
+            fv_producer_send(io->producer, FV_TOPIC_EVENTS, FV_CUR_STR(r->job->name),
+                             (struct fv_cur){val.ptr, val.len}, &err) != FV_OK)
+            FV_LOG(FV_LOG_ERROR, "coordinator", "run %s: export event: %s", r->run_id, err.message);
+        if (io->central && cfg->sns_topic_arn) {
+            struct fv_kv attr = {"status", (char *)fv_export_notice_status(&n)};
+            fv_export_notice_json(&n, &body);
+            if (fv_sns_publish_attrs(io->central, cfg->sns_topic_arn, NULL, body.ptr, &attr, 1,
+                                     NULL, &err) != FV_OK)
+                FV_LOG(FV_LOG_ERROR, "coordinator", "run %s: export SNS: %s", r->run_id,
+                       err.message);
+        }
+        fv_buf_clean_up(&val);
+        fv_buf_clean_up(&body);
+        fv_event_clean_up(&e);
+    }
+}
+
 /* Run event → events topic, SNS and CloudWatch Logs (when configured). */
 static void s_notify(struct s_io *io, const struct fv_run *r, const char *manifest_key)
 {
+    if (r->job->kind == FV_JOB_DYNAMODB_EXPORTS)
+        s_notify_exports(io, r);
     struct fv_aws_client *central = io->central;
     size_t ok, failed, skipped;
     fv_run_counts(r, &ok, &failed, &skipped);

@@ -1,4 +1,5 @@
-/* Planning a dynamodb_backups run: which tables in which account × region,
+/* Planning a dynamodb_backups run (and the table selection of a
+ * dynamodb_exports run, plan_exports.c): which tables in which account × region,
  * which IAM principals get the deny policy, and the retention follow-up (in
  * a dry run: what it would delete). */
 #include "run.h"
@@ -23,6 +24,7 @@ struct s_found {
     size_t n_tables;
     struct fv_iam_principal *principals; /* deny-policy candidates */
     size_t n_principals;
+    struct fv_plan_export *exports; /* a dynamodb_exports job: one per table */
     char *error;
 };
 
@@ -30,6 +32,7 @@ struct s_plan {
     struct fv_fleet *fleet;
     const struct fv_config_job *job;
     bool dry_run;
+    int64_t now_ms;
     struct s_found *found;
     size_t n;
     size_t next;
@@ -191,6 +194,13 @@ static void s_enumerate(struct s_plan *p, struct s_found *f, struct fv_fleet_cli
         fv_iam_principals_clean_up(&users);
         fv_iam_principals_clean_up(&roles);
     }
+    if (job->kind == FV_JOB_DYNAMODB_EXPORTS) {
+        f->exports = fv_calloc(f->n_tables ? f->n_tables : 1, sizeof(*f->exports));
+        for (size_t i = 0; i < f->n_tables; i++)
+            fv_plan_export_decide(p->fleet, clients, c, job, t->account, t->region, f->tables[i],
+                                  p->now_ms, p->dry_run, &f->exports[i]);
+        goto out;
+    }
     if (p->dry_run && f->n_tables && s_preview_retention(p, f, clients, c, &err) != FV_OK)
         goto fail;
     goto out;
@@ -243,7 +253,11 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, bool dry_ru
             t->region = fv_strdup(acct->n_regions ? acct->regions[k] : cfg->region);
         }
     }
-    struct s_plan p = {.fleet = fleet, .job = job, .dry_run = dry_run, .n = r->n_targets};
+    struct s_plan p = {.fleet = fleet,
+                       .job = job,
+                       .dry_run = dry_run,
+                       .now_ms = fv_clock_now_ms(r->clock),
+                       .n = r->n_targets};
     pthread_mutex_init(&p.lock, NULL);
     p.found = fv_calloc(p.n ? p.n : 1, sizeof(*p.found));
     for (size_t i = 0; i < p.n; i++) {
@@ -270,7 +284,13 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, bool dry_ru
         /* Tasks name what to work on; everything else (backup names, the
          * control table, timeouts, the log group) the worker derives from
          * the job in its own configuration. */
-        for (size_t k = 0; k < f->n_tables; k++) {
+        for (size_t k = 0; f->exports && k < f->n_tables; k++) {
+            fv_plan_export_add(r, t, f->tables[k], &f->exports[k]);
+            if (f->exports[k].error && !t->error) /* the table's chain cannot be read */
+                t->error = fv_strdup(f->exports[k].error);
+            fv_plan_export_clean_up(&f->exports[k]);
+        }
+        for (size_t k = 0; !f->exports && k < f->n_tables; k++) {
             struct fv_task task = {.kind = "dynamodb.backup",
                                    .account = t->account,
                                    .region = t->region,
@@ -290,6 +310,7 @@ fv_status fv_plan_dynamodb(struct fv_fleet *fleet, struct fv_run *r, bool dry_ru
             free(f->principals[k].path);
         }
         free(f->principals);
+        free(f->exports);
     }
     free(p.found);
     pthread_mutex_destroy(&p.lock);

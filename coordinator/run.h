@@ -4,6 +4,7 @@
 
 #include <fv/clock.h>
 #include <fv/config.h>
+#include <fv/exports.h>
 #include <fv/fleet.h>
 #include <fv/task.h>
 
@@ -82,6 +83,29 @@ fv_status fv_prepare_quicksight(struct fv_fleet *fleet, struct fv_run *r, const 
  * "full", "users-only" or "assets-only". */
 fv_status fv_plan_quicksight(struct fv_fleet *fleet, struct fv_run *r, const char *mode,
                              struct fv_error *err);
+/* A dynamodb_exports run (plan_exports.c): what one table's chain needs
+ * now, read by fv_plan_dynamodb's enumeration threads. */
+struct fv_plan_export {
+    struct fv_export_decision d;
+    bool initiated;      /* the chain's full export COMPLETED */
+    int64_t last_end_ms; /* the chain's last window end */
+    char *chain_id;      /* NULL: none */
+    char *error;         /* the state or PITR could not be read; nothing planned */
+};
+/* Reads table's chain (control table) and PITR (member) and decides by the
+ * seed's rules at now_ms; a PITR gap is recorded on the chain (not in a dry
+ * run). Failures go to out->error. out is caller's (clean up). */
+void fv_plan_export_decide(struct fv_fleet *fleet, struct fv_fleet_clients *clients,
+                           struct fv_aws_client *member, const struct fv_config_job *job,
+                           const char *account, const char *region, const char *table,
+                           int64_t now_ms, bool dry_run, struct fv_plan_export *out);
+/* The task of pe into r: a dynamodb.export of the window (or full export);
+ * a PITR gap as a FAILED item with its remedy, never published; nothing
+ * when nothing is due. */
+void fv_plan_export_add(struct fv_run *r, const struct fv_run_target *t, const char *table,
+                        const struct fv_plan_export *pe);
+void fv_plan_export_clean_up(struct fv_plan_export *pe);
+
 /* The retention task for target (when the job keeps backups), or NULL. */
 struct fv_run_item *fv_plan_dynamodb_retention(struct fv_fleet *fleet, struct fv_run *r,
                                                struct fv_run_target *target);

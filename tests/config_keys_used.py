@@ -37,15 +37,17 @@ EXCLUDED_DIRS = [os.path.join("lib", "config")]
 
 S_OFF_DEFINE = re.compile(r"#define\s+S_OFF\(f\)\s+offsetof\((struct\s+\w+),\s*f\)")
 PROP = re.compile(r'\{\s*"([^"]+)",\s*FV_PROP_\w+,\s*S_OFF\((\w+)\)')
-TABLE = re.compile(r"static const struct fv_prop (\w+)\[\]")
+TABLE = re.compile(r"(?:static )?const struct fv_prop (\w+)\[\w*\]")
 
 
-def keys(config_c):
+def keys(*config_c):
     """[(key, struct, field, table)] from the property tables."""
     out = []
     struct = table = None
-    with open(config_c) as f:
-        text = f.read()
+    text = ""
+    for path in config_c:
+        with open(path) as f:
+            text += f.read() + "\n"
     # Scan the text in order, tracking the S_OFF define and table each entry
     # follows.
     events = []
@@ -94,7 +96,8 @@ def reads(field, text):
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))
-    table = keys(os.path.join(root, "lib", "config", "config.c"))
+    table = keys(*(os.path.join(root, "lib", "config", f)
+                   for f in ("config_internal.h", "config.c", "exports.c")))
     if len(table) < 20:
         print("config_keys_used: found only %d keys in lib/config/config.c; the parser "
               "no longer matches the property tables" % len(table))

@@ -6,6 +6,7 @@
 
 void fv_kind_dynamodb_backup(struct fv_handler_ctx *ctx);
 void fv_kind_dynamodb_retention(struct fv_handler_ctx *ctx);
+void fv_kind_dynamodb_export(struct fv_handler_ctx *ctx);
 void fv_kind_iam_deny(struct fv_handler_ctx *ctx);
 void fv_kind_quicksight_users(struct fv_handler_ctx *ctx);
 void fv_kind_quicksight_groups(struct fv_handler_ctx *ctx);
@@ -15,6 +16,7 @@ void fv_kind_quicksight_import(struct fv_handler_ctx *ctx);
 static const struct fv_handler s_handlers[] = {
     {"dynamodb.backup", fv_kind_dynamodb_backup},
     {"dynamodb.retention", fv_kind_dynamodb_retention},
+    {"dynamodb.export", fv_kind_dynamodb_export},
     {"iam.deny_delete_backup", fv_kind_iam_deny},
     {"quicksight.users", fv_kind_quicksight_users},
     {"quicksight.groups", fv_kind_quicksight_groups},

@@ -1,6 +1,7 @@
 /* SNS: Publish. */
 #include <fv/sns.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,13 @@
 
 fv_status fv_sns_publish(struct fv_aws_client *c, const char *topic_arn, const char *subject,
                          const char *message, char **message_id_out, struct fv_error *err)
+{
+    return fv_sns_publish_attrs(c, topic_arn, subject, message, NULL, 0, message_id_out, err);
+}
+
+fv_status fv_sns_publish_attrs(struct fv_aws_client *c, const char *topic_arn, const char *subject,
+                               const char *message, const struct fv_kv *attrs, size_t n_attrs,
+                               char **message_id_out, struct fv_error *err)
 {
     if (message_id_out)
         *message_id_out = NULL;
@@ -29,6 +37,15 @@ fv_status fv_sns_publish(struct fv_aws_client *c, const char *topic_arn, const c
     fv_params_add(&p, "Message", message);
     if (subject)
         fv_params_add(&p, "Subject", subject);
+    for (size_t i = 0; i < n_attrs; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "MessageAttributes.entry.%zu.Name", i + 1);
+        fv_params_add(&p, key, attrs[i].key);
+        snprintf(key, sizeof(key), "MessageAttributes.entry.%zu.Value.DataType", i + 1);
+        fv_params_add(&p, key, "String");
+        snprintf(key, sizeof(key), "MessageAttributes.entry.%zu.Value.StringValue", i + 1);
+        fv_params_add(&p, key, attrs[i].value);
+    }
     xmlDocPtr doc = NULL;
     fv_status st = fv_aws_query(c, "sns", "Publish", S_SNS_VERSION, &p, &doc, err);
     fv_params_clean_up(&p);

@@ -164,7 +164,8 @@ static const struct fv_prop s_account_props[] = {
 };
 #undef S_OFF
 
-static const char *const s_job_types[] = {"dynamodb_backups", "quicksight", NULL};
+static const char *const s_job_types[] = {"dynamodb_backups", "quicksight", "dynamodb_exports",
+                                          NULL};
 
 #define S_OFF(f) offsetof(struct fv_config_job, f)
 /* Keys every job has. */
@@ -186,14 +187,7 @@ static const struct fv_prop s_job_props[] = {
 /* type: dynamodb_backups */
 static const char *const s_retention_scopes[] = {"job", "table", NULL};
 static const struct fv_prop s_dynamodb_job_props[] = {
-    {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0, 0,
-     NULL, NULL, "These tables."},
-    {"tables.prefixes", FV_PROP_STRLIST, S_OFF(table_prefixes), S_OFF(n_table_prefixes), NULL,
-     false, 0, 0, NULL, NULL, "Tables whose names start so."},
-    {"tables.tags", FV_PROP_STRLIST, S_OFF(table_tags), S_OFF(n_table_tags), NULL, false, 0, 0,
-     NULL, NULL,
-     "Tables carrying every one of these `key=value` tags (Resource Groups Tagging API). With "
-     "no names, prefixes or tags: every table."},
+    FV_CONFIG_TABLE_SELECTION_PROPS,
     {"retention", FV_PROP_INT, S_OFF(retention), 0, "30", false, 1, 100000, NULL, NULL,
      "Keep this many newest AVAILABLE backups per table that this job recorded creating "
      "(control table, `backup#<arn>`); older ones of this job are deleted, but never one younger "
@@ -290,10 +284,15 @@ struct s_job_kind {
     enum fv_job_type kind;
     const struct fv_prop *props;
     size_t n;
+    const char *const *sections; /* parsed by hand after the table (NULL-terminated) */
 };
+static const char *const s_exports_sections[] = {"overrides", NULL};
 static const struct s_job_kind s_job_kinds[] = {
-    {"dynamodb_backups", FV_JOB_DYNAMODB_BACKUPS, s_dynamodb_job_props, S_N(s_dynamodb_job_props)},
-    {"quicksight", FV_JOB_QUICKSIGHT, s_quicksight_job_props, S_N(s_quicksight_job_props)},
+    {"dynamodb_backups", FV_JOB_DYNAMODB_BACKUPS, s_dynamodb_job_props, S_N(s_dynamodb_job_props),
+     NULL},
+    {"quicksight", FV_JOB_QUICKSIGHT, s_quicksight_job_props, S_N(s_quicksight_job_props), NULL},
+    {"dynamodb_exports", FV_JOB_DYNAMODB_EXPORTS, fv_config_exports_job_props,
+     FV_CONFIG_EXPORTS_JOB_NPROPS, s_exports_sections},
 };
 
 /* Sections parsed by hand below (lists of entries, free-form maps). */
@@ -321,6 +320,14 @@ bool fv_config_fleet_knows(const char *path)
     return false;
 }
 
+static bool s_has_section(const struct s_job_kind *kind, const char *key)
+{
+    for (const char *const *o = kind->sections; o && *o; o++)
+        if (strcmp(*o, key) == 0)
+            return true;
+    return false;
+}
+
 void fv_config_job_clean_up(struct fv_config_job *job)
 {
     if (!job)
@@ -328,13 +335,14 @@ void fv_config_job_clean_up(struct fv_config_job *job)
     fv_props_clean_up(s_job_props, S_N(s_job_props), job);
     for (size_t k = 0; k < S_N(s_job_kinds); k++)
         fv_props_clean_up(s_job_kinds[k].props, s_job_kinds[k].n, job);
+    fv_config_exports_job_clean_up(job);
 }
 
 fv_status fv_config_job_apply(const char *file, const char *where, struct json_object *obj,
                               struct fv_config_job *out, struct fv_error *err)
 {
-    struct fv_prop
-        props[S_N(s_job_props) + S_N(s_dynamodb_job_props) + S_N(s_quicksight_job_props)];
+    struct fv_prop props[S_N(s_job_props) + S_N(s_dynamodb_job_props) +
+                         S_N(s_quicksight_job_props) + FV_CONFIG_EXPORTS_JOB_NPROPS];
     const char *sep = *where ? "." : "";
     const struct s_job_kind *own = NULL;
     struct json_object *t = NULL;
@@ -358,19 +366,25 @@ fv_status fv_config_job_apply(const char *file, const char *where, struct json_o
             (void)val;
             if (s_declares(props, n, key))
                 continue;
+            if (s_has_section(own, key))
+                continue;
             for (size_t k = 0; k < S_N(s_job_kinds); k++)
                 if (&s_job_kinds[k] != own &&
-                    s_declares(s_job_kinds[k].props, s_job_kinds[k].n, key))
+                    (s_declares(s_job_kinds[k].props, s_job_kinds[k].n, key) ||
+                     s_has_section(&s_job_kinds[k], key)))
                     return fv_error_set(err, FV_E_INVALID, "%s: %s%s%s: only for %s jobs", file,
                                         where, sep, key, s_job_kinds[k].type);
         }
     }
-    fv_status st = fv_props_apply(file, where, props, n, obj, out, NULL, NULL, err);
+    fv_status st =
+        fv_props_apply(file, where, props, n, obj, out, own ? own->sections : NULL, NULL, err);
     if (st != FV_OK)
         return st;
     if (!own) /* not reached: the table requires a type among s_job_types */
         return fv_error_set(err, FV_E_INVALID, "%s: %s%stype: unknown job type", file, where, sep);
     out->kind = own->kind;
+    if (own->kind == FV_JOB_DYNAMODB_EXPORTS)
+        return fv_config_exports_job_apply(file, where, obj, out, err);
     return FV_OK;
 }
 
@@ -587,9 +601,15 @@ fv_status fv_config_from_doc(const char *name, struct json_object *doc, struct f
     }
 
     /* Checks that need the whole file: a quicksight job's bundles go to its
-     * own bucket or to central.bucket. */
+     * own bucket or to central.bucket; so do a dynamodb_exports job's exports. */
     for (size_t i = 0; i < out->n_jobs; i++) {
         struct fv_config_job *job = &out->jobs[i];
+        if (job->kind == FV_JOB_DYNAMODB_EXPORTS) {
+            st = fv_config_exports_job_check(name, i, out, job, err);
+            if (st != FV_OK)
+                goto fail;
+            continue;
+        }
         if (job->kind != FV_JOB_QUICKSIGHT || job->bucket)
             continue;
         if (!out->central_bucket) {
@@ -667,5 +687,6 @@ void fv_config_write_docs(FILE *f)
         fprintf(f, "\n### type: %s\n\n", s_job_kinds[k].type);
         fv_props_write_docs(f, "jobs[].", s_job_kinds[k].props, s_job_kinds[k].n);
     }
+    fv_config_exports_write_docs(f);
     fv_config_seed_write_docs(f);
 }

@@ -17,6 +17,20 @@
 #define FV_QS_DEF_MAX_ASSETS "50"
 #define FV_QS_MAX_ASSETS 100 /* the seed's bound: 1..100 assets per bundle */
 
+/* Which tables a dynamodb_backups or dynamodb_exports job selects: one
+ * definition for both tables of keys (S_OFF: offsetof struct fv_config_job). */
+/* clang-format off */
+#define FV_CONFIG_TABLE_SELECTION_PROPS                                                            \
+    {"tables.names", FV_PROP_STRLIST, S_OFF(table_names), S_OFF(n_table_names), NULL, false, 0, 0, \
+     NULL, NULL, "These tables."},                                                                 \
+    {"tables.prefixes", FV_PROP_STRLIST, S_OFF(table_prefixes), S_OFF(n_table_prefixes), NULL,    \
+     false, 0, 0, NULL, NULL, "Tables whose names start so."},                                     \
+    {"tables.tags", FV_PROP_STRLIST, S_OFF(table_tags), S_OFF(n_table_tags), NULL, false, 0, 0,    \
+     NULL, NULL,                                                                                   \
+     "Tables carrying every one of these `key=value` tags (Resource Groups Tagging API). With "    \
+     "no names, prefixes or tags: every table."}
+/* clang-format on */
+
 extern const char *const fv_config_prefix_formats[]; /* NULL-terminated */
 extern const char *const fv_config_export_formats[];
 
@@ -43,6 +57,18 @@ void fv_config_lower(char *s);
 /* Does the fleet schema know path: a key, a section holding keys, or a
  * section parsed by hand ("aws", "aws.max_attempts", "jobs")? */
 bool fv_config_fleet_knows(const char *path);
+
+/* exports.c: the keys of a dynamodb_exports job (seed 003). */
+#define FV_CONFIG_EXPORTS_JOB_NPROPS 11
+extern const struct fv_prop fv_config_exports_job_props[FV_CONFIG_EXPORTS_JOB_NPROPS];
+/* After the table: the overrides[] entries and the default schedule. */
+fv_status fv_config_exports_job_apply(const char *file, const char *where, struct json_object *obj,
+                                      struct fv_config_job *job, struct fv_error *err);
+/* With the whole file read: the bucket (the job's or central.bucket). */
+fv_status fv_config_exports_job_check(const char *file, size_t index, const struct fv_config *cfg,
+                                      struct fv_config_job *job, struct fv_error *err);
+void fv_config_exports_job_clean_up(struct fv_config_job *job);
+void fv_config_exports_write_docs(FILE *f);
 
 /* seed.c */
 /* Is doc the QuickSight backup tool's format? None of the fleet's own

@@ -23,7 +23,9 @@ enum {
     S_SNS = 1 << 8,          /* notifications.sns_topic_arn */
     S_RUN_LOGS = 1 << 9,     /* notifications.log_group */
     S_ROLES = 1 << 10,       /* an account with a role_arn */
-    S_DDB_EXPORTS = 1 << 11, /* a dynamodb_exports job */
+    S_EXP = 1 << 11,         /* a dynamodb_exports job */
+    S_EXP_TAGS = 1 << 12,    /* ... selecting tables by tag */
+    S_EXP_KMS = 1 << 13,     /* ... with SSE-KMS */
 };
 
 enum s_who { S_MEMBER, S_CENTRAL };
@@ -43,8 +45,10 @@ enum s_res {
     S_R_KMS,            /* jobs[].s3.sse_kms_key_id */
     S_R_TOPIC,          /* notifications.sns_topic_arn */
     S_R_RUN_LOGS,       /* notifications.log_group */
-    S_R_EXPORTS,        /* the member tables' exports */
+    S_R_EXPORTS,        /* the exports of the member accounts' tables */
     S_R_SEED_PARAMS,    /* seed 003's SSM parameters in the member accounts */
+    S_R_EXPORT_OBJECTS, /* dynamodb_exports jobs: <bucket>/<prefix>/ */
+    S_R_EXPORT_KMS,     /* dynamodb_exports jobs: s3.sse_kms_key_id */
 };
 
 struct s_grant {
@@ -113,18 +117,6 @@ static const struct s_grant s_grants[] = {
     {S_DDB_EVENTS, S_MEMBER, "BackupEventLogs", false, S_R_EVENT_LOGS,
      {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
      "worker/events.c"},
-    {S_DDB_EXPORTS, S_CENTRAL, "ExportChains", false, S_R_CONTROL,
-     {"dynamodb:Scan"},
-     "lib/exports/state.c (exports status|pause|resume|reset of a whole job)"},
-    {S_DDB_EXPORTS, S_MEMBER, "TableExports", false, S_R_TABLES,
-     {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeContinuousBackups"},
-     "lib/aws/dynamodb_export.c, lib/aws/dynamodb.c (the PITR check of lib/exports)"},
-    {S_DDB_EXPORTS, S_MEMBER, "Exports", false, S_R_EXPORTS,
-     {"dynamodb:DescribeExport"},
-     "lib/aws/dynamodb_export.c"},
-    {S_DDB_EXPORTS, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
-     {"ssm:GetParameters"},
-     "lib/exports/import.c (exports import-state)"},
     {S_GUARD_INLINE, S_MEMBER, "IamInventory", false, S_R_ANY,
      {"iam:ListUsers", "iam:ListRoles"},
      "coordinator/plan_dynamodb.c"},
@@ -159,6 +151,30 @@ static const struct s_grant s_grants[] = {
       "quicksight:UpdateDashboard", "quicksight:UpdateDashboardPublishedVersion",
       "quicksight:TagResource"},
      "StartAssetBundleImportJob: AWS requires them for each asset a bundle creates"},
+    {S_EXP, S_MEMBER, "ExportListTables", false, S_R_ANY,
+     {"dynamodb:ListTables"},
+     "coordinator/plan_dynamodb.c (a dynamodb_exports job selects its tables there too)"},
+    {S_EXP_TAGS, S_MEMBER, "ExportTableTags", false, S_R_ANY,
+     {"tag:GetResources"},
+     "coordinator/plan_dynamodb.c (tables.tags)"},
+    {S_EXP, S_MEMBER, "TableExports", false, S_R_TABLES,
+     {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeContinuousBackups"},
+     "worker/kind_dynamodb_export.c, coordinator/plan_exports.c (the PITR window)"},
+    {S_EXP, S_MEMBER, "Exports", false, S_R_EXPORTS,
+     {"dynamodb:DescribeExport"},
+     "worker/kind_dynamodb_export.c"},
+    {S_EXP, S_MEMBER, "ExportObjects", false, S_R_EXPORT_OBJECTS,
+     {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"},
+     "ExportTableToPointInTime: DynamoDB writes the export with the caller's permissions"},
+    {S_EXP | S_EXP_KMS, S_MEMBER, "ExportKey", false, S_R_EXPORT_KMS,
+     {"kms:GenerateDataKey", "kms:Decrypt"},
+     "SSE-KMS of the exports (S3 calls KMS for the member role)"},
+    {S_EXP, S_CENTRAL, "ExportChains", false, S_R_CONTROL,
+     {"dynamodb:Scan"},
+     "lib/exports/state.c (exports status|pause|resume|reset of a whole job)"},
+    {S_EXP, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
+     {"ssm:GetParameters"},
+     "lib/exports/import.c (exports import-state)"},
     /* clang-format on */
 };
 
@@ -230,6 +246,17 @@ static void s_backups(struct json_object *arr, const char *acct, const char *reg
     s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/backup/*", region, acct);
 }
 
+static const char *s_kms_arn(const struct s_ctx *x, const char *key, char *buf, size_t n)
+{
+    if (strncmp(key, "arn:", 4) == 0)
+        return key;
+    if (strncmp(key, "alias/", 6) == 0) /* an alias names no key resource */
+        snprintf(buf, n, "arn:aws:kms:%s:%s:key/*", x->cfg->region, x->central);
+    else
+        snprintf(buf, n, "arn:aws:kms:%s:%s:key/%s", x->cfg->region, x->central, key);
+    return buf;
+}
+
 static void s_exports(struct json_object *arr, const char *acct, const char *region,
                       const void *arg)
 {
@@ -242,6 +269,28 @@ static void s_seed_params(struct json_object *arr, const char *acct, const char 
 {
     (void)arg;
     s_addf(arr, "arn:aws:ssm:%s:%s:parameter/incremental-export/*", region, acct);
+}
+
+/* A dynamodb_exports job's key prefixes (kms: its keys) in bucket (NULL:
+ * any): the job's base prefix and every override's own. */
+static void s_export_resources(const struct s_ctx *x, const struct fv_config_job *job, bool kms,
+                               const char *bucket, struct json_object *arr)
+{
+    const char *b = job->bucket ? job->bucket : x->cfg->central_bucket;
+    char buf[512];
+    if (bucket && strcmp(bucket, b) != 0)
+        return;
+    if (kms && job->sse_kms_key_id)
+        s_add(arr, s_kms_arn(x, job->sse_kms_key_id, buf, sizeof(buf)));
+    if (!kms)
+        s_addf(arr, "arn:aws:s3:::%s/%s/%s/*", b, job->export_prefix, job->name);
+    for (size_t i = 0; i < job->n_export_overrides; i++) {
+        const struct fv_config_export_override *o = &job->export_overrides[i];
+        if (kms && o->sse_kms_key_id)
+            s_add(arr, s_kms_arn(x, o->sse_kms_key_id, buf, sizeof(buf)));
+        if (!kms && o->prefix)
+            s_addf(arr, "arn:aws:s3:::%s/%s/*", b, o->prefix);
+    }
 }
 
 static void s_event_logs(struct json_object *arr, const char *acct, const char *region,
@@ -276,17 +325,6 @@ static void s_ident_tables(const struct s_ctx *x, struct json_object *arr)
     }
 }
 
-static const char *s_kms_arn(const struct s_ctx *x, const char *key, char *buf, size_t n)
-{
-    if (strncmp(key, "arn:", 4) == 0)
-        return key;
-    if (strncmp(key, "alias/", 6) == 0) /* an alias names no key resource */
-        snprintf(buf, n, "arn:aws:kms:%s:%s:key/*", x->cfg->region, x->central);
-    else
-        snprintf(buf, n, "arn:aws:kms:%s:%s:key/%s", x->cfg->region, x->central, key);
-    return buf;
-}
-
 static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
 {
     const struct fv_config *cfg = x->cfg;
@@ -296,8 +334,6 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
     case S_R_ANY: s_add(arr, "*"); break;
     case S_R_TABLES: s_member_regions(x, arr, s_tables, NULL); break;
     case S_R_BACKUPS: s_member_regions(x, arr, s_backups, NULL); break;
-    case S_R_EXPORTS: s_member_regions(x, arr, s_exports, NULL); break;
-    case S_R_SEED_PARAMS: s_member_regions(x, arr, s_seed_params, NULL); break;
     case S_R_IDENT_TABLES: s_ident_tables(x, arr); break;
     case S_R_IAM_PRINCIPALS:
         for (size_t i = 0; i < cfg->n_accounts; i++)
@@ -340,6 +376,14 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
         for (size_t j = 0; j < cfg->n_jobs; j++)
             if (cfg->jobs[j].kind == FV_JOB_QUICKSIGHT && cfg->jobs[j].sse_kms_key_id)
                 s_add(arr, s_kms_arn(x, cfg->jobs[j].sse_kms_key_id, buf, sizeof(buf)));
+        break;
+    case S_R_EXPORTS: s_member_regions(x, arr, s_exports, NULL); break;
+    case S_R_SEED_PARAMS: s_member_regions(x, arr, s_seed_params, NULL); break;
+    case S_R_EXPORT_OBJECTS:
+    case S_R_EXPORT_KMS:
+        for (size_t j = 0; j < cfg->n_jobs; j++)
+            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
+                s_export_resources(x, &cfg->jobs[j], res == S_R_EXPORT_KMS, NULL, arr);
         break;
     case S_R_TOPIC: s_add(arr, cfg->sns_topic_arn); break;
     case S_R_RUN_LOGS:
@@ -464,6 +508,41 @@ static struct json_object *s_principal_statement(const struct s_ctx *x, const ch
     return st;
 }
 
+/* Who writes a dynamodb_exports job's exports: DynamoDB writes them as the
+ * caller, the role of each member account (the central principal where an
+ * account has none); all jobs that export, a principal once. */
+static struct json_object *s_exporters(const struct s_ctx *x)
+{
+    const struct fv_config *cfg = x->cfg;
+    struct json_object *who = json_object_new_array();
+    for (size_t i = 0; i < cfg->n_accounts; i++)
+        for (size_t j = 0; j < cfg->n_jobs; j++)
+            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS &&
+                fv_config_job_covers(&cfg->jobs[j], cfg->accounts[i].id))
+                s_add(who, cfg->accounts[i].role_arn ? cfg->accounts[i].role_arn : x->principal);
+    return who;
+}
+
+/* The statement letting the member roles write exports into bucket (the
+ * cross-account copy: ExportTableToPointInTime with S3BucketOwner). */
+static void s_export_statement(const struct s_ctx *x, const char *bucket, struct json_object *sts)
+{
+    const char *acts[] = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl", NULL};
+    struct json_object *r = json_object_new_array();
+    for (size_t j = 0; j < x->cfg->n_jobs; j++)
+        if (x->cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
+            s_export_resources(x, &x->cfg->jobs[j], false, bucket, r);
+    if (json_object_array_length(r) == 0) {
+        json_object_put(r);
+        return;
+    }
+    struct json_object *st = s_statement("DynamoDbExports", false, acts, r);
+    struct json_object *p = json_object_new_object();
+    json_object_object_add(p, "AWS", s_exporters(x));
+    json_object_object_add(st, "Principal", p);
+    json_object_array_add(sts, st);
+}
+
 /* Bucket policy of bucket: the central principal's grants on it, nothing else
  * (no deletes: nothing of fleetvault deletes an object). */
 static struct json_object *s_bucket_policy(const struct s_ctx *x, const char *bucket)
@@ -496,6 +575,7 @@ static struct json_object *s_bucket_policy(const struct s_ctx *x, const char *bu
         json_object_array_add(sts, s_principal_statement(x, "AssetBundles", objs, r));
         break; /* one statement pair a bucket; other prefixes: see the identity policy */
     }
+    s_export_statement(x, bucket, sts);
     return doc;
 }
 
@@ -518,7 +598,19 @@ static struct json_object *s_kms_policy(const struct s_ctx *x)
     const char *acts[] = {"kms:GenerateDataKey", "kms:Decrypt", NULL};
     struct json_object *r = json_object_new_array();
     s_add(r, "*"); /* in a key policy "*" is the key itself */
-    json_object_array_add(sts, s_principal_statement(x, "AssetBundleKey", acts, r));
+    if (x->on & S_QS_KMS)
+        json_object_array_add(sts, s_principal_statement(x, "AssetBundleKey", acts, r));
+    else
+        json_object_put(r);
+    if (x->on & S_EXP_KMS) {
+        struct json_object *st = s_statement("DynamoDbExportKey", false, acts, NULL);
+        json_object_object_del(st, "Resource");
+        json_object_object_add(st, "Resource", json_object_new_string("*"));
+        struct json_object *who = json_object_new_object();
+        json_object_object_add(who, "AWS", s_exporters(x));
+        json_object_object_add(st, "Principal", who);
+        json_object_array_add(sts, st);
+    }
     return doc;
 }
 
@@ -554,13 +646,17 @@ static unsigned s_features(const struct fv_config *cfg)
     bool inline_guard = strcmp(cfg->deny_guard, "inline") == 0;
     for (size_t j = 0; j < cfg->n_jobs; j++) {
         const struct fv_config_job *job = &cfg->jobs[j];
-        if (job->type && strcmp(job->type, "dynamodb_exports") == 0) {
-            on |= S_DDB_EXPORTS;
-        } else if (job->kind == FV_JOB_DYNAMODB_BACKUPS) {
+        if (job->kind == FV_JOB_DYNAMODB_BACKUPS) {
             on |= S_DDB;
             on |= job->n_table_tags ? S_DDB_TAGS : 0;
             on |= job->log_group ? S_DDB_EVENTS : 0;
             on |= job->deny_delete_policy && inline_guard ? S_GUARD_INLINE : 0;
+        } else if (job->kind == FV_JOB_DYNAMODB_EXPORTS) {
+            on |= S_EXP;
+            on |= job->n_table_tags ? S_EXP_TAGS : 0;
+            for (size_t i = 0; i < job->n_export_overrides; i++)
+                on |= job->export_overrides[i].sse_kms_key_id ? S_EXP_KMS : 0;
+            on |= job->sse_kms_key_id ? S_EXP_KMS : 0;
         } else {
             on |= strcmp(job->mode, "assets-only") != 0 ? S_QS_IDENT : 0;
             on |= strcmp(job->mode, "users-only") != 0 ? S_QS_ASSETS : 0;
@@ -630,7 +726,7 @@ fv_status fv_iam_policies(const struct fv_config *cfg, struct fv_iam_docs *out,
     size_t n_done = 0;
     for (size_t j = 0; j <= cfg->n_jobs && n_done < S_N(done); j++) {
         const char *bucket = j == cfg->n_jobs ? cfg->central_bucket : cfg->jobs[j].bucket;
-        if (!bucket || (j < cfg->n_jobs && cfg->jobs[j].kind != FV_JOB_QUICKSIGHT))
+        if (!bucket || (j < cfg->n_jobs && cfg->jobs[j].kind == FV_JOB_DYNAMODB_BACKUPS))
             continue;
         bool seen = false;
         for (size_t k = 0; k < n_done; k++)
@@ -641,7 +737,7 @@ fv_status fv_iam_policies(const struct fv_config *cfg, struct fv_iam_docs *out,
         snprintf(file, sizeof(file), "fleetvault-bucket-policy-%s.json", bucket);
         s_push(out, file, s_bucket_policy(&x, bucket));
     }
-    if (x.on & S_QS_KMS)
+    if (x.on & (S_QS_KMS | S_EXP_KMS))
         s_push(out, "fleetvault-kms-key-policy.json", s_kms_policy(&x));
     if (s_scp_needed(cfg))
         s_push(out, "fleetvault-deny-delete-backup-scp.json", s_scp(&x));

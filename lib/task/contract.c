@@ -102,6 +102,35 @@ static const struct fv_param_spec s_import_params[] = {
             "`jobs[].wait_timeout_s` after it."},
 };
 
+static const char *const s_ddb_export_steps[] = {"start", "wait", NULL};
+static const struct fv_param_spec s_ddb_export_params[] = {
+    {.name = "export_time_ms",
+     .type = FV_PARAM_INT,
+     .min = 1,
+     .max = INT64_MAX,
+     .doc = "A FULL_EXPORT of the table as it was at this time (Unix ms): the chain's start. "
+            "Either this or `from_ms` and `to_ms`."},
+    {.name = "from_ms",
+     .type = FV_PARAM_INT,
+     .min = 1,
+     .max = INT64_MAX,
+     .doc = "An INCREMENTAL_EXPORT of the window [from_ms, to_ms) (Unix ms): from_ms is the "
+            "chain's last window end; the window is 15 min to 24 h."},
+    {.name = "to_ms", .type = FV_PARAM_INT, .min = 1, .max = INT64_MAX, .doc = "The window's end."},
+    {.name = "chain_id",
+     .type = FV_PARAM_ARN,
+     .doc = "The full export the chain starts from (its ARN), as planned: a window of a chain "
+            "reset since is not exported."},
+    {.name = "blocks_behind",
+     .type = FV_PARAM_INT,
+     .max = 1000000,
+     .doc = "incrementalBlocksBehind when planned: whole windows due after this one."},
+    {.name = "export_arn",
+     .type = FV_PARAM_ARN,
+     .required_in = "wait",
+     .doc = "The export being waited for (set by start)."},
+};
+
 static const struct fv_task_kind s_kinds[] = {
     {"dynamodb.backup", FV_JOB_DYNAMODB_BACKUPS, s_backup_steps, "table", s_backup_params,
      S_N(s_backup_params),
@@ -137,6 +166,18 @@ static const struct fv_task_kind s_kinds[] = {
      "were checked against the task; read from the job's bucket and key, never from the "
      "message. At most `jobs[].max_export_jobs` per account at once (slots in the control "
      "table)."},
+    {"dynamodb.export", FV_JOB_DYNAMODB_EXPORTS, s_ddb_export_steps, "table", s_ddb_export_params,
+     S_N(s_ddb_export_params),
+     "One window of one table's continuous export to S3 (seed 003): ExportTableToPointInTime "
+     "into the job's bucket (`S3BucketOwner` its owner) under the table's prefix "
+     "(`fv_name_export_prefix`), with the job's format, view type and KMS key, and a ClientToken "
+     "derived from job, account, region, table and window (`fv_name_export_token`), so a "
+     "redelivered task starts no second export. Waited on with DescribeExport every "
+     "`poll_interval_s` as delayed follow-ups. On COMPLETED the chain's state in the control "
+     "table advances by a write conditional on its version (a chain another delivery advanced "
+     "already is a success, not a second advance); on FAILED the state records the error (a "
+     "PITR gap marks the chain PITR_GAP). Bucket, prefix, owner and key come from the job, "
+     "never from the message."},
 };
 
 const struct fv_task_kind *fv_task_kinds(size_t *n)
@@ -434,6 +475,24 @@ static fv_status s_check_param(const struct fv_task *t, const struct fv_param_sp
     return FV_OK;
 }
 
+/* dynamodb.export: a full export (export_time_ms) or one window [from_ms,
+ * to_ms) of 15 min to 24 h, never both. */
+static fv_status s_check_export_window(const struct fv_task *t, struct fv_error *err)
+{
+    bool full = fv_task_param(t, "export_time_ms") != NULL;
+    bool from = fv_task_param(t, "from_ms") != NULL, to = fv_task_param(t, "to_ms") != NULL;
+    int64_t len = fv_task_param_i64(t, "to_ms", 0) - fv_task_param_i64(t, "from_ms", 0);
+    if (full ? (from || to) : !(from && to))
+        return s_fail(err, "TaskInvalid",
+                      "%s task %s: needs either export_time_ms or both from_ms and to_ms", t->kind,
+                      t->task_id);
+    if (!full && (len < 15 * 60000 || len > 24 * 3600000))
+        return s_fail(err, "TaskInvalid",
+                      "%s task %s: window [from_ms, to_ms) must be 15 min to 24 h, got %lld ms",
+                      t->kind, t->task_id, (long long)len);
+    return FV_OK;
+}
+
 fv_status fv_task_validate(const struct fv_task *t, struct fv_error *err)
 {
     const struct fv_task_kind *k = fv_task_kind_find(t->kind);
@@ -478,6 +537,8 @@ fv_status fv_task_validate(const struct fv_task *t, struct fv_error *err)
         if ((st = s_check_param(t, p, v, err)) != FV_OK)
             return st;
     }
+    if (strcmp(k->kind, "dynamodb.export") == 0)
+        return s_check_export_window(t, err);
     return FV_OK;
 }
 
@@ -552,7 +613,7 @@ void fv_task_write_docs(FILE *f)
                                            "account id (one the job covers)",
                                            "SHA-256, lowercase hex",
                                            "JSON object"};
-    static const char *const job_doc[] = {"dynamodb_backups", "quicksight"};
+    static const char *const job_doc[] = {"dynamodb_backups", "quicksight", "dynamodb_exports"};
     fputs("# Task kinds\n\n"
           "Generated from the task contract (lib/task/contract.c) by `fleetvault task docs`; "
           "do not edit. The contract itself — the envelope, signing, who may write which "

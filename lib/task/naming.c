@@ -162,6 +162,30 @@ void fv_name_restore_job(const char *run_id, const char *source, const char *bun
             *p = '_';
 }
 
+void fv_name_export_prefix(const struct fv_config_job *job,
+                           const struct fv_config_export_settings *s, const char *account,
+                           const char *region, const char *table, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    if (s->prefix)
+        fv_buf_printf(out, "%s", s->prefix);
+    else
+        fv_buf_printf(out, "%s/%s/%s/%s/%s", job->export_prefix, job->name, account, region, table);
+}
+
+void fv_name_export_token(const char *job, const char *account, const char *region,
+                          const char *table, int64_t from_ms, int64_t to_ms,
+                          char out[FV_NAME_EXPORT_TOKEN_LEN + 1])
+{
+    struct fv_buf b = {0};
+    char hex[65];
+    fv_buf_printf(&b, "%s\n%s\n%s\n%s\n%lld\n%lld", job, account, region, table, (long long)from_ms,
+                  (long long)to_ms);
+    fv_sha256_hex(b.ptr, b.len, hex);
+    fv_buf_clean_up(&b);
+    snprintf(out, FV_NAME_EXPORT_TOKEN_LEN + 1, "fv-%.32s", hex);
+}
+
 void fv_name_slot(const char *pool, const char *account, int i, char *out, size_t n)
 {
     snprintf(out, n, "%s#%s#%d", pool, account, i);

@@ -29,7 +29,8 @@ static const char *s_config =
     "\"aws\":{\"max_attempts\":1},"
     "\"accounts\":[{\"id\":\"" A "\",\"regions\":[\"us-east-1\"]}],"
     "\"jobs\":[{\"name\":\"ddb\",\"type\":\"dynamodb_backups\",\"deny_delete_policy\":true,"
-    "\"log_group\":\"/fv\"},{\"name\":\"qs\",\"type\":\"quicksight\"}]}";
+    "\"log_group\":\"/fv\"},{\"name\":\"qs\",\"type\":\"quicksight\"},"
+    "{\"name\":\"ex\",\"type\":\"dynamodb_exports\"}]}";
 
 /* How the stub answers: success shapes and failures of each protocol. */
 static const struct {

@@ -69,6 +69,13 @@ SEEDS = {
     "import-wait": task("quicksight.import", "qs", "dashboards", "wait",
                         {"backup_run": "qs-20261201T020000Z", "source_account": A, "sha256": "ab" * 32,
                          "size": "1234", "slot": "0", "started_ms": "5"}),
+    "ddb-export-full": task("dynamodb.export", "ex", "orders", "start", {"export_time_ms": "1764727200000"}),
+    "ddb-export-window": task("dynamodb.export", "ex", "orders", "start",
+                              {"from_ms": "1764727200000", "to_ms": "1764728100000", "blocks_behind": "2",
+                               "chain_id": f"arn:aws:dynamodb:us-east-1:{A}:table/orders/export/0"}),
+    "ddb-export-wait": task("dynamodb.export", "ex", "orders", "wait",
+                            {"from_ms": "1764727200000", "to_ms": "1764728100000",
+                             "export_arn": f"arn:aws:dynamodb:us-east-1:{A}:table/orders/export/1"}),
 }
 
 

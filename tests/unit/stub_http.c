@@ -16,6 +16,7 @@
 struct s_stub_route {
     char *method;
     char *path;
+    char *target;
     int status;
     char *body;
     struct fv_headers headers;
@@ -138,6 +139,9 @@ static enum MHD_Result s_stub_answer(struct stub_http *s, struct MHD_Connection 
         if (r->method && strcmp(r->method, req->method) != 0)
             continue;
         if (r->path && strcmp(r->path, req->path) != 0)
+            continue;
+        const char *target = fv_headers_get(&req->headers, "X-Amz-Target");
+        if (r->target && (!target || strcmp(r->target, target) != 0))
             continue;
         if (r->times && r->used >= r->times)
             continue;
@@ -263,6 +267,7 @@ static void s_stub_clear_locked(struct stub_http *s)
         struct s_stub_route *r = &s->routes[i];
         free(r->method);
         free(r->path);
+        free(r->target);
         free(r->body);
         free(r->require_header);
         fv_headers_clean_up(&r->headers);
@@ -306,6 +311,7 @@ int stub_http_add(struct stub_http *s, const struct stub_http_route *r)
     *d = (struct s_stub_route){
         .method = fv_strdup(r->method),
         .path = fv_strdup(r->path),
+        .target = fv_strdup(r->target),
         .status = r->status,
         .body = fv_strdup(r->body),
         .require_header = fv_strdup(r->require_header),

@@ -25,10 +25,11 @@
 #include <fv/common.h>
 
 struct stub_http_route {
-    const char *method;         /* NULL matches any */
-    const char *path;           /* exact path without the query; NULL matches any */
-    int status;                 /* 0 → 200 */
-    const char *body;           /* NULL → empty */
+    const char *method; /* NULL matches any */
+    const char *path;   /* exact path without the query; NULL matches any */
+    const char *target; /* the X-Amz-Target header's exact value (JSON protocols); NULL: any */
+    int status;         /* 0 → 200 */
+    const char *body;   /* NULL → empty */
     const char *const *headers; /* name, value, name, value, ..., NULL; may be NULL */
     /* When set and the request lacks this header, answer 401 instead (and
      * count the route as used). */

@@ -152,8 +152,9 @@ static void test_jobs_and_kafka(void **state)
     assert_null(fv_config_job(&cfg, "other"));
     fv_config_clean_up(&cfg);
 
-    s_expect_error(".yaml", "region: us-east-1\njobs:\n  - name: a\n    type: tape\n",
-                   "jobs[0].type: must be one of dynamodb_backups, quicksight, got 'tape'");
+    s_expect_error(
+        ".yaml", "region: us-east-1\njobs:\n  - name: a\n    type: tape\n",
+        "jobs[0].type: must be one of dynamodb_backups, quicksight, dynamodb_exports, got 'tape'");
     s_expect_error(".yaml",
                    "region: us-east-1\njobs:\n  - name: a\n    type: dynamodb_backups\n"
                    "    tables:\n      tags: [daily]\n",

@@ -19,13 +19,14 @@
 #define STRANGER "999999999999"
 
 static const char *s_config_json =
-    "{\"region\":\"us-east-1\",\"central\":{\"bucket\":\"central-bkt\"},"
+    "{\"region\":\"us-east-1\",\"central\":{\"bucket\":\"central-bkt\",\"account\":\"" STRANGER "\"},"
     "\"accounts\":[{\"id\":\"" A "\",\"regions\":[\"us-east-1\",\"eu-west-1\"]},"
     "{\"id\":\"" B "\"}],"
     "\"jobs\":[{\"name\":\"ddb\",\"type\":\"dynamodb_backups\",\"retention\":7,"
     "\"accounts\":[\"" A "\"],\"deny_delete_policy\":true},"
     "{\"name\":\"nodeny\",\"type\":\"dynamodb_backups\",\"deny_delete_policy\":false},"
-    "{\"name\":\"qs\",\"type\":\"quicksight\"}]}";
+    "{\"name\":\"qs\",\"type\":\"quicksight\"},"
+    "{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"accounts\":[\"" A "\"]}]}";
 
 static struct fv_config s_cfg;
 
@@ -134,6 +135,55 @@ static void test_every_kind_has_a_valid_form(void **state)
     fv_task_set_param(&t, "overrides",
                       "{\"ResourceIdOverrideConfiguration\":{\"PrefixForAllResources\":\"r-\"}}");
     s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+}
+
+/* dynamodb.export: a full export or one window of 15 min to 24 h, never
+ * both; the export waited for is the task account's; a dynamodb_exports job. */
+static void test_export_tasks_carry_one_window(void **state)
+{
+    (void)state;
+    struct fv_task t;
+    s_task(&t, "dynamodb.export", "ex", "orders", "start");
+    fv_task_set_param(&t, "export_time_ms", "1764727200000");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_set_param(&t, "from_ms", "1764727200000");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "either export_time_ms or both");
+    fv_task_clean_up(&t);
+
+    s_task(&t, "dynamodb.export", "ex", "orders", "start");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "either export_time_ms or both");
+    fv_task_set_param(&t, "from_ms", "1764727200000");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "either export_time_ms or both");
+    fv_task_set_param(&t, "to_ms", "1764728100000"); /* 15 min */
+    fv_task_set_param(&t, "blocks_behind", "3");
+    fv_task_set_param(&t, "chain_id", "arn:aws:dynamodb:us-east-1:" A ":table/orders/export/0");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_set_param(&t, "to_ms", "1764728099999"); /* a millisecond short */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "must be 15 min to 24 h");
+    fv_task_set_param(&t, "to_ms", "1764813600001"); /* a millisecond over a day */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "must be 15 min to 24 h");
+    fv_task_set_param(&t, "to_ms", "1764813600000");
+    s_expect(&t, FV_OK, NULL, NULL);
+    free(t.step);
+    t.step = strdup("wait"); /* waits on an export of the task's own account */
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "needs parameter 'export_arn'");
+    fv_task_set_param(&t, "export_arn", "arn:aws:dynamodb:us-east-1:" B ":table/orders/export/1");
+    s_expect(&t, FV_E_INVALID, "TaskInvalid", "'export_arn' is not an ARN of the task's account");
+    fv_task_set_param(&t, "export_arn", "arn:aws:dynamodb:us-east-1:" A ":table/orders/export/1");
+    s_expect(&t, FV_OK, NULL, NULL);
+    fv_task_clean_up(&t);
+
+    /* another job type's job, or an account the job does not cover */
+    s_task(&t, "dynamodb.export", "ddb", "orders", "start");
+    fv_task_set_param(&t, "export_time_ms", "1764727200000");
+    s_expect(&t, FV_E_INVALID, "TaskNotAuthorized", "is a dynamodb_backups job");
+    fv_task_clean_up(&t);
+    s_task(&t, "dynamodb.export", "ex", "orders", "start");
+    fv_task_set_param(&t, "export_time_ms", "1764727200000");
+    free(t.account);
+    t.account = strdup(B);
+    s_expect(&t, FV_E_INVALID, "TaskNotAuthorized", "is not one job 'ex' covers");
     fv_task_clean_up(&t);
 }
 
@@ -514,6 +564,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind_has_a_valid_form),
         cmocka_unit_test(test_import_tasks_carry_a_checked_bundle),
+        cmocka_unit_test(test_export_tasks_carry_one_window),
         cmocka_unit_test(test_poison_tasks_are_rejected_with_a_reason),
         cmocka_unit_test(test_look_alikes_are_refused),
         cmocka_unit_test(test_authority_comes_from_the_configuration),

@@ -188,6 +188,53 @@ static void test_kms_and_bundle_prefix(void **state)
     fv_config_clean_up(&cfg);
 }
 
+/* A dynamodb_exports job: the member roles export their tables and write
+ * the exports into the central bucket, which lets exactly them write its
+ * export prefixes; the KMS key lets them use it. */
+static void test_exports_write_across_accounts(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_iam_docs d;
+    struct fv_error err;
+    s_load("{\"region\":\"us-east-1\",\"central\":{\"account\":\"" C "\",\"bucket\":\"bk\","
+           "\"principal_arn\":\"arn:aws:iam::" C ":role/fv\"},"
+           "\"accounts\":[{\"id\":\"" A "\",\"role_arn\":\"arn:aws:iam::" A ":role/fvm\"}],"
+           "\"jobs\":[{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"s3\":{"
+           "\"sse_kms_key_id\":\"arn:aws:kms:us-east-1:" C ":key/k-2\"},"
+           "\"overrides\":[{\"table\":\"t1\",\"s3\":{\"prefix\":\"seed/t1\"}}]}]}",
+           &cfg);
+    assert_int_equal(fv_iam_policies(&cfg, &d, &err), FV_OK);
+    struct json_object *c = s_doc(&d, "fleetvault-central-policy.json");
+    struct json_object *m = s_doc(&d, "fleetvault-member-policy.json");
+    struct json_object *k = s_doc(&d, "fleetvault-kms-key-policy.json");
+    struct json_object *b = s_doc(&d, "fleetvault-bucket-policy-bk.json");
+    assert_non_null(m);
+    assert_non_null(k);
+    assert_non_null(b);
+    assert_true(s_has(m, "Allow", "dynamodb:ExportTableToPointInTime",
+                      "arn:aws:dynamodb:us-east-1:" A ":table/*"));
+    assert_true(s_has(m, "Allow", "dynamodb:DescribeContinuousBackups", NULL));
+    assert_true(s_has(m, "Allow", "dynamodb:DescribeExport",
+                      "arn:aws:dynamodb:us-east-1:" A ":table/*/export/*"));
+    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/seed/t1/*"));
+    assert_true(s_has(m, "Allow", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:" C ":key/k-2"));
+    assert_false(s_has(m, "Allow", "dynamodb:CreateBackup", NULL)); /* no backups job */
+    assert_true(s_has(b, "Allow", "s3:PutObjectAcl", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_non_null(strstr(json_object_to_json_string_ext(b, JSON_C_TO_STRING_NOSLASHESCAPE),
+                           "arn:aws:iam::" A ":role/fvm"));
+    assert_non_null(strstr(json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE),
+                           "arn:aws:iam::" A ":role/fvm"));
+    assert_false(s_has(c, "Allow", "dynamodb:ExportTableToPointInTime", NULL));
+    json_object_put(c);
+    json_object_put(m);
+    json_object_put(k);
+    json_object_put(b);
+    fv_iam_docs_clean_up(&d);
+    fv_config_clean_up(&cfg);
+}
+
 static void test_missing_principal_names_the_key(void **state)
 {
     (void)state;
@@ -242,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_scp_guard_takes_every_iam_write_away),
         cmocka_unit_test(test_accounts_without_a_role_are_granted_to_the_central_principal),
         cmocka_unit_test(test_kms_and_bundle_prefix),
+        cmocka_unit_test(test_exports_write_across_accounts),
         cmocka_unit_test(test_missing_principal_names_the_key),
         cmocka_unit_test(test_exports_job_grants),
     };

@@ -22,16 +22,32 @@ struct fv_config_account {
 enum fv_job_type {
     FV_JOB_DYNAMODB_BACKUPS = 0,
     FV_JOB_QUICKSIGHT,
+    FV_JOB_DYNAMODB_EXPORTS,
+};
+
+/* One overrides[] entry of a dynamodb_exports job: settings of the tables
+ * named `table` (in `account` and `region` when given, else everywhere the
+ * job covers). Unset fields (0, NULL) keep the job's. */
+struct fv_config_export_override {
+    char *table;
+    char *account;
+    char *region;
+    int64_t window_minutes;
+    int64_t poll_interval_s;
+    char *view_type;
+    char *format;
+    char *prefix; /* the table's whole key prefix (a seed's dataExportBucketPrefix) */
+    char *sse_kms_key_id;
 };
 
 struct fv_config_job {
     char *name;
-    char *type; /* "dynamodb_backups", "quicksight" */
+    char *type; /* "dynamodb_backups", "quicksight", "dynamodb_exports" */
     enum fv_job_type kind;
     char *schedule;  /* rate(...) or cron(...); NULL: on demand only */
     char **accounts; /* subset of the fleet's account ids; NULL → all */
     size_t n_accounts;
-    /* dynamodb_backups */
+    /* dynamodb_backups, dynamodb_exports */
     char **table_names;
     size_t n_table_names;
     char **table_prefixes;
@@ -65,6 +81,28 @@ struct fv_config_job {
     int64_t max_export_jobs;        /* per account at once (AWS allows 5) */
     char *sse_kms_key_id;           /* SSE-KMS for bundles; NULL → bucket default */
     bool bucket_owner_full_control; /* x-amz-acl for a bucket in another account */
+    /* dynamodb_exports (seed 003); bucket and sse_kms_key_id above too */
+    int64_t window_minutes;  /* 15..1440 */
+    int64_t poll_interval_s; /* DescribeExport every so often */
+    char *view_type;         /* "NEW_AND_OLD_IMAGES", "NEW_IMAGE" */
+    char *ddb_export_format; /* "DYNAMODB_JSON", "ION" */
+    char *export_prefix;     /* base of the tables' prefixes (fv_name_export_prefix) */
+    char *bucket_owner;      /* S3BucketOwner; NULL → central.account */
+    struct fv_config_export_override *export_overrides;
+    size_t n_export_overrides;
+};
+
+/* The settings of one table of a dynamodb_exports job, overrides applied.
+ * Every pointer is borrowed from the config. */
+struct fv_config_export_settings {
+    int64_t window_minutes;
+    int64_t poll_interval_s;
+    const char *view_type;
+    const char *ddb_export_format; /* ExportFormat */
+    const char *bucket;            /* the job's, else central.bucket */
+    const char *bucket_owner;      /* the job's, else central.account (may be NULL) */
+    const char *prefix;            /* an override's whole prefix, or NULL: fv_name_export_prefix */
+    const char *sse_kms_key_id;
 };
 
 struct fv_config {
@@ -88,7 +126,7 @@ struct fv_config {
     char *central_bucket;  /* manifests and reports; NULL: local only */
     char *central_prefix;
     char *control_table;
-    int64_t control_ttl_days; /* claims and run records expire (DynamoDB TTL) */
+    int64_t control_ttl_days;    /* claims and run records expire (DynamoDB TTL) */
     char *central_principal_arn; /* who fleetvault runs as; `fleetvault iam-policy` */
     /* iam.* */
     char *deny_guard; /* "inline" (iam.deny_delete_backup tasks) or "scp" */
@@ -131,6 +169,11 @@ fv_status fv_config_load(const char *path, struct fv_config *out, struct fv_erro
 /* Same from an already-parsed document (borrowed; the config takes a ref). */
 /* The job called name, or NULL. */
 const struct fv_config_job *fv_config_job(const struct fv_config *c, const char *name);
+/* The settings of table (in account, region) under a dynamodb_exports job:
+ * the last override that matches wins. */
+void fv_config_export_settings(const struct fv_config *c, const struct fv_config_job *job,
+                               const char *account, const char *region, const char *table,
+                               struct fv_config_export_settings *out);
 /* True when job covers the account (its accounts list it, or it lists none). */
 bool fv_config_job_covers(const struct fv_config_job *job, const char *account);
 

@@ -60,6 +60,22 @@ void fv_name_export_job(const char *task_id, int64_t generation, char *out, size
  * its jobs; other overrides or another target get new ones. */
 void fv_name_restore_job(const char *run_id, const char *source, const char *bundle,
                          const char *target, const char *overrides_canonical, char *out, size_t n);
+/* Where a dynamodb_exports job's exports of one table go in its bucket
+ * (settings from fv_config_export_settings): the override's whole prefix
+ * when it has one, else "<s3.prefix>/<job>/<account>/<region>/<table>";
+ * DynamoDB puts each export under <prefix>/AWSDynamoDB/<export id>/. */
+void fv_name_export_prefix(const struct fv_config_job *job,
+                           const struct fv_config_export_settings *s, const char *account,
+                           const char *region, const char *table, struct fv_buf *out);
+/* The ClientToken of one export: "fv-" + 32 hex digits of the SHA-256 of
+ * job, account, region, table and the window (a full export: from_ms = its
+ * ExportTime, to_ms = -1). The same window of the same table gets the same
+ * token however often its task is delivered, so ExportTableToPointInTime
+ * starts it once (DynamoDB keeps a token 8 hours). */
+#define FV_NAME_EXPORT_TOKEN_LEN 35
+void fv_name_export_token(const char *job, const char *account, const char *region,
+                          const char *table, int64_t from_ms, int64_t to_ms,
+                          char out[FV_NAME_EXPORT_TOKEN_LEN + 1]);
 /* The lease of slot i of account in a pool of job slots:
  * "<pool>#<account>#<i>" (pools "qs-export", "qs-import"). */
 void fv_name_slot(const char *pool, const char *account, int i, char *out, size_t n);

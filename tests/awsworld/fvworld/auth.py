@@ -177,9 +177,13 @@ def _resources(req, resource):
         table = lambda name: f"arn:aws:dynamodb:{region}:{acct}:table/{name}"  # noqa: E731
         if body.get("BackupArn"):
             return [body["BackupArn"]]
-        # ExportTableToPointInTime names its table, DescribeExport its export, by ARN.
-        if body.get("ExportArn") or body.get("TableArn"):
-            return [body.get("ExportArn") or body["TableArn"]]
+        # Exports name their table by ARN (ExportTableToPointInTime) and are
+        # themselves the resource of DescribeExport: "*" would deny a policy
+        # scoped to table/* and table/*/export/* (moto gap, as above).
+        if body.get("ExportArn"):
+            return [body["ExportArn"]]
+        if body.get("TableArn"):
+            return [body["TableArn"]]
         if body.get("TableName"):
             return [table(body["TableName"])]
         if op in ("BatchWriteItem", "BatchGetItem") and isinstance(body.get("RequestItems"), dict):

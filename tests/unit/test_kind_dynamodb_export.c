@@ -1,0 +1,434 @@
+/* dynamodb.export through the handler seam, against a stub AWS (answers by
+ * X-Amz-Target) and an injected clock: what the export request carries
+ * (all from the job), the deterministic ClientToken across redelivery, the
+ * wait as a delayed follow-up at the job's poll interval, the chain advanced
+ * once (a lost race advances nothing), a PITR gap recorded with a remedy,
+ * and the step guard (a paused or moved chain exports nothing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "handler.h"
+#include "stub_http.c"
+
+#include <fv/contract.h>
+#include <fv/export_notice.h>
+#include <fv/naming.h>
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define A "111111111111"
+#define CENTRAL "999999999999"
+#define T0 INT64_C(1764770400000) /* the window's start: 2025-12-03T14:00:00Z */
+#define W INT64_C(900000)         /* 15 minutes */
+#define NOW (T0 + 2 * W + 60000)  /* the window is due, and one more */
+#define EXPORT_ARN "arn:aws:dynamodb:us-east-1:" A ":table/orders/export/01"
+#define CHAIN_ARN "arn:aws:dynamodb:us-east-1:" A ":table/orders/export/00"
+#define DDB(op) "DynamoDB_20120810." op
+
+void fv_kind_dynamodb_export(struct fv_handler_ctx *ctx);
+
+static const char *s_config =
+    "{\"region\":\"us-east-1\",\"central\":{\"account\":\"" CENTRAL "\",\"bucket\":\"central-b\"},"
+    "\"aws\":{\"max_attempts\":1},"
+    "\"accounts\":[{\"id\":\"" A "\"}],"
+    "\"jobs\":[{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"poll_interval_s\":30,"
+    "\"s3\":{\"sse_kms_key_id\":\"arn:aws:kms:us-east-1:" CENTRAL ":key/k1\"}}]}";
+
+struct s_fixture {
+    struct stub_http *stub;
+    struct fv_config cfg;
+    struct fv_fleet *fleet;
+    struct fv_http_engine *engine;
+    struct fv_fleet_clients *clients;
+    int64_t now;
+};
+
+static int64_t s_now(void *ud)
+{
+    return ((struct s_fixture *)ud)->now;
+}
+static void s_sleep(void *ud, int64_t ms)
+{
+    ((struct s_fixture *)ud)->now += ms;
+}
+
+static int s_setup(void **state)
+{
+    struct s_fixture *f = calloc(1, sizeof(*f));
+    f->stub = stub_http_start();
+    f->now = NOW;
+    setenv("AWS_ENDPOINT_URL", stub_http_url(f->stub), 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    struct fv_error err;
+    struct json_object *doc = json_tokener_parse(s_config);
+    if (fv_config_from_doc("t.json", doc, &f->cfg, &err) != FV_OK)
+        fail_msg("%s", err.message);
+    json_object_put(doc);
+    f->fleet = fv_fleet_new(&f->cfg, &err);
+    assert_non_null(f->fleet);
+    f->engine = fv_fleet_engine_new(f->fleet);
+    f->clients = fv_fleet_clients_new(f->fleet, f->engine);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    struct s_fixture *f = *state;
+    fv_fleet_clients_destroy(f->clients);
+    fv_http_engine_destroy(f->engine);
+    fv_fleet_destroy(f->fleet);
+    fv_config_clean_up(&f->cfg);
+    stub_http_stop(f->stub);
+    free(f);
+    return 0;
+}
+
+/* The chain's item as GetItem returns it. */
+static char *s_state_item(const char *initiated, int64_t last_ms, const char *action,
+                          const char *last_arn, int version)
+{
+    struct fv_buf b = {0};
+    fv_buf_printf(&b,
+                  "{\"Item\":{\"pk\":{\"S\":\"export#ex#" A "#us-east-1#orders\"},"
+                  "\"job\":{\"S\":\"ex\"},\"account\":{\"S\":\"" A "\"},"
+                  "\"region\":{\"S\":\"us-east-1\"},\"table\":{\"S\":\"orders\"},"
+                  "\"workflow-initiated\":{\"S\":\"%s\"},"
+                  "\"full-export-time\":{\"N\":\"%lld\"},"
+                  "\"last-incremental-export-time\":{\"N\":\"%lld\"},"
+                  "\"workflow-state\":{\"S\":\"NORMAL\"},\"workflow-action\":{\"S\":\"%s\"},"
+                  "\"chain-id\":{\"S\":\"" CHAIN_ARN "\"}%s%s%s,"
+                  "\"version\":{\"N\":\"%d\"}}}",
+                  initiated, (long long)(T0 - 4 * W), (long long)last_ms, action,
+                  last_arn ? ",\"last-export-arn\":{\"S\":\"" : "", last_arn ? last_arn : "",
+                  last_arn ? "\"}" : "", version);
+    return fv_buf_detach(&b);
+}
+
+static char *s_export(const char *status, const char *extra)
+{
+    struct fv_buf b = {0};
+    fv_buf_printf(&b,
+                  "{\"ExportDescription\":{\"ExportArn\":\"" EXPORT_ARN
+                  "\",\"ExportStatus\":\"%s\","
+                  "\"ExportType\":\"INCREMENTAL_EXPORT\",\"StartTime\":%lld.5,"
+                  "\"S3Bucket\":\"central-b\"%s}}",
+                  status, (long long)(NOW / 1000), extra ? extra : "");
+    return fv_buf_detach(&b);
+}
+
+static void s_route(struct s_fixture *f, const char *op, const char *body, int times)
+{
+    stub_http_add(f->stub, &(struct stub_http_route){
+                               .method = "POST", .target = op, .body = body, .times = times});
+}
+
+static void s_error_route(struct s_fixture *f, const char *op, const char *code, const char *msg)
+{
+    struct fv_buf b = {0};
+    fv_buf_printf(&b, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#%s\",\"message\":\"%s\"}",
+                  code, msg);
+    stub_http_add(f->stub, &(struct stub_http_route){
+                               .method = "POST", .target = op, .status = 400, .body = b.ptr});
+    fv_buf_clean_up(&b);
+}
+
+/* The incremental window [T0, T0 + W) of table orders at step. */
+static void s_task(struct fv_task *t, const char *step)
+{
+    struct fv_task tmpl = {.task_id = "0123456789abcdef0123456789abcdef",
+                           .run_id = "ex-20251203T143100Z",
+                           .job = "ex",
+                           .kind = "dynamodb.export",
+                           .account = A,
+                           .region = "us-east-1",
+                           .resource = "orders",
+                           .step = (char *)step,
+                           .attempt = 1};
+    fv_task_copy(t, &tmpl);
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)T0);
+    fv_task_set_param(t, "from_ms", v);
+    snprintf(v, sizeof(v), "%lld", (long long)(T0 + W));
+    fv_task_set_param(t, "to_ms", v);
+    fv_task_set_param(t, "blocks_behind", "1");
+    fv_task_set_param(t, "chain_id", CHAIN_ARN);
+    if (strcmp(step, "wait") == 0)
+        fv_task_set_param(t, "export_arn", EXPORT_ARN);
+}
+
+/* Runs the handler on t; r is the caller's (clean up), *follow (caller
+ * frees, may be NULL) the follow-up. */
+static void s_run(struct s_fixture *f, const struct fv_task *t, struct fv_result *r,
+                  struct fv_task **follow)
+{
+    struct fv_error err;
+    struct fv_task_scope scope;
+    if (fv_task_validate(t, &err) != FV_OK || fv_task_authorize(&f->cfg, t, &scope, &err) != FV_OK)
+        fail_msg("%s", err.message);
+    struct fv_clock clock = {s_now, s_now, s_sleep, f};
+    fv_result_for_task(r, t);
+    r->status = FV_RESULT_SUCCEEDED;
+    struct fv_handler_ctx ctx = {.task = t,
+                                 .scope = &scope,
+                                 .fleet = f->fleet,
+                                 .clients = f->clients,
+                                 .cfg = &f->cfg,
+                                 .worker_name = "w",
+                                 .result = r,
+                                 .clock = &clock,
+                                 .rand = fv_rand_system()};
+    fv_kind_dynamodb_export(&ctx);
+    *follow = ctx.follow_up;
+}
+
+static struct json_object *s_body(struct s_fixture *f, const char *op, size_t nth)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < stub_http_count(f->stub); i++) {
+        const struct stub_http_req *q = stub_http_req(f->stub, i);
+        const char *t = fv_headers_get(&q->headers, "X-Amz-Target");
+        if (t && strcmp(t, op) == 0 && seen++ == nth)
+            return json_tokener_parse(q->body.ptr);
+    }
+    return NULL;
+}
+
+static size_t s_count(struct s_fixture *f, const char *op)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < stub_http_count(f->stub); i++) {
+        const char *t = fv_headers_get(&stub_http_req(f->stub, i)->headers, "X-Amz-Target");
+        n += t && strcmp(t, op) == 0;
+    }
+    return n;
+}
+
+static const char *s_get(struct json_object *o, const char *path)
+{
+    struct json_object *v = o;
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *p = strtok_r(buf, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
+        if (!json_object_object_get_ex(v, p, &v))
+            v = NULL;
+    return v ? json_object_get_string(v) : NULL;
+}
+
+static const char *s_extra(const struct fv_result *r, const char *k)
+{
+    assert_int_equal(r->n_outputs, 1);
+    for (size_t i = 0; i < r->outputs[0].n_extra; i++)
+        if (strcmp(r->outputs[0].extra[i].key, k) == 0)
+            return r->outputs[0].extra[i].value;
+    return NULL;
+}
+
+static void test_start_asks_for_the_jobs_export_and_waits_later(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    char *running = s_export("IN_PROGRESS", NULL);
+    s_route(f, DDB("GetItem"), item, 0);
+    s_route(f, DDB("ExportTableToPointInTime"), running, 0);
+    struct fv_task t;
+    s_task(&t, "start");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_non_null(next); /* no final result: a follow-up */
+    assert_string_equal(next->step, "wait");
+    assert_string_equal(fv_task_param(next, "export_arn"), EXPORT_ARN);
+    assert_int_equal(next->not_before_ms, NOW + 30000); /* the job's poll_interval_s */
+
+    struct json_object *req = s_body(f, DDB("ExportTableToPointInTime"), 0);
+    assert_non_null(req);
+    assert_string_equal(s_get(req, "TableArn"), "arn:aws:dynamodb:us-east-1:" A ":table/orders");
+    assert_string_equal(s_get(req, "S3Bucket"), "central-b"); /* central.bucket */
+    assert_string_equal(s_get(req, "S3BucketOwner"), CENTRAL);
+    assert_string_equal(s_get(req, "S3Prefix"), "dynamodb-exports/ex/" A "/us-east-1/orders");
+    assert_string_equal(s_get(req, "S3SseAlgorithm"), "KMS");
+    assert_string_equal(s_get(req, "S3SseKmsKeyId"), "arn:aws:kms:us-east-1:" CENTRAL ":key/k1");
+    assert_string_equal(s_get(req, "ExportType"), "INCREMENTAL_EXPORT");
+    assert_string_equal(s_get(req, "ExportFormat"), "DYNAMODB_JSON");
+    assert_string_equal(s_get(req, "IncrementalExportSpecification.ExportViewType"),
+                        "NEW_AND_OLD_IMAGES");
+    assert_int_equal((int64_t)(json_object_get_double(json_object_object_get(
+                                   json_object_object_get(req, "IncrementalExportSpecification"),
+                                   "ExportFromTime")) *
+                               1000),
+                     T0);
+    char token[FV_NAME_EXPORT_TOKEN_LEN + 1];
+    fv_name_export_token("ex", A, "us-east-1", "orders", T0, T0 + W, token);
+    assert_string_equal(s_get(req, "ClientToken"), token);
+    json_object_put(req);
+
+    /* redelivered: the same token, so the same export */
+    struct fv_result r2;
+    struct fv_task *next2 = NULL;
+    s_run(f, &t, &r2, &next2);
+    assert_non_null(next2);
+    req = s_body(f, DDB("ExportTableToPointInTime"), 1);
+    assert_string_equal(s_get(req, "ClientToken"), token);
+    json_object_put(req);
+    assert_int_equal(s_count(f, DDB("PutItem")), 0); /* nothing advanced yet */
+
+    fv_task_clean_up(next2);
+    free(next2);
+    fv_result_clean_up(&r2);
+    fv_task_clean_up(next);
+    free(next);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(item);
+    free(running);
+}
+
+static void test_completed_advances_the_chain_once(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500,\"ItemCount\":42,"
+                                       "\"ExportManifest\":\"p/manifest-summary.json\"");
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), item, 1);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    struct fv_task t;
+    s_task(&t, "wait");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+    assert_int_equal(s_count(f, DDB("PutItem")), 1);
+    struct json_object *put = s_body(f, DDB("PutItem"), 0);
+    char want[32];
+    snprintf(want, sizeof(want), "%lld", (long long)(T0 + W));
+    assert_string_equal(s_get(put, "Item.last-incremental-export-time.N"), want);
+    assert_string_equal(s_get(put, "Item.version.N"), "4");
+    assert_non_null(s_get(put, "ConditionExpression")); /* conditional on version 3 */
+    json_object_put(put);
+    assert_string_equal(s_extra(&r, "export_type"), "INCREMENTAL_EXPORT");
+    assert_string_equal(s_extra(&r, "export_arn"), EXPORT_ARN);
+    assert_string_equal(s_extra(&r, "blocks_behind"), "1");
+    assert_string_equal(s_extra(&r, "end_ms"), "1764772500000");
+    assert_null(s_extra(&r, "remedy"));
+    /* what the coordinator notifies from it */
+    struct fv_export_notice n;
+    assert_true(fv_export_notice_from_result(&r, &n));
+    assert_true(n.success);
+    assert_int_equal(n.type, FV_DDB_EXPORT_INCREMENTAL);
+    assert_int_equal(n.blocks_behind, 1);
+    assert_int_equal(n.export_from_ms, T0);
+    assert_int_equal(n.export_to_ms, T0 + W);
+    assert_string_equal(n.table, "orders");
+    assert_string_equal(n.execution_id, t.task_id);
+    fv_result_clean_up(&r);
+
+    /* Another delivery advanced the chain to exactly here meanwhile: a
+     * success, and no second advance. */
+    stub_http_reset(f->stub);
+    char *advanced = s_state_item("true", T0 + W, "RUN", EXPORT_ARN, 4);
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), advanced, 0);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+    assert_int_equal(s_count(f, DDB("PutItem")), 0);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(item);
+    free(advanced);
+    free(done);
+}
+
+static void test_a_pitr_gap_fails_with_a_remedy(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    s_route(f, DDB("GetItem"), item, 0);
+    s_error_route(f, DDB("ExportTableToPointInTime"), "InvalidExportTimeException",
+                  "Incremental export start time outside PITR window");
+    s_route(f, DDB("PutItem"), "{}", 0);
+    struct fv_task t;
+    s_task(&t, "start");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_FAILED);
+    assert_string_equal(r.error_code, "PitrGap");
+    const char *remedy = s_extra(&r, "remedy");
+    assert_non_null(remedy);
+    assert_non_null(strstr(remedy, "RESET_WITH_FULL_EXPORT_AGAIN"));
+    assert_non_null(strstr(remedy, "fleetvault exports reset --job ex --table orders"));
+    struct fv_export_notice n;
+    assert_true(fv_export_notice_from_result(&r, &n));
+    assert_false(n.success);
+    assert_string_equal(n.remedy, remedy);
+    struct json_object *put = s_body(f, DDB("PutItem"), 0);
+    assert_non_null(put);
+    assert_string_equal(s_get(put, "Item.workflow-state.S"), "PITR_GAP");
+    json_object_put(put);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(item);
+}
+
+static void test_the_step_guard_exports_nothing_off_the_chain(void **state)
+{
+    struct s_fixture *f = *state;
+    const struct {
+        const char *initiated, *action;
+        int64_t last;
+        const char *code;
+    } cases[] = {
+        {"true", "PAUSE", T0, "Paused"},
+        {"true", "RUN", T0 + W, "AlreadyExported"}, /* another run exported it */
+        {"true", "RESET_WITH_FULL_EXPORT_AGAIN", T0, "ChainMoved"},
+        {"NULL", "RUN", T0, "ChainMoved"},     /* a full export is running */
+        {"true", "RUN", T0 - W, "ChainMoved"}, /* not the next window */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        stub_http_reset(f->stub);
+        char *item = s_state_item(cases[i].initiated, cases[i].last, cases[i].action, NULL, 5);
+        s_route(f, DDB("GetItem"), item, 0);
+        struct fv_task t;
+        s_task(&t, "start");
+        struct fv_result r;
+        struct fv_task *next = NULL;
+        s_run(f, &t, &r, &next);
+        assert_null(next);
+        assert_int_equal(r.status, FV_RESULT_SKIPPED);
+        assert_string_equal(r.error_code, cases[i].code);
+        assert_int_equal(s_count(f, DDB("ExportTableToPointInTime")), 0);
+        assert_int_equal(s_count(f, DDB("PutItem")), 0);
+        struct fv_export_notice n;
+        assert_false(fv_export_notice_from_result(&r, &n)); /* nothing exported, no notice */
+        fv_result_clean_up(&r);
+        fv_task_clean_up(&t);
+        free(item);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_start_asks_for_the_jobs_export_and_waits_later),
+        cmocka_unit_test(test_completed_advances_the_chain_once),
+        cmocka_unit_test(test_a_pitr_gap_fails_with_a_remedy),
+        cmocka_unit_test(test_the_step_guard_exports_nothing_off_the_chain),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
