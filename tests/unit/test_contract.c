@@ -19,7 +19,8 @@
 #define STRANGER "999999999999"
 
 static const char *s_config_json =
-    "{\"region\":\"us-east-1\",\"central\":{\"bucket\":\"central-bkt\",\"account\":\"" STRANGER "\"},"
+    "{\"region\":\"us-east-1\",\"central\":{\"bucket\":\"central-bkt\",\"account\":\"" STRANGER
+    "\"},"
     "\"accounts\":[{\"id\":\"" A "\",\"regions\":[\"us-east-1\",\"eu-west-1\"]},"
     "{\"id\":\"" B "\"}],"
     "\"jobs\":[{\"name\":\"ddb\",\"type\":\"dynamodb_backups\",\"retention\":7,"
