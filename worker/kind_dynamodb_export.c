@@ -195,6 +195,7 @@ static bool s_guard(struct s_export *x)
         return outcome != FV_EXPORT_STALE;
     }
     if (fv_export_state_get(x->central, ctx->cfg->control_table, &x->key, &s, &err) != FV_OK) {
+        fv_export_state_clean_up(&s); /* the state is the caller's, read or not */
         fv_handler_fail(ctx, &err);
         return false;
     }
