@@ -385,6 +385,42 @@ static void test_completed_advances_the_chain_once(void **state)
     free(done);
 }
 
+/* An export that COMPLETED after its chain moved on (a reset, another
+ * window): recorded (its objects are fleetvault's to delete one day) but as
+ * out of the chain, so retention never takes it for a chain's base; the
+ * chain is not advanced. */
+static void test_an_export_off_the_chain_is_recorded_out_of_it(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *moved = s_state_item("true", T0 + 2 * W, "RUN", CHAIN_ARN, 7);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500");
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), moved, 0);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    s_route(f, DDB("UpdateItem"), "{}", 0);
+    struct fv_task t;
+    s_task(&t, "wait");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_SKIPPED);
+    assert_string_equal(r.error_code, "ChainMoved");
+    assert_int_equal(s_count(f, DDB("PutItem")), 2); /* the record, twice; no state write */
+    struct json_object *first = s_body(f, DDB("PutItem"), 0);
+    struct json_object *second = s_body(f, DDB("PutItem"), 1);
+    assert_string_equal(s_get(first, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    assert_string_equal(s_get(second, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    assert_string_equal(s_get(second, "Item.in_chain.S"), "false");
+    json_object_put(first);
+    json_object_put(second);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(moved);
+    free(done);
+}
+
 static void test_a_pitr_gap_fails_with_a_remedy(void **state)
 {
     struct s_fixture *f = *state;
@@ -596,6 +632,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_asks_for_the_jobs_export_and_waits_later),
         cmocka_unit_test(test_completed_advances_the_chain_once),
+        cmocka_unit_test(test_an_export_off_the_chain_is_recorded_out_of_it),
         cmocka_unit_test(test_a_pitr_gap_fails_with_a_remedy),
         cmocka_unit_test(test_the_step_guard_exports_nothing_off_the_chain),
     };
