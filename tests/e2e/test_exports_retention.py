@@ -9,9 +9,9 @@ more, and tricks it must not fall for:
   table's exports, older than anything) that point at another table's
   prefix in the bucket, or at another bucket, delete nothing there: they
   are refused and reported on the task's output;
-- a newer full export that FAILED (its ExportTime before the PITR window)
-  and a newer full export younger than the retention leave the old chain
-  whole;
+- a newer full export that FAILED (its ExportTime before the PITR window),
+  a newer full export younger than the retention, and one older than the
+  retention still running when the run ends leave the old chain whole;
 - once a newer full export older than the retention COMPLETED, the old
   chain's objects and records are gone, and the newer chain is intact:
   `fleetvault restore dynamodb --from-exports --to` rebuilds the table as it
@@ -69,6 +69,12 @@ class TestExportsRetention(unittest.TestCase):
         cls.dir = tmpdir()
         cls.cfg = os.path.join(cls.dir, "fleet.yaml")
         fleet_config(cls.cfg, JOB)
+        cls.short = os.path.join(cls.dir, "short.yaml")  # a run that gives up after 10 s
+        with open(cls.cfg) as f:
+            text = f.read()
+        assert "run_deadline_s: 300" in text
+        with open(cls.short, "w") as f:
+            f.write(text.replace("run_deadline_s: 300", "run_deadline_s: 10"))
         cls.grant()
         cls.ctl = W.client("dynamodb", who="admin")
         cls.s3 = W.client("s3", who="admin")
@@ -119,10 +125,10 @@ class TestExportsRetention(unittest.TestCase):
             "last-incremental-export-time": {"N": "0"}, "workflow-state": {"S": "NORMAL"},
             "workflow-action": {"S": "RUN"}, "version": {"N": str(v + 1)}})
 
-    def export_run(self):
+    def export_run(self, cfg=None):
         out = os.path.join(self.dir, f"run-{time.time_ns()}")
         os.mkdir(out)
-        r = run(["backup", "--config", self.cfg, "--job", "ret", "--output-dir", out, "--no-progress"], W)
+        r = run(["backup", "--config", cfg or self.cfg, "--job", "ret", "--output-dir", out, "--no-progress"], W)
         time.sleep(1.1)  # run ids have one-second resolution
         exports = [x for x in load_manifest(out)["resources"] if x["kind"] == "dynamodb.export"]
         self.assertEqual(len(exports), 1, r.stdout + r.stderr)
@@ -245,9 +251,33 @@ class TestExportsRetention(unittest.TestCase):
         self.assertEqual(self.keys(f"{PREFIX}/AWSDynamoDB/{a_id}/") + self.keys(f"{PREFIX}/AWSDynamoDB/{a1_id}/"),
                          a_keys)
 
-        # A newer full export older than the retention COMPLETED: chain A goes.
+        # A newer full export older than the retention, still running when
+        # the run ends: nothing of chain A goes, and it is not recorded.
         self.start_full_at(int(t_d * 1000))
-        e, _ = self.export_run()
+        W.control("POST", "/_world/settings", {"ddb_export_delay_s": 3600})
+        try:
+            e, _ = self.export_run(self.short)
+        finally:
+            W.control("POST", "/_world/settings", {"ddb_export_delay_s": 0.5})
+        self.assertNotEqual(e["status"], "SUCCEEDED", e)
+        chain = self.ctl.get_item(TableName=CONTROL, Key={"pk": {"S": self.state_pk()}}, ConsistentRead=True)["Item"]
+        self.assertEqual((chain["workflow-initiated"]["S"], chain["full-export-time"]["N"]),
+                         ("NULL", str(int(t_d * 1000))))  # its full export under way
+        running = [x for x in admin(W, "dynamodb", ACCT).list_exports(
+            TableArn=f"arn:aws:dynamodb:us-east-1:{ACCT}:table/{TABLE}")["ExportSummaries"]
+            if x["ExportStatus"] == "IN_PROGRESS"]
+        self.assertEqual(len(running), 1, running)
+        self.assertEqual(set(self.records()), {a_id, a1_id, c_id, *forged})
+        self.assertEqual(self.keys(f"{PREFIX}/AWSDynamoDB/{a_id}/") + self.keys(f"{PREFIX}/AWSDynamoDB/{a1_id}/"),
+                         a_keys)
+
+        # It COMPLETED meanwhile (the world an hour on); the next run finds it
+        # (the same ClientToken), advances the chain, and chain A goes.
+        W.set_clock(3601)
+        try:
+            e, _ = self.export_run()
+        finally:
+            W.set_clock(0)
         d_id = self.completed(e, "FULL_EXPORT")
         o = e["outputs"][0]
         self.assertEqual(o.get("retention_exports_deleted"), "2", o)
