@@ -122,9 +122,10 @@ fv_status fv_export_records_prune(struct fv_aws_client *central, struct fv_aws_c
         const struct fv_export_record *rec = &recs.items[i];
         if (!del[i])
             continue;
-        /* Belt and braces: the chain being extended is never touched. */
+        /* Belt and braces: the chain being extended is never touched (an
+         * older chain's last window may end exactly where it starts). */
         if ((scope->chain_id && strcmp(rec->export_arn, scope->chain_id) == 0) ||
-            (scope->chain_full_ms > 0 && rec->time_ms >= scope->chain_full_ms))
+            (scope->chain_full_ms > 0 && rec->time_ms > scope->chain_full_ms))
             continue;
         struct fv_buf why = {0};
         struct fv_error e;

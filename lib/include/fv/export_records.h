@@ -69,7 +69,7 @@ struct fv_export_prune_scope {
     const char *table_prefix; /* fv_name_export_prefix */
     int64_t keep_ms;          /* retention_days; <= 0: nothing is deleted */
     const char *chain_id;     /* the chain's current full export (never deleted); may be NULL */
-    int64_t chain_full_ms;    /* its time: nothing at or after it is deleted; 0: unknown */
+    int64_t chain_full_ms;    /* its time: nothing after it is deleted; 0: unknown */
 };
 
 struct fv_export_prune_report {
