@@ -17,6 +17,9 @@ more, and tricks it must not fall for:
   `fleetvault restore dynamodb --from-exports --to` rebuilds the table as it
   was then, item for item, and `verify --exports` passes.
 
+And full_export_every_days: a caught-up chain whose full export is older
+gets a new chain from a full export at its last window end.
+
 Chains at times days ago are made the way `exports import-state` or an
 operator's reset leaves them (a chain whose full export at time T has
 started); the world's clock is set back to write the table's history."""
@@ -75,6 +78,10 @@ class TestExportsRetention(unittest.TestCase):
         assert "run_deadline_s: 300" in text
         with open(cls.short, "w") as f:
             f.write(text.replace("run_deadline_s: 300", "run_deadline_s: 10"))
+        cls.renew = os.path.join(cls.dir, "renew.yaml")  # a new chain once a day
+        assert "    retention_days: 1\n" in text
+        with open(cls.renew, "w") as f:
+            f.write(text.replace("    retention_days: 1\n", "    retention_days: 1\n    full_export_every_days: 1\n"))
         cls.grant()
         cls.ctl = W.client("dynamodb", who="admin")
         cls.s3 = W.client("s3", who="admin")
@@ -311,6 +318,25 @@ class TestExportsRetention(unittest.TestCase):
                  "ret-restored", "--to", to], W, env_extra=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.dump("ret-restored", target), as_of_d)
+
+        # full_export_every_days 1: a caught-up chain whose full export is
+        # two days old gets a new chain, its full export at the old chain's
+        # last window end (no gap), through the reset path.
+        got = self.ctl.get_item(TableName=CONTROL, Key={"pk": {"S": self.state_pk()}}, ConsistentRead=True)["Item"]
+        self.assertEqual(got["chain-id"]["S"].split("/")[-1], d_id)
+        last = int((time.time() - 300) * 1000)  # as if its windows had run
+        self.ctl.update_item(TableName=CONTROL, Key={"pk": {"S": self.state_pk()}},
+                             UpdateExpression="SET #l = :l, #v = :v",
+                             ExpressionAttributeNames={"#l": "last-incremental-export-time", "#v": "version"},
+                             ExpressionAttributeValues={":l": {"N": str(last)},
+                                                        ":v": {"N": str(int(got["version"]["N"]) + 1)}})
+        e, r = self.export_run(self.renew)
+        new_id = self.completed(e, "FULL_EXPORT")
+        self.assertEqual(int(e["outputs"][0]["export_from_ms"]), last)
+        got = self.ctl.get_item(TableName=CONTROL, Key={"pk": {"S": self.state_pk()}}, ConsistentRead=True)["Item"]
+        self.assertEqual((got["workflow-initiated"]["S"], got["full-export-time"]["N"],
+                          got["chain-id"]["S"].split("/")[-1]), ("true", str(last), new_id))
+        self.assertEqual(set(self.records()), {c_id, d_id, new_id, *forged})  # D is still the base
 
 
 if __name__ == "__main__":
