@@ -157,7 +157,8 @@ static fv_status s_record(struct s_export *x, const struct fv_dynamodb_export *e
         .in_chain = in_chain,
         .recorded_ms = fv_clock_now_ms(x->ctx->clock),
     };
-    fv_status st = fv_export_record_put(x->central, x->ctx->cfg->control_table, &r, err);
+    fv_status st = fv_export_record_put(x->central, x->ctx->cfg->control_table, &r,
+                                        x->set.retention_days > 0, err);
     fv_buf_clean_up(&table_prefix);
     fv_buf_clean_up(&dir);
     return st;

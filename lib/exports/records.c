@@ -1,6 +1,7 @@
 /* Records of the exports fleetvault made (fv/export_records.h). */
 #include <fv/control.h>
 #include <fv/export_records.h>
+#include <fv/log.h>
 #include <fv/naming.h>
 
 #include <json-c/json.h>
@@ -103,7 +104,7 @@ static fv_status s_list_update(struct fv_aws_client *central, const char *contro
 }
 
 fv_status fv_export_record_put(struct fv_aws_client *central, const char *control_table,
-                               const struct fv_export_record *r, struct fv_error *err)
+                               const struct fv_export_record *r, bool list, struct fv_error *err)
 {
     const char *id = fv_name_export_id(r->export_arn);
     if (!id)
@@ -124,8 +125,18 @@ fv_status fv_export_record_put(struct fv_aws_client *central, const char *contro
     s_put_num(item, "recorded_ms", r->recorded_ms);
     fv_status st = fv_dynamodb_put_item(central, control_table, item, NULL, err);
     json_object_put(item);
-    if (st == FV_OK)
-        st = s_list_update(central, control_table, &key, "ADD", id, err);
+    if (st != FV_OK || !list)
+        return st;
+    st = s_list_update(central, control_table, &key, "ADD", id, err);
+    if (st == FV_E_AWS && err && strcmp(err->code, "ValidationException") == 0) {
+        /* The list is full (400 KB: ~15,000 ids): the record stays, unlisted,
+         * so retention never deletes it; the export goes on. */
+        FV_LOG(FV_LOG_WARN, "exports",
+               "table %s (job %s, account %s, region %s): export %s recorded but not listed "
+               "(%s): retention will not delete it; set full_export_every_days so old chains go",
+               r->table, r->job, r->account, r->region, r->export_arn, err->message);
+        return FV_OK;
+    }
     return st;
 }
 

@@ -541,8 +541,8 @@ static void test_records_and_delete_objects(void **state)
                                      .bucket = BUCKET,
                                      .prefix = prefix.ptr,
                                      .in_chain = true};
-        S_CHECK(fv_export_record_put(c, table, &r, &err), err);
-        S_CHECK(fv_export_record_put(c, table, &r, &err), err); /* a redelivery */
+        S_CHECK(fv_export_record_put(c, table, &r, true, &err), err);
+        S_CHECK(fv_export_record_put(c, table, &r, true, &err), err); /* a redelivery */
         fv_buf_clean_up(&arn);
         fv_buf_clean_up(&prefix);
     }

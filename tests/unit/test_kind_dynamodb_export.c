@@ -334,10 +334,8 @@ static void test_completed_advances_the_chain_once(void **state)
     snprintf(end, sizeof(end), "%lld", (long long)(T0 + W));
     assert_string_equal(s_get(rec, "Item.time_ms.N"), end);
     json_object_put(rec);
-    struct json_object *upd = s_body(f, DDB("UpdateItem"), 0);
-    assert_string_equal(s_get(upd, "Key.pk.S"), "exportrecs#ex#" A "#us-east-1#orders");
-    assert_string_equal(s_get(upd, "UpdateExpression"), "ADD #e :i");
-    json_object_put(upd);
+    /* retention_days 0: nothing reads the table's list, none is kept */
+    assert_int_equal(s_count(f, DDB("UpdateItem")), 0);
     struct json_object *put = s_body(f, DDB("PutItem"), 1);
     char want[32];
     snprintf(want, sizeof(want), "%lld", (long long)(T0 + W));
@@ -603,6 +601,11 @@ static void test_retention_deletes_only_recorded_exports_under_the_configured_pr
             assert_true(strstr(q->query, "prefix=" DIR "old/") ||
                         strstr(q->query, "prefix=" DIR "oldi/"));
     }
+    /* this export recorded and listed first */
+    struct json_object *add = s_body(f, DDB("UpdateItem"), 0);
+    assert_string_equal(s_get(add, "Key.pk.S"), "exportrecs#ex#" A "#us-east-1#orders");
+    assert_string_equal(s_get(add, "UpdateExpression"), "ADD #e :i");
+    json_object_put(add);
     /* the records forgotten: old and oldi, nothing else */
     assert_int_equal(s_count(f, DDB("DeleteItem")), 2);
     struct json_object *d0 = s_body(f, DDB("DeleteItem"), 0);
@@ -615,6 +618,47 @@ static void test_retention_deletes_only_recorded_exports_under_the_configured_pr
     fv_task_clean_up(&t);
     fv_buf_clean_up(&list);
     fv_buf_clean_up(&batch);
+    free(item);
+    free(done);
+}
+
+/* A table's list too large to take another id (a chain never renewed):
+ * the export is recorded, not listed (so never deleted), and succeeds; a
+ * list that cannot be written for another reason fails the task for a
+ * retry before the chain moves. */
+static void test_a_full_list_never_stops_the_chain(void **state)
+{
+    struct s_fixture *f = *state;
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500");
+    for (int full = 1; full >= 0; full--) {
+        stub_http_reset(f->stub);
+        s_route(f, DDB("DescribeExport"), done, 0);
+        s_route(f, DDB("GetItem"), item, 1);
+        s_route(f, DDB("GetItem"), "{}", 0); /* no records listed */
+        s_route(f, DDB("PutItem"), "{}", 0);
+        if (full)
+            s_error_route(f, DDB("UpdateItem"), "ValidationException",
+                          "Item size has exceeded the maximum allowed size");
+        else
+            s_error_route(f, DDB("UpdateItem"), "ResourceNotFoundException", "no table");
+        struct fv_task t;
+        s_task(&t, "wait");
+        struct fv_result r;
+        struct fv_task *next = NULL;
+        s_run(f, &t, &r, &next);
+        assert_null(next);
+        if (full) {
+            assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+            assert_int_equal(s_count(f, DDB("PutItem")), 2); /* the record, then the advance */
+        } else {
+            assert_int_not_equal(r.status, FV_RESULT_SUCCEEDED);
+            assert_true(r.retryable);
+            assert_int_equal(s_count(f, DDB("PutItem")), 1); /* the record only: no advance */
+        }
+        fv_result_clean_up(&r);
+        fv_task_clean_up(&t);
+    }
     free(item);
     free(done);
 }
@@ -638,6 +682,7 @@ int main(void)
     };
     const struct CMUnitTest retention[] = {
         cmocka_unit_test(test_retention_deletes_only_recorded_exports_under_the_configured_prefix),
+        cmocka_unit_test(test_a_full_list_never_stops_the_chain),
     };
     int failed = cmocka_run_group_tests(tests, s_setup, s_teardown);
     return failed +

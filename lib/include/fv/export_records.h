@@ -33,11 +33,16 @@ struct fv_export_record {
 };
 void fv_export_record_clean_up(struct fv_export_record *r);
 
-/* Writes r's item, then adds its export id to its table's list. The same
- * record twice gives the same items. FV_E_INVALID without an export id in
+/* Writes r's item, then (list) adds its export id to its table's list. The
+ * same record twice gives the same items. A list too large to take it
+ * (DynamoDB's 400 KB item limit, ~15,000 ids: a table that never starts a
+ * new chain) is logged at warn and is FV_OK: the record stays, unlisted, and
+ * is never deleted. Without list (retention_days 0: nothing reads the list)
+ * only the record is written; such an export is never deleted either, even
+ * if retention is turned on later. FV_E_INVALID without an export id in
  * r->export_arn. */
 fv_status fv_export_record_put(struct fv_aws_client *central, const char *control_table,
-                               const struct fv_export_record *r, struct fv_error *err);
+                               const struct fv_export_record *r, bool list, struct fv_error *err);
 
 struct fv_export_records {
     struct fv_export_record *items; /* the records found, in the list's order */
