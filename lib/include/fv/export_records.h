@@ -34,7 +34,7 @@ struct fv_export_record {
 void fv_export_record_clean_up(struct fv_export_record *r);
 
 /* Writes r's item, then (list) adds its export id to its table's list. The
- * same record twice gives the same items. A list too large to take it
+ * same export twice gives the same items (but recorded_ms). A list too large to take it
  * (DynamoDB's 400 KB item limit, ~15,000 ids: a table that never starts a
  * new chain) is logged at warn and is FV_OK: the record stays, unlisted, and
  * is never deleted. Without list (retention_days 0: nothing reads the list)
