@@ -46,6 +46,8 @@ void fv_plan_export_decide(struct fv_fleet *fleet, struct fv_fleet_clients *clie
         out->error = fv_strdup(err.message);
         goto out;
     }
+    fv_export_renew(&s, set.full_export_every_days * 86400000, set.window_minutes * 60000, now_ms,
+                    &out->d);
     out->initiated = s.initiated == FV_EXPORT_INITIATED;
     out->last_end_ms = s.last_incremental_export_time_ms;
     out->chain_id = s.chain_id ? fv_strdup(s.chain_id) : NULL;

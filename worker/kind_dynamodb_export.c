@@ -8,7 +8,10 @@
  * DescribeExport every poll_interval_s as delayed follow-ups. COMPLETED
  * advances the chain with a write conditional on its version (a chain
  * another delivery advanced to exactly here is a success, not a second
- * advance); FAILED records the error (a PITR gap marks the chain PITR_GAP
+ * advance), after recording the export (fv/export_records.h); then
+ * retention deletes the older chains' recorded exports the job no longer
+ * keeps (retention_days; a failure there is reported, never fails the
+ * export). FAILED records the error (a PITR gap marks the chain PITR_GAP
  * and tells a person what to do).
  *
  * Bucket, owner, prefix, format, view type and KMS key come from the job
@@ -18,6 +21,7 @@
 #include "handler.h"
 
 #include <fv/dynamodb.h>
+#include <fv/export_records.h>
 #include <fv/exports.h>
 #include <fv/log.h>
 #include <fv/naming.h>
@@ -125,23 +129,106 @@ static void s_failed(struct s_export *x, const struct fv_dynamodb_export *e, con
     fv_export_state_clean_up(&after);
 }
 
-/* COMPLETED: the chain advances, once. */
+/* The record of e, the export this task made (fv/export_records.h):
+ * where the job's configuration put it. */
+static fv_status s_record(struct s_export *x, const struct fv_dynamodb_export *e, bool in_chain,
+                          struct fv_error *err)
+{
+    const struct fv_task *t = x->ctx->task;
+    const char *id = fv_name_export_id(e->arn);
+    if (!id)
+        return fv_error_set(err, FV_E_PARSE, "export of table %s: no export id in ARN '%s'",
+                            t->resource, e->arn ? e->arn : "");
+    struct fv_buf table_prefix = {0}, dir = {0};
+    fv_name_export_prefix(x->ctx->scope->job, &x->set, t->account, t->region, t->resource,
+                          &table_prefix);
+    fv_name_export_dir(table_prefix.ptr, id, &dir);
+    bool full = x->d.kind == FV_EXPORT_DO_FULL;
+    struct fv_export_record r = {
+        .job = (char *)x->key.job,
+        .account = (char *)x->key.account,
+        .region = (char *)x->key.region,
+        .table = (char *)x->key.table,
+        .export_arn = e->arn,
+        .incremental = !full,
+        .time_ms = full ? x->d.export_time_ms : x->d.to_ms,
+        .bucket = (char *)x->set.bucket,
+        .prefix = dir.ptr,
+        .in_chain = in_chain,
+        .recorded_ms = fv_clock_now_ms(x->ctx->clock),
+    };
+    fv_status st = fv_export_record_put(x->central, x->ctx->cfg->control_table, &r,
+                                        x->set.retention_days > 0, err);
+    fv_buf_clean_up(&table_prefix);
+    fv_buf_clean_up(&dir);
+    return st;
+}
+
+/* Retention after the chain moved: older chains' recorded exports go
+ * (fv_export_records_prune). A failure is reported on the output and in
+ * the log; it never fails the export. */
+static void s_retention(struct s_export *x, const struct fv_export_state *after,
+                        struct fv_output *o)
+{
+    struct fv_handler_ctx *ctx = x->ctx;
+    const struct fv_task *t = ctx->task;
+    if (x->set.retention_days <= 0)
+        return;
+    struct fv_buf table_prefix = {0};
+    fv_name_export_prefix(ctx->scope->job, &x->set, t->account, t->region, t->resource,
+                          &table_prefix);
+    struct fv_export_prune_scope scope = {
+        .bucket = x->set.bucket,
+        .table_prefix = table_prefix.ptr,
+        .keep_ms = x->set.retention_days * INT64_C(86400000),
+        .chain_id = after->chain_id,
+        .chain_full_ms = after->initiated == FV_EXPORT_INITIATED ? after->full_export_time_ms : 0,
+    };
+    struct fv_export_prune_report rep = {0};
+    struct fv_error err;
+    if (fv_export_records_prune(x->central, x->central, ctx->cfg->control_table, ctx->clock,
+                                &x->key, &scope, &rep, &err) != FV_OK) {
+        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: retention of table %s: %s", t->run_id,
+               t->task_id, t->resource, err.message);
+        fv_output_set_extra(o, "retention_error", err.message);
+    } else {
+        s_set_i64(o, "retention_exports_deleted", rep.exports_deleted);
+        s_set_i64(o, "retention_objects_deleted", rep.objects_deleted);
+        if (rep.problems.len)
+            fv_output_set_extra(o, "retention_error", rep.problems.ptr);
+    }
+    fv_export_prune_report_clean_up(&rep);
+    fv_buf_clean_up(&table_prefix);
+}
+
+/* COMPLETED: the export is recorded, then the chain advances, once; then
+ * retention. */
 static void s_completed(struct s_export *x, const struct fv_dynamodb_export *e)
 {
     struct fv_handler_ctx *ctx = x->ctx;
     struct fv_error err;
     enum fv_export_outcome outcome;
-    if (fv_export_state_advance(x->central, ctx->cfg->control_table, &x->key, &x->d, e->arn,
-                                fv_clock_now_ms(ctx->clock), &outcome, NULL, &err) != FV_OK) {
+    struct fv_export_state after = {0};
+    if (s_record(x, e, true, &err) != FV_OK ||
+        fv_export_state_advance(x->central, ctx->cfg->control_table, &x->key, &x->d, e->arn,
+                                fv_clock_now_ms(ctx->clock), &outcome, &after, &err) != FV_OK) {
         err.retryable = true; /* the export stays COMPLETED: the redelivery advances */
         fv_handler_fail(ctx, &err);
+        fv_export_state_clean_up(&after);
         return;
     }
     if (outcome == FV_EXPORT_STALE) {
-        fv_handler_failf(ctx, FV_RESULT_SKIPPED, "ChainMoved",
-                         "export %s of table %s COMPLETED, but the chain moved on meanwhile "
-                         "(reset, or advanced past it): not part of the chain",
-                         e->arn, ctx->task->resource);
+        /* Recorded (its objects are ours to delete), but no chain's base. */
+        if (s_record(x, e, false, &err) != FV_OK) {
+            err.retryable = true;
+            fv_handler_fail(ctx, &err);
+        } else {
+            fv_handler_failf(ctx, FV_RESULT_SKIPPED, "ChainMoved",
+                             "export %s of table %s COMPLETED, but the chain moved on meanwhile "
+                             "(reset, or advanced past it): not part of the chain",
+                             e->arn, ctx->task->resource);
+        }
+        fv_export_state_clean_up(&after);
         return;
     }
     if (outcome == FV_EXPORT_ALREADY)
@@ -152,8 +239,10 @@ static void s_completed(struct s_export *x, const struct fv_dynamodb_export *e)
     fv_buf_printf(&msg, "%s export of table %s COMPLETED",
                   x->d.kind == FV_EXPORT_DO_FULL ? "full" : "incremental", ctx->task->resource);
     s_output(x, e, msg.ptr, NULL);
+    s_retention(x, &after, &ctx->result->outputs[ctx->result->n_outputs - 1]);
     ctx->result->status = FV_RESULT_SUCCEEDED;
     fv_buf_clean_up(&msg);
+    fv_export_state_clean_up(&after);
 }
 
 static void s_settle(struct s_export *x, const struct fv_dynamodb_export *e)

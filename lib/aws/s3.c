@@ -1,4 +1,4 @@
-/* S3: GetObject (streamed, hashed in flight), HeadObject, DeleteObject,
+/* S3: GetObject (streamed, hashed in flight), HeadObject, DeleteObject(s),
  * ListObjectsV2 pages. Uploads are in s3_upload.c. */
 #include <fv/s3.h>
 #include <fv/sigv4.h>
@@ -268,6 +268,101 @@ fv_status fv_s3_delete_object(struct fv_aws_client *c, const char *bucket, const
     fv_aws_response_clean_up(&resp);
     fv_aws_call_clean_up(&call);
     fv_buf_clean_up(&path);
+    return st;
+}
+
+/* --- DeleteObjects --- */
+
+void fv_s3_delete_failures_clean_up(struct fv_s3_delete_failures *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->items[i].key);
+        free(f->items[i].code);
+        free(f->items[i].message);
+    }
+    free(f->items);
+    memset(f, 0, sizeof(*f));
+}
+
+/* XML character data of s (keys may hold &, < and >). */
+static void s_xml_text(struct fv_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fv_buf_append_str(b, "&amp;"); break;
+        case '<': fv_buf_append_str(b, "&lt;"); break;
+        case '>': fv_buf_append_str(b, "&gt;"); break;
+        case '"': fv_buf_append_str(b, "&quot;"); break;
+        case '\'': fv_buf_append_str(b, "&apos;"); break;
+        default: fv_buf_append_char(b, *s);
+        }
+    }
+}
+
+fv_status fv_s3_delete_objects(struct fv_aws_client *c, const char *bucket, const char *const *keys,
+                               size_t n, struct fv_s3_delete_failures *failed, struct fv_error *err)
+{
+    if (n < 1 || n > FV_S3_DELETE_OBJECTS_MAX)
+        return fv_error_set(err, FV_E_INVALID, "s3 DeleteObjects: %zu keys not in 1..%d", n,
+                            FV_S3_DELETE_OBJECTS_MAX);
+    struct fv_buf body = {0};
+    fv_buf_append_str(&body, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                             "<Quiet>true</Quiet>");
+    for (size_t i = 0; i < n; i++) {
+        fv_buf_append_str(&body, "<Object><Key>");
+        s_xml_text(&body, keys[i]);
+        fv_buf_append_str(&body, "</Key></Object>");
+    }
+    fv_buf_append_str(&body, "</Delete>");
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_Digest(body.ptr, body.len, md, &md_len, EVP_md5(), NULL);
+    char md5[32];
+    EVP_EncodeBlock((unsigned char *)md5, md, (int)md_len);
+    struct fv_aws_call call = {
+        .service = "s3",
+        .operation = "DeleteObjects",
+        .protocol = FV_PROTO_REST_XML,
+        .method = "POST",
+        .s3_bucket = bucket,
+        .path = "/",
+        .query = "delete=",
+        .body = {body.ptr, body.len},
+    };
+    fv_headers_set(&call.headers, "Content-Type", "application/xml");
+    fv_headers_set(&call.headers, "Content-MD5", md5);
+    struct fv_aws_response resp = {0};
+    xmlDocPtr doc = NULL;
+    fv_status st = fv_aws_call_run(c, &call, &resp, err);
+    if (st == FV_OK) {
+        doc = fv_xml_parse((struct fv_cur){resp.body.ptr, resp.body.len}, err);
+        if (!doc)
+            st = err ? err->status : FV_E_PARSE;
+    }
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (xmlNodePtr e = root ? root->children : NULL; st == FV_OK && e; e = e->next) {
+        if (e->type != XML_ELEMENT_NODE || strcmp((const char *)e->name, "Error") != 0)
+            continue;
+        char *key = fv_xml_path_text(e, "Key"), *code = fv_xml_path_text(e, "Code");
+        char *msg = fv_xml_path_text(e, "Message");
+        if (!failed) {
+            st = fv_error_set(err, FV_E_AWS, "s3 DeleteObjects: %s: %s: %s", key ? key : "?",
+                              code ? code : "?", msg ? msg : "");
+            free(key);
+            free(code);
+            free(msg);
+            break;
+        }
+        failed->items = fv_realloc(failed->items, (failed->n + 1) * sizeof(*failed->items));
+        failed->items[failed->n++] = (struct fv_s3_delete_failure){key, code, msg};
+    }
+    if (doc)
+        xmlFreeDoc(doc);
+    fv_aws_response_clean_up(&resp);
+    fv_aws_call_clean_up(&call);
+    fv_buf_clean_up(&body);
     return st;
 }
 

@@ -59,7 +59,7 @@ void fv_config_lower(char *s);
 bool fv_config_fleet_knows(const char *path);
 
 /* exports.c: the keys of a dynamodb_exports job (seed 003). */
-#define FV_CONFIG_EXPORTS_JOB_NPROPS 11
+#define FV_CONFIG_EXPORTS_JOB_NPROPS 13
 extern const struct fv_prop fv_config_exports_job_props[FV_CONFIG_EXPORTS_JOB_NPROPS];
 /* After the table: the overrides[] entries and the default schedule. */
 fv_status fv_config_exports_job_apply(const char *file, const char *where, struct json_object *obj,

@@ -19,6 +19,18 @@ static const char *const s_formats[] = {"DYNAMODB_JSON", "ION", NULL};
     "`waitTimeToCheckExportStatusInSeconds`); each wait is a delayed follow-up task, no worker "   \
     "thread or partition is held."
 
+#define S_RETENTION_DOC                                                                            \
+    "Days of exports kept restorable: the newest COMPLETED full export at least this old (the "    \
+    "base) and everything after it stay; the exports of older chains are deleted (their S3 "       \
+    "objects, then their records) once such a newer full export COMPLETED, so a table always "     \
+    "keeps a restorable chain. Only exports fleetvault recorded making are deleted, and only "     \
+    "under the table's configured bucket and prefix (docs/EXPORTS.md, Retention)."
+#define S_FULL_EVERY_DOC                                                                           \
+    "Once a chain's full export is this many days old (and no window is due), the next export "    \
+    "is a full export at the chain's last window end that starts a new chain, as "                 \
+    "RESET_WITH_FULL_EXPORT_AGAIN does; the old chain stays until the new full export COMPLETED "  \
+    "and then ages out by `retention_days`."
+
 #define S_OFF(f) offsetof(struct fv_config_job, f)
 const struct fv_prop fv_config_exports_job_props[FV_CONFIG_EXPORTS_JOB_NPROPS] = {
     FV_CONFIG_TABLE_SELECTION_PROPS,
@@ -46,6 +58,13 @@ const struct fv_prop fv_config_exports_job_props[FV_CONFIG_EXPORTS_JOB_NPROPS] =
     {"s3.sse_kms_key_id", FV_PROP_STRING, S_OFF(sse_kms_key_id), 0, NULL, false, 0, 0, NULL, NULL,
      "KMS key (ARN) for SSE-KMS on the exports (`S3SseAlgorithm` KMS); the bucket's default "
      "encryption otherwise."},
+    {"retention_days", FV_PROP_INT, S_OFF(export_retention_days), 0, "0", false, 0, 36500, NULL,
+     NULL,
+     S_RETENTION_DOC " 0 keeps every export (nothing is ever deleted). Without "
+                     "`full_export_every_days` (or a reset) a table has one chain and nothing "
+                     "becomes deletable."},
+    {"full_export_every_days", FV_PROP_INT, S_OFF(full_export_every_days), 0, "0", false, 0, 36500,
+     NULL, NULL, S_FULL_EVERY_DOC " 0: never (one chain, until a reset)."},
 };
 #undef S_OFF
 
@@ -70,6 +89,10 @@ static const struct fv_prop s_override_props[] = {
      "exports where they are)."},
     {"s3.sse_kms_key_id", FV_PROP_STRING, S_OFF(sse_kms_key_id), 0, NULL, false, 0, 0, NULL, NULL,
      "KMS key for this table's exports."},
+    {"retention_days", FV_PROP_INT, S_OFF(retention_days), 0, NULL, false, 1, 36500, NULL, NULL,
+     S_RETENTION_DOC " At least 1 here: a table keeps every export only when the job does."},
+    {"full_export_every_days", FV_PROP_INT, S_OFF(full_export_every_days), 0, NULL, false, 1, 36500,
+     NULL, NULL, S_FULL_EVERY_DOC " At least 1 here."},
 };
 #undef S_OFF
 #define S_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -164,6 +187,8 @@ void fv_config_export_settings(const struct fv_config *c, const struct fv_config
     out->bucket_owner = job->bucket_owner ? job->bucket_owner : c->central_account;
     out->prefix = NULL;
     out->sse_kms_key_id = job->sse_kms_key_id;
+    out->retention_days = job->export_retention_days;
+    out->full_export_every_days = job->full_export_every_days;
     for (size_t i = 0; i < job->n_export_overrides; i++) {
         const struct fv_config_export_override *o = &job->export_overrides[i];
         if (strcmp(o->table, table) != 0 || (o->account && strcmp(o->account, account) != 0) ||
@@ -181,6 +206,10 @@ void fv_config_export_settings(const struct fv_config *c, const struct fv_config
             out->prefix = o->prefix;
         if (o->sse_kms_key_id)
             out->sse_kms_key_id = o->sse_kms_key_id;
+        if (o->retention_days)
+            out->retention_days = o->retention_days;
+        if (o->full_export_every_days)
+            out->full_export_every_days = o->full_export_every_days;
     }
 }
 

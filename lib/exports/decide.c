@@ -111,6 +111,21 @@ fv_status fv_export_decide(const struct fv_export_state *s,
     return FV_OK;
 }
 
+bool fv_export_renew(const struct fv_export_state *s, int64_t full_every_ms, int64_t window_ms,
+                     int64_t now_ms, struct fv_export_decision *d)
+{
+    if (full_every_ms <= 0 || d->kind != FV_EXPORT_DO_NOTHING ||
+        s->initiated != FV_EXPORT_INITIATED || s->workflow_state != FV_EXPORT_NORMAL ||
+        s->workflow_action != FV_EXPORT_RUN || fv_export_windows_due(s, window_ms, now_ms) > 0 ||
+        s->last_incremental_export_time_ms <= s->full_export_time_ms ||
+        now_ms - s->full_export_time_ms < full_every_ms)
+        return false;
+    s_full(d, s->last_incremental_export_time_ms,
+           "the chain's full export is full_export_every_days old: a full export at its last "
+           "window end starts a new chain");
+    return true;
+}
+
 /* --- Transitions --- */
 
 static void s_set(char **field, const char *value)
@@ -125,7 +140,14 @@ enum fv_export_outcome fv_export_apply_begin_full(struct fv_export_state *s, int
     if (s->initiated == FV_EXPORT_INITIATING && s->full_export_time_ms == export_time_ms &&
         s->workflow_action != FV_EXPORT_RESET)
         return FV_EXPORT_ALREADY;
-    if (s->initiated != FV_EXPORT_NOT_INITIATED && s->workflow_action != FV_EXPORT_RESET)
+    /* A renewal (fv_export_renew): a full export at the last window end of
+     * a chain that has moved past its own full export. */
+    bool renewal = s->initiated == FV_EXPORT_INITIATED && s->workflow_state == FV_EXPORT_NORMAL &&
+                   s->workflow_action == FV_EXPORT_RUN &&
+                   export_time_ms == s->last_incremental_export_time_ms &&
+                   export_time_ms > s->full_export_time_ms;
+    if (s->initiated != FV_EXPORT_NOT_INITIATED && s->workflow_action != FV_EXPORT_RESET &&
+        !renewal)
         return FV_EXPORT_STALE;
     s->initiated = FV_EXPORT_INITIATING;
     s->full_export_time_ms = export_time_ms;

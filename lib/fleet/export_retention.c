@@ -10,7 +10,7 @@ static size_t s_base(const struct fv_export_retention_item *it, size_t n, const 
 {
     size_t base = n;
     for (size_t i = 0; i < n; i++) {
-        if (it[i].incremental || it[i].status != FV_EXPORT_STATUS_COMPLETED ||
+        if (it[i].incremental || it[i].status != FV_DDB_EXPORT_COMPLETED ||
             it[i].time_ms > horizon || strcmp(it[i].table_arn, table) != 0)
             continue;
         if (base == n || it[i].time_ms > it[base].time_ms ||
@@ -28,8 +28,8 @@ size_t fv_export_retention_select(const struct fv_export_retention_item *items, 
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         del[i] = false;
-        if (items[i].status == FV_EXPORT_STATUS_IN_PROGRESS)
-            continue;
+        if (items[i].status != FV_DDB_EXPORT_COMPLETED && items[i].status != FV_DDB_EXPORT_FAILED)
+            continue; /* running, or not known: kept */
         size_t base = s_base(items, n, items[i].table_arn, horizon);
         if (base == n || base == i || items[i].time_ms > items[base].time_ms)
             continue;

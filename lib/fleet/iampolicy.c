@@ -26,29 +26,32 @@ enum {
     S_EXP = 1 << 11,         /* a dynamodb_exports job */
     S_EXP_TAGS = 1 << 12,    /* ... selecting tables by tag */
     S_EXP_KMS = 1 << 13,     /* ... with SSE-KMS */
+    S_EXP_RET = 1 << 14,     /* ... with retention_days (the job's or a table's) */
 };
 
 enum s_who { S_MEMBER, S_CENTRAL };
 
 enum s_res {
-    S_R_ANY,            /* "*": the API has no resource type for the action */
-    S_R_TABLES,         /* every table of the member accounts' regions */
-    S_R_BACKUPS,        /* their on-demand backups */
-    S_R_IDENT_TABLES,   /* the dated identity tables (member or central account) */
-    S_R_IAM_PRINCIPALS, /* users and roles of the member accounts */
-    S_R_OWN_ROLES,      /* fleetvault's member roles (role_arn of every account) */
-    S_R_EVENT_LOGS,     /* jobs[].log_group in the member accounts */
-    S_R_CONTROL,        /* central.control_table */
-    S_R_MANIFESTS,      /* central.bucket/central.prefix/ */
-    S_R_BUNDLES,        /* jobs[].s3.bucket/s3.prefix/ */
-    S_R_BUNDLE_BUCKETS, /* jobs[].s3.bucket */
-    S_R_KMS,            /* jobs[].s3.sse_kms_key_id */
-    S_R_TOPIC,          /* notifications.sns_topic_arn */
-    S_R_RUN_LOGS,       /* notifications.log_group */
-    S_R_EXPORTS,        /* the exports of the member accounts' tables */
-    S_R_SEED_PARAMS,    /* seed 003's SSM parameters in the member accounts */
-    S_R_EXPORT_OBJECTS, /* dynamodb_exports jobs: <bucket>/<prefix>/ */
-    S_R_EXPORT_KMS,     /* dynamodb_exports jobs: s3.sse_kms_key_id */
+    S_R_ANY,                /* "*": the API has no resource type for the action */
+    S_R_TABLES,             /* every table of the member accounts' regions */
+    S_R_BACKUPS,            /* their on-demand backups */
+    S_R_IDENT_TABLES,       /* the dated identity tables (member or central account) */
+    S_R_IAM_PRINCIPALS,     /* users and roles of the member accounts */
+    S_R_OWN_ROLES,          /* fleetvault's member roles (role_arn of every account) */
+    S_R_EVENT_LOGS,         /* jobs[].log_group in the member accounts */
+    S_R_CONTROL,            /* central.control_table */
+    S_R_MANIFESTS,          /* central.bucket/central.prefix/ */
+    S_R_BUNDLES,            /* jobs[].s3.bucket/s3.prefix/ */
+    S_R_BUNDLE_BUCKETS,     /* jobs[].s3.bucket */
+    S_R_KMS,                /* jobs[].s3.sse_kms_key_id */
+    S_R_TOPIC,              /* notifications.sns_topic_arn */
+    S_R_RUN_LOGS,           /* notifications.log_group */
+    S_R_EXPORTS,            /* the exports of the member accounts' tables */
+    S_R_SEED_PARAMS,        /* seed 003's SSM parameters in the member accounts */
+    S_R_EXPORT_OBJECTS,     /* dynamodb_exports jobs: <bucket>/<prefix>/ */
+    S_R_EXPORT_KMS,         /* dynamodb_exports jobs: s3.sse_kms_key_id */
+    S_R_EXPORT_RET_BUCKETS, /* buckets of the exports that retention deletes */
+    S_R_EXPORT_RET_DIRS,    /* the AWSDynamoDB/ keys of the tables with retention_days */
 };
 
 struct s_grant {
@@ -175,6 +178,15 @@ static const struct s_grant s_grants[] = {
     {S_EXP, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
      {"ssm:GetParameters"},
      "lib/exports/import.c (exports import-state)"},
+    {S_EXP_RET, S_CENTRAL, "ExportRecords", false, S_R_CONTROL,
+     {"dynamodb:BatchGetItem"},
+     "lib/exports/records.c (retention reads a table's export records)"},
+    {S_EXP_RET, S_CENTRAL, "ExportRetentionList", false, S_R_EXPORT_RET_BUCKETS,
+     {"s3:ListBucket"},
+     "lib/exports/prune.c (the objects under a recorded export's prefix)"},
+    {S_EXP_RET, S_CENTRAL, "ExportRetentionDelete", false, S_R_EXPORT_RET_DIRS,
+     {"s3:DeleteObject"},
+     "lib/exports/prune.c (DeleteObjects: only the exports' own AWSDynamoDB/<id>/ keys)"},
     /* clang-format on */
 };
 
@@ -293,6 +305,35 @@ static void s_export_resources(const struct s_ctx *x, const struct fv_config_job
     }
 }
 
+/* Where retention deletes a dynamodb_exports job's exports (buckets: the
+ * bucket, once): the AWSDynamoDB/ directories of the job's tables when the
+ * job keeps retention_days, else of the overrides that set it; nothing for
+ * a job that keeps every export. */
+static void s_export_retention(const struct s_ctx *x, const struct fv_config_job *job, bool buckets,
+                               struct json_object *arr)
+{
+    const char *b = job->bucket ? job->bucket : x->cfg->central_bucket;
+    bool any = job->export_retention_days > 0;
+    for (size_t i = 0; i < job->n_export_overrides; i++)
+        any = any || job->export_overrides[i].retention_days > 0;
+    if (!any)
+        return;
+    if (buckets) {
+        s_addf(arr, "arn:aws:s3:::%s", b);
+        return;
+    }
+    if (job->export_retention_days > 0)
+        s_addf(arr, "arn:aws:s3:::%s/%s/%s/*/AWSDynamoDB/*", b, job->export_prefix, job->name);
+    for (size_t i = 0; i < job->n_export_overrides; i++) {
+        const struct fv_config_export_override *o = &job->export_overrides[i];
+        if (o->prefix && (o->retention_days > 0 || job->export_retention_days > 0))
+            s_addf(arr, "arn:aws:s3:::%s/%s/AWSDynamoDB/*", b, o->prefix);
+        else if (!o->prefix && o->retention_days > 0 && job->export_retention_days <= 0)
+            s_addf(arr, "arn:aws:s3:::%s/%s/%s/%s/%s/%s/AWSDynamoDB/*", b, job->export_prefix,
+                   job->name, o->account ? o->account : "*", o->region ? o->region : "*", o->table);
+    }
+}
+
 static void s_event_logs(struct json_object *arr, const char *acct, const char *region,
                          const void *arg)
 {
@@ -384,6 +425,12 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
         for (size_t j = 0; j < cfg->n_jobs; j++)
             if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
                 s_export_resources(x, &cfg->jobs[j], res == S_R_EXPORT_KMS, NULL, arr);
+        break;
+    case S_R_EXPORT_RET_BUCKETS:
+    case S_R_EXPORT_RET_DIRS:
+        for (size_t j = 0; j < cfg->n_jobs; j++)
+            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
+                s_export_retention(x, &cfg->jobs[j], res == S_R_EXPORT_RET_BUCKETS, arr);
         break;
     case S_R_TOPIC: s_add(arr, cfg->sns_topic_arn); break;
     case S_R_RUN_LOGS:
@@ -657,6 +704,9 @@ static unsigned s_features(const struct fv_config *cfg)
             for (size_t i = 0; i < job->n_export_overrides; i++)
                 on |= job->export_overrides[i].sse_kms_key_id ? S_EXP_KMS : 0;
             on |= job->sse_kms_key_id ? S_EXP_KMS : 0;
+            on |= job->export_retention_days > 0 ? S_EXP_RET : 0;
+            for (size_t i = 0; i < job->n_export_overrides; i++)
+                on |= job->export_overrides[i].retention_days > 0 ? S_EXP_RET : 0;
         } else {
             on |= strcmp(job->mode, "assets-only") != 0 ? S_QS_IDENT : 0;
             on |= strcmp(job->mode, "users-only") != 0 ? S_QS_ASSETS : 0;

@@ -173,6 +173,37 @@ void fv_name_export_prefix(const struct fv_config_job *job,
         fv_buf_printf(out, "%s/%s/%s/%s/%s", job->export_prefix, job->name, account, region, table);
 }
 
+const char *fv_name_export_id(const char *arn)
+{
+    const char *slash = arn ? strrchr(arn, '/') : NULL;
+    return slash && slash[1] ? slash + 1 : NULL;
+}
+
+void fv_name_export_dir(const char *table_prefix, const char *export_id, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    size_t n = table_prefix ? strlen(table_prefix) : 0;
+    while (n > 0 && table_prefix[n - 1] == '/')
+        n--; /* "p/" and "p" are the same place, as DynamoDB writes them */
+    if (n > 0)
+        fv_buf_printf(out, "%.*s/", (int)n, table_prefix);
+    fv_buf_printf(out, "AWSDynamoDB/%s/", export_id);
+}
+
+void fv_name_export_record_pk(const char *job, const char *account, const char *region,
+                              const char *table, const char *export_id, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    fv_buf_printf(out, "exportrec#%s#%s#%s#%s#%s", job, account, region, table, export_id);
+}
+
+void fv_name_export_records_pk(const char *job, const char *account, const char *region,
+                               const char *table, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    fv_buf_printf(out, "exportrecs#%s#%s#%s#%s", job, account, region, table);
+}
+
 void fv_name_export_token(const char *job, const char *account, const char *region,
                           const char *table, int64_t from_ms, int64_t to_ms,
                           char out[FV_NAME_EXPORT_TOKEN_LEN + 1])

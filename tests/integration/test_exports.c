@@ -16,8 +16,10 @@
 #include <fv/control.h>
 #include <fv/credentials.h>
 #include <fv/dynamodb.h>
+#include <fv/export_records.h>
 #include <fv/exports.h>
 #include <fv/http.h>
+#include <fv/s3.h>
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -499,6 +501,95 @@ static void test_chain_on_the_world(void **state)
     fv_aws_client_destroy(central);
 }
 
+static int64_t s_clock_now(void *ud)
+{
+    (void)ud;
+    return (int64_t)time(NULL) * 1000;
+}
+static void s_clock_sleep(void *ud, int64_t ms)
+{
+    (void)ud;
+    usleep((useconds_t)(ms * 1000));
+}
+
+/* Retention's two halves on the world: export records (put twice is one
+ * record; listed by their table; forgotten) and DeleteObjects (exactly the
+ * keys named, XML-special characters included; a missing key is fine). */
+static void test_records_and_delete_objects(void **state)
+{
+    (void)state;
+    struct fv_aws_client *c = s_central_admin();
+    struct fv_error err;
+    const char *table = "fleetvault-control";
+    S_CHECK(fv_control_ensure_table(c, table, &err), err);
+    struct fv_clock clock = {s_clock_now, s_clock_now, s_clock_sleep, NULL};
+    char job[64];
+    snprintf(job, sizeof(job), "records-itest-%d", (int)getpid());
+    struct fv_export_key key = {job, MEMBER, "us-east-1", "orders"};
+    const char *ids[] = {"01796263200000-aaaaaaaa", "01796264100000-bbbbbbbb"};
+    for (int i = 0; i < 2; i++) {
+        struct fv_buf arn = {0}, prefix = {0};
+        fv_buf_printf(&arn, "arn:aws:dynamodb:us-east-1:" MEMBER ":table/orders/export/%s", ids[i]);
+        fv_buf_printf(&prefix, "p/AWSDynamoDB/%s/", ids[i]);
+        struct fv_export_record r = {.job = job,
+                                     .account = MEMBER,
+                                     .region = "us-east-1",
+                                     .table = "orders",
+                                     .export_arn = arn.ptr,
+                                     .incremental = i == 1,
+                                     .time_ms = 1796263200000LL + i * 900000,
+                                     .bucket = BUCKET,
+                                     .prefix = prefix.ptr,
+                                     .in_chain = true};
+        S_CHECK(fv_export_record_put(c, table, &r, true, &err), err);
+        S_CHECK(fv_export_record_put(c, table, &r, true, &err), err); /* a redelivery */
+        fv_buf_clean_up(&arn);
+        fv_buf_clean_up(&prefix);
+    }
+    struct fv_export_records l = {0};
+    S_CHECK(fv_export_records_list(c, table, &clock, &key, &l, &err), err);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.n_dangling, 0);
+    for (size_t i = 0; i < l.n; i++) {
+        bool inc = strstr(l.items[i].export_arn, ids[1]) != NULL;
+        assert_int_equal(l.items[i].incremental, inc);
+        assert_string_equal(l.items[i].bucket, BUCKET);
+        assert_int_equal(l.items[i].time_ms, 1796263200000LL + (inc ? 900000 : 0));
+    }
+    fv_export_records_clean_up(&l);
+    S_CHECK(fv_export_record_forget(c, table, &key, ids[0], &err), err);
+    S_CHECK(fv_export_records_list(c, table, &clock, &key, &l, &err), err);
+    assert_int_equal(l.n, 1);
+    assert_non_null(strstr(l.items[0].export_arn, ids[1]));
+    fv_export_records_clean_up(&l);
+    struct fv_export_key none = {job, MEMBER, "us-east-1", "never-exported"};
+    S_CHECK(fv_export_records_list(c, table, &clock, &none, &l, &err), err);
+    assert_int_equal(l.n, 0);
+
+    char base[96];
+    snprintf(base, sizeof(base), "delete-itest-%d/", (int)getpid());
+    const char *names[] = {"a.json.gz", "b & <c>.gz", "keep.gz"};
+    char keys[3][160];
+    for (int i = 0; i < 3; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "%s%s", base, names[i]);
+        S_CHECK(fv_s3_put_object(c, BUCKET, keys[i], FV_CUR_STR("x"), NULL, NULL, &err), err);
+    }
+    char missing[200];
+    snprintf(missing, sizeof(missing), "%snever-there", base);
+    const char *del[] = {keys[0], keys[1], missing};
+    struct fv_s3_delete_failures failed = {0};
+    S_CHECK(fv_s3_delete_objects(c, BUCKET, del, 3, &failed, &err), err);
+    assert_int_equal(failed.n, 0);
+    struct fv_s3_objects left = {0};
+    struct fv_s3_list req = {.prefix = base};
+    S_CHECK(fv_s3_list_objects_page(c, BUCKET, &req, NULL, &left, &err), err);
+    assert_int_equal(left.n, 1);
+    assert_string_equal(left.items[0].key, keys[2]);
+    fv_s3_objects_clean_up(&left);
+    assert_int_equal(fv_s3_delete_objects(c, BUCKET, del, 0, NULL, &err), FV_E_INVALID);
+    fv_aws_client_destroy(c);
+}
+
 int main(void)
 {
     if (!getenv("AWS_ENDPOINT_URL") || !getenv("FV_WORLD_URL")) {
@@ -509,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_export_calls),
         cmocka_unit_test(test_state_in_control_table),
         cmocka_unit_test(test_chain_on_the_world),
+        cmocka_unit_test(test_records_and_delete_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

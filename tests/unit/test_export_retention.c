@@ -17,19 +17,21 @@
 #define DAY INT64_C(86400000)
 #define NOW (INT64_C(1796263200000) + 40 * DAY)
 #define KEEP (7 * DAY)
-#define C FV_EXPORT_STATUS_COMPLETED
-#define P FV_EXPORT_STATUS_IN_PROGRESS
-#define F FV_EXPORT_STATUS_FAILED
+#define C FV_DDB_EXPORT_COMPLETED
+#define P FV_DDB_EXPORT_IN_PROGRESS
+#define F FV_DDB_EXPORT_FAILED
+#define U FV_DDB_EXPORT_UNKNOWN
 
 static struct fv_export_retention_item s_full(const char *arn, int64_t day,
-                                              enum fv_export_status st)
+                                              enum fv_dynamodb_export_status st)
 {
     return (struct fv_export_retention_item){
         .table_arn = "t1", .export_arn = arn, .status = st, .time_ms = NOW - day * DAY};
 }
 
 /* an incremental ending `day` days ago */
-static struct fv_export_retention_item s_inc(const char *arn, int64_t day, enum fv_export_status st)
+static struct fv_export_retention_item s_inc(const char *arn, int64_t day,
+                                             enum fv_dynamodb_export_status st)
 {
     return (struct fv_export_retention_item){.table_arn = "t1",
                                              .export_arn = arn,
@@ -117,6 +119,22 @@ static void test_reruns_failures_and_stray_windows(void **state)
     s_deletes(it, 6, "b-rerun old-failed a");
 }
 
+static void test_the_newest_full_export_failed_or_unknown_keeps_the_old_chain(void **state)
+{
+    (void)state;
+    /* the newest full export (older than the horizon) FAILED, or its status
+     * is not known: a's chain is the only restorable one and stays whole,
+     * and an export of unknown status is never deleted, however old */
+    struct fv_export_retention_item failed[] = {s_full("a", 30, C), s_inc("a-i1", 29, C),
+                                                s_full("b", 10, F), s_inc("z", 40, U)};
+    s_deletes(failed, 4, "");
+    struct fv_export_retention_item unknown[] = {s_full("a", 30, C), s_full("b", 10, U)};
+    s_deletes(unknown, 2, "");
+    /* once the newer one COMPLETED, a's chain goes (the unknown one stays) */
+    failed[2].status = C;
+    s_deletes(failed, 4, "a a-i1");
+}
+
 static void test_tables_are_judged_apart(void **state)
 {
     (void)state;
@@ -136,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_a_single_ancient_full_export_is_never_deleted),
         cmocka_unit_test(test_only_young_full_exports_delete_nothing),
         cmocka_unit_test(test_reruns_failures_and_stray_windows),
+        cmocka_unit_test(test_the_newest_full_export_failed_or_unknown_keeps_the_old_chain),
         cmocka_unit_test(test_tables_are_judged_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

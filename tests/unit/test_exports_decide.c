@@ -273,6 +273,59 @@ static void test_failed_full_starts_again(void **state)
     fv_export_state_clean_up(&s);
 }
 
+/* full_export_every_days: once the chain's full export is that old and the
+ * chain is caught up, a full export at its last window end starts a new
+ * chain (no gap); never while a window is due, paused, in a gap, or when
+ * off; the old chain's redelivered windows then change nothing. */
+static void test_a_new_chain_every_so_often(void **state)
+{
+    (void)state;
+    const int64_t every = 24 * HOUR;
+    struct fv_export_state s;
+    s_initiated(&s, T0);
+    struct fv_dynamodb_continuous_backups pitr = s_pitr_on(T0 - HOUR);
+    /* walk the chain a day and a bit on, window by window */
+    int64_t end = T0;
+    for (; end + W <= T0 + every + W; end += W) {
+        struct fv_export_decision d = s_decide(&s, pitr, W, end + W);
+        assert_int_equal(d.kind, FV_EXPORT_DO_INCREMENTAL);
+        assert_int_equal(fv_export_apply_completed(&s, &d, "arn:i", end + W), FV_EXPORT_APPLIED);
+    }
+    int64_t now = end + W / 2; /* caught up: the next window is not due */
+    struct fv_export_decision d = s_decide(&s, pitr, W, now);
+    assert_int_equal(d.kind, FV_EXPORT_DO_NOTHING);
+    assert_false(fv_export_renew(&s, 0, W, now, &d));             /* 0: never */
+    assert_false(fv_export_renew(&s, every + 2 * W, W, now, &d)); /* not that old yet */
+    struct fv_export_decision due = s_decide(&s, pitr, W, now + W);
+    assert_int_equal(due.kind, FV_EXPORT_DO_INCREMENTAL);
+    assert_false(fv_export_renew(&s, every, W, now + W, &due)); /* a window first */
+    assert_int_equal(due.kind, FV_EXPORT_DO_INCREMENTAL);
+    s.workflow_action = FV_EXPORT_PAUSE;
+    struct fv_export_decision paused = s_decide(&s, pitr, W, now);
+    assert_false(fv_export_renew(&s, every, W, now, &paused));
+    s.workflow_action = FV_EXPORT_RUN;
+
+    assert_true(fv_export_renew(&s, every, W, now, &d));
+    assert_int_equal(d.kind, FV_EXPORT_DO_FULL);
+    assert_int_equal(d.export_time_ms, end); /* the old chain's last end: no gap */
+    assert_int_equal(fv_export_apply_begin_full(&s, d.export_time_ms, now), FV_EXPORT_APPLIED);
+    assert_int_equal(s.initiated, FV_EXPORT_INITIATING);
+    assert_int_equal(fv_export_apply_begin_full(&s, d.export_time_ms, now), FV_EXPORT_ALREADY);
+    /* the old chain's last window, redelivered, is not the chain's step */
+    struct fv_export_decision last = {
+        .kind = FV_EXPORT_DO_INCREMENTAL, .from_ms = end - W, .to_ms = end};
+    assert_int_equal(fv_export_apply_completed(&s, &last, "arn:other", now), FV_EXPORT_STALE);
+    assert_int_equal(fv_export_apply_completed(&s, &d, "arn:full2", now + MIN), FV_EXPORT_APPLIED);
+    assert_string_equal(s.chain_id, "arn:full2");
+    assert_int_equal(s.full_export_time_ms, end);
+    /* a redelivered first full export of the old chain starts nothing */
+    assert_int_equal(fv_export_apply_begin_full(&s, T0, now + MIN), FV_EXPORT_STALE);
+    /* the new chain just began: no renewal until it is that old itself */
+    struct fv_export_decision next = s_decide(&s, pitr, W, now + MIN);
+    assert_false(fv_export_renew(&s, every, W, now + MIN, &next));
+    fv_export_state_clean_up(&s);
+}
+
 static void test_incremental_failures(void **state)
 {
     (void)state;
@@ -354,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_reset_during_full_export),
         cmocka_unit_test(test_failed_full_starts_again),
         cmocka_unit_test(test_incremental_failures),
+        cmocka_unit_test(test_a_new_chain_every_so_often),
         cmocka_unit_test(test_two_workers_advance_once),
         cmocka_unit_test(test_names_round_trip),
     };

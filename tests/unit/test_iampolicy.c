@@ -233,10 +233,54 @@ static void test_exports_write_across_accounts(void **state)
     assert_false(s_has(m, "Allow", "ssm:PutParameter", NULL));
     assert_true(s_has(c, "Allow", "dynamodb:Scan",
                       "arn:aws:dynamodb:us-east-1:" C ":table/fleetvault-control"));
+    /* no retention_days: nothing may be deleted */
+    assert_false(s_has(c, "Allow", "s3:DeleteObject", NULL));
+    assert_false(s_has(c, "Allow", "dynamodb:BatchGetItem", NULL));
     json_object_put(c);
     json_object_put(m);
     json_object_put(k);
     json_object_put(b);
+    fv_iam_docs_clean_up(&d);
+    fv_config_clean_up(&cfg);
+}
+
+/* retention_days: the central principal may delete exactly the exports'
+ * AWSDynamoDB/ keys of the tables that keep days (the job's, or an
+ * override's), list the bucket and read the records; a job keeping every
+ * export grants no delete. */
+static void test_export_retention_deletes_only_export_keys(void **state)
+{
+    (void)state;
+    struct fv_config cfg;
+    struct fv_iam_docs d;
+    struct fv_error err;
+    s_load("{\"region\":\"us-east-1\",\"central\":{\"account\":\"" C "\",\"bucket\":\"bk\","
+           "\"principal_arn\":\"arn:aws:iam::" C ":role/fv\"},"
+           "\"accounts\":[{\"id\":\"" A "\",\"role_arn\":\"arn:aws:iam::" A ":role/fvm\"}],"
+           "\"jobs\":[{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"retention_days\":7,"
+           "\"overrides\":[{\"table\":\"t1\",\"s3\":{\"prefix\":\"seed/t1\"}}]},"
+           "{\"name\":\"keep\",\"type\":\"dynamodb_exports\",\"s3\":{\"bucket\":\"other\"},"
+           "\"overrides\":[{\"table\":\"t2\",\"account\":\"" A "\",\"retention_days\":3}]},"
+           "{\"name\":\"all\",\"type\":\"dynamodb_exports\",\"s3\":{\"bucket\":\"third\"}}]}",
+           &cfg);
+    assert_int_equal(fv_iam_policies(&cfg, &d, &err), FV_OK);
+    struct json_object *c = s_doc(&d, "fleetvault-central-policy.json");
+    assert_true(s_has(c, "Allow", "s3:DeleteObject",
+                      "arn:aws:s3:::bk/dynamodb-exports/ex/*/AWSDynamoDB/*"));
+    assert_true(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::bk/seed/t1/AWSDynamoDB/*"));
+    assert_true(s_has(c, "Allow", "s3:DeleteObject",
+                      "arn:aws:s3:::other/dynamodb-exports/keep/" A "/*/t2/AWSDynamoDB/*"));
+    assert_false(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_false(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::third/*"));
+    const char *text = json_object_to_json_string_ext(c, JSON_C_TO_STRING_NOSLASHESCAPE);
+    assert_null(strstr(text, "third")); /* keeps every export: nothing of it */
+    assert_true(s_has(c, "Allow", "s3:ListBucket", "arn:aws:s3:::bk"));
+    assert_true(s_has(c, "Allow", "dynamodb:BatchGetItem",
+                      "arn:aws:dynamodb:us-east-1:" C ":table/fleetvault-control"));
+    struct json_object *m = s_doc(&d, "fleetvault-member-policy.json");
+    assert_false(s_has(m, "Allow", "s3:DeleteObject", NULL)); /* the central principal's only */
+    json_object_put(m);
+    json_object_put(c);
     fv_iam_docs_clean_up(&d);
     fv_config_clean_up(&cfg);
 }
@@ -267,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_accounts_without_a_role_are_granted_to_the_central_principal),
         cmocka_unit_test(test_kms_and_bundle_prefix),
         cmocka_unit_test(test_exports_write_across_accounts),
+        cmocka_unit_test(test_export_retention_deletes_only_export_keys),
         cmocka_unit_test(test_missing_principal_names_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,12 +32,20 @@
 
 void fv_kind_dynamodb_export(struct fv_handler_ctx *ctx);
 
-static const char *s_config =
+static const char *s_config_plain =
     "{\"region\":\"us-east-1\",\"central\":{\"account\":\"" CENTRAL "\",\"bucket\":\"central-b\"},"
     "\"aws\":{\"max_attempts\":1},"
     "\"accounts\":[{\"id\":\"" A "\"}],"
     "\"jobs\":[{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"poll_interval_s\":30,"
     "\"s3\":{\"sse_kms_key_id\":\"arn:aws:kms:us-east-1:" CENTRAL ":key/k1\"}}]}";
+/* The same job keeping 7 days of exports. */
+static const char *s_config_retention =
+    "{\"region\":\"us-east-1\",\"central\":{\"account\":\"" CENTRAL "\",\"bucket\":\"central-b\"},"
+    "\"aws\":{\"max_attempts\":1},"
+    "\"accounts\":[{\"id\":\"" A "\"}],"
+    "\"jobs\":[{\"name\":\"ex\",\"type\":\"dynamodb_exports\",\"poll_interval_s\":30,"
+    "\"retention_days\":7,\"full_export_every_days\":7}]}";
+static const char *s_config = NULL; /* the group's */
 
 struct s_fixture {
     struct stub_http *stub;
@@ -67,7 +75,7 @@ static int s_setup(void **state)
     setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     struct fv_error err;
-    struct json_object *doc = json_tokener_parse(s_config);
+    struct json_object *doc = json_tokener_parse(s_config ? s_config : s_config_plain);
     if (fv_config_from_doc("t.json", doc, &f->cfg, &err) != FV_OK)
         fail_msg("%s", err.message);
     json_object_put(doc);
@@ -302,6 +310,7 @@ static void test_completed_advances_the_chain_once(void **state)
     s_route(f, DDB("DescribeExport"), done, 0);
     s_route(f, DDB("GetItem"), item, 1);
     s_route(f, DDB("PutItem"), "{}", 0);
+    s_route(f, DDB("UpdateItem"), "{}", 0);
     struct fv_task t;
     s_task(&t, "wait");
     struct fv_result r;
@@ -309,8 +318,25 @@ static void test_completed_advances_the_chain_once(void **state)
     s_run(f, &t, &r, &next);
     assert_null(next);
     assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
-    assert_int_equal(s_count(f, DDB("PutItem")), 1);
-    struct json_object *put = s_body(f, DDB("PutItem"), 0);
+    assert_int_equal(s_count(f, DDB("PutItem")), 2);
+    /* First the export's record (before the chain moves): where the job's
+     * configuration put it, then its id in the table's list. */
+    struct json_object *rec = s_body(f, DDB("PutItem"), 0);
+    assert_string_equal(s_get(rec, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    assert_string_equal(s_get(rec, "Item.export_arn.S"), EXPORT_ARN);
+    assert_string_equal(s_get(rec, "Item.export_type.S"), "INCREMENTAL");
+    assert_string_equal(s_get(rec, "Item.bucket.S"), "central-b");
+    assert_string_equal(s_get(rec, "Item.prefix.S"),
+                        "dynamodb-exports/ex/" A "/us-east-1/orders/AWSDynamoDB/01/");
+    assert_string_equal(s_get(rec, "Item.in_chain.S"), "true");
+    assert_null(s_get(rec, "Item.ttl")); /* lives as long as the export */
+    char end[32];
+    snprintf(end, sizeof(end), "%lld", (long long)(T0 + W));
+    assert_string_equal(s_get(rec, "Item.time_ms.N"), end);
+    json_object_put(rec);
+    /* retention_days 0: nothing reads the table's list, none is kept */
+    assert_int_equal(s_count(f, DDB("UpdateItem")), 0);
+    struct json_object *put = s_body(f, DDB("PutItem"), 1);
     char want[32];
     snprintf(want, sizeof(want), "%lld", (long long)(T0 + W));
     assert_string_equal(s_get(put, "Item.last-incremental-export-time.N"), want);
@@ -341,14 +367,55 @@ static void test_completed_advances_the_chain_once(void **state)
     s_route(f, DDB("DescribeExport"), done, 0);
     s_route(f, DDB("GetItem"), advanced, 0);
     s_route(f, DDB("PutItem"), "{}", 0);
+    s_route(f, DDB("UpdateItem"), "{}", 0);
     s_run(f, &t, &r, &next);
     assert_null(next);
     assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
-    assert_int_equal(s_count(f, DDB("PutItem")), 0);
+    assert_int_equal(s_count(f, DDB("PutItem")), 1); /* the same record again, no advance */
+    rec = s_body(f, DDB("PutItem"), 0);
+    assert_string_equal(s_get(rec, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    json_object_put(rec);
+    assert_null(s_extra(&r, "retention_exports_deleted")); /* retention_days 0: none */
     fv_result_clean_up(&r);
     fv_task_clean_up(&t);
     free(item);
     free(advanced);
+    free(done);
+}
+
+/* An export that COMPLETED after its chain moved on (a reset, another
+ * window): recorded (its objects are fleetvault's to delete one day) but as
+ * out of the chain, so retention never takes it for a chain's base; the
+ * chain is not advanced. */
+static void test_an_export_off_the_chain_is_recorded_out_of_it(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *moved = s_state_item("true", T0 + 2 * W, "RUN", CHAIN_ARN, 7);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500");
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), moved, 0);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    s_route(f, DDB("UpdateItem"), "{}", 0);
+    struct fv_task t;
+    s_task(&t, "wait");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_SKIPPED);
+    assert_string_equal(r.error_code, "ChainMoved");
+    assert_int_equal(s_count(f, DDB("PutItem")), 2); /* the record, twice; no state write */
+    struct json_object *first = s_body(f, DDB("PutItem"), 0);
+    struct json_object *second = s_body(f, DDB("PutItem"), 1);
+    assert_string_equal(s_get(first, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    assert_string_equal(s_get(second, "Item.pk.S"), "exportrec#ex#" A "#us-east-1#orders#01");
+    assert_string_equal(s_get(second, "Item.in_chain.S"), "false");
+    json_object_put(first);
+    json_object_put(second);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(moved);
     free(done);
 }
 
@@ -422,13 +489,202 @@ static void test_the_step_guard_exports_nothing_off_the_chain(void **state)
     }
 }
 
+/* A record item as BatchGetItem returns it. */
+static void s_rec(struct fv_buf *b, const char *id, const char *type, int64_t time_ms,
+                  const char *bucket, const char *prefix)
+{
+    fv_buf_printf(
+        b,
+        "%s{\"pk\":{\"S\":\"exportrec#ex#" A "#us-east-1#orders#%s\"},"
+        "\"export_arn\":{\"S\":\"arn:aws:dynamodb:us-east-1:" A ":table/orders/export/%s\"},"
+        "\"job\":{\"S\":\"ex\"},\"account\":{\"S\":\"" A "\"},"
+        "\"region\":{\"S\":\"us-east-1\"},\"table\":{\"S\":\"orders\"},"
+        "\"export_type\":{\"S\":\"%s\"},\"time_ms\":{\"N\":\"%lld\"},"
+        "\"bucket\":{\"S\":\"%s\"},\"prefix\":{\"S\":\"%s\"},\"in_chain\":{\"S\":\"true\"}}",
+        b->len && b->ptr[b->len - 1] == '}' ? "," : "", id, id, type, (long long)time_ms, bucket,
+        prefix);
+}
+
+#define DAY INT64_C(86400000)
+#define DIR "dynamodb-exports/ex/" A "/us-east-1/orders/AWSDynamoDB/"
+#define LIST_XML(keys)                                                                             \
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" keys                    \
+    "<IsTruncated>false</IsTruncated></ListBucketResult>"
+#define OBJ(k) "<Contents><Key>" k "</Key><Size>3</Size><ETag>\"e\"</ETag></Contents>"
+
+/* With retention_days 7: after the window advanced the chain, the recorded
+ * exports of the chain before the base (a full export 10 days old) go —
+ * objects under exactly their recorded prefix, then their records — while
+ * forged records naming another bucket or another table's prefix are
+ * refused and reported, the base chain and the current one stay, and the
+ * export still succeeds. */
+static void test_retention_deletes_only_recorded_exports_under_the_configured_prefix(void **state)
+{
+    struct s_fixture *f = *state;
+    stub_http_reset(f->stub);
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500");
+    struct fv_buf list = {0}, batch = {0};
+    fv_buf_printf(&list,
+                  "{\"Item\":{\"pk\":{\"S\":\"exportrecs#ex#" A "#us-east-1#orders\"},"
+                  "\"exports\":{\"SS\":[\"old\",\"oldi\",\"evil\",\"evil2\",\"mid\",\"00\"]}}}");
+    fv_buf_printf(&batch, "{\"Responses\":{\"%s\":[", f->cfg.control_table);
+    s_rec(&batch, "old", "FULL", NOW - 30 * DAY, "central-b", DIR "old/");
+    s_rec(&batch, "oldi", "INCREMENTAL", NOW - 29 * DAY, "central-b", DIR "oldi/");
+    s_rec(&batch, "evil", "FULL", NOW - 40 * DAY, "other-bucket", DIR "evil/");
+    s_rec(&batch, "evil2", "INCREMENTAL", NOW - 40 * DAY, "central-b",
+          "dynamodb-exports/ex/" A "/us-east-1/payments/AWSDynamoDB/evil2/");
+    s_rec(&batch, "mid", "FULL", NOW - 10 * DAY, "central-b", DIR "mid/");
+    s_rec(&batch, "00", "FULL", T0 - 4 * W, "central-b", DIR "00/");
+    fv_buf_append_str(&batch, "]}}");
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), item, 1);
+    s_route(f, DDB("GetItem"), list.ptr, 1);
+    s_route(f, DDB("BatchGetItem"), batch.ptr, 0);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    s_route(f, DDB("UpdateItem"), "{}", 0);
+    s_route(f, DDB("DeleteItem"), "{}", 0);
+    const char *ls = "/central-b/";
+    stub_http_add(f->stub,
+                  &(struct stub_http_route){.method = "GET",
+                                            .path = ls,
+                                            .body = LIST_XML(OBJ(DIR "old/manifest-summary.json")
+                                                                 OBJ(DIR "old/data/a.json.gz")),
+                                            .times = 1});
+    stub_http_add(f->stub, &(struct stub_http_route){
+                               .method = "GET", .path = ls, .body = LIST_XML(""), .times = 1});
+    stub_http_add(f->stub,
+                  &(struct stub_http_route){.method = "GET",
+                                            .path = ls,
+                                            .body = LIST_XML(OBJ(DIR "oldi/data/b.json.gz")),
+                                            .times = 1});
+    stub_http_add(f->stub,
+                  &(struct stub_http_route){.method = "GET", .path = ls, .body = LIST_XML("")});
+    stub_http_add(f->stub, &(struct stub_http_route){
+                               .method = "POST",
+                               .path = ls,
+                               .body = "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/"
+                                       "2006-03-01/\"></DeleteResult>"});
+    struct fv_task t;
+    s_task(&t, "wait");
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_null(next);
+    assert_int_equal(r.status, FV_RESULT_SUCCEEDED); /* refusals never fail the export */
+    assert_string_equal(s_extra(&r, "retention_exports_deleted"), "2");
+    assert_string_equal(s_extra(&r, "retention_objects_deleted"), "3");
+    const char *problems = s_extra(&r, "retention_error");
+    assert_non_null(problems);
+    assert_non_null(strstr(problems, "export/evil: recorded in bucket 'other-bucket'"));
+    assert_non_null(strstr(problems, "export/evil2: recorded under prefix"));
+
+    /* what went: exactly the two recorded directories, with Content-MD5 */
+    size_t deletes = 0;
+    for (size_t i = 0; i < stub_http_count(f->stub); i++) {
+        const struct stub_http_req *q = stub_http_req(f->stub, i);
+        if (strcmp(q->method, "POST") != 0 || strcmp(q->path, ls) != 0)
+            continue;
+        assert_non_null(fv_headers_get(&q->headers, "Content-MD5"));
+        assert_non_null(strstr(q->query, "delete"));
+        const char *want = deletes == 0 ? "<Key>" DIR "old/manifest-summary.json</Key>"
+                                          "</Object><Object><Key>" DIR "old/data/a.json.gz</Key>"
+                                        : "<Key>" DIR "oldi/data/b.json.gz</Key>";
+        assert_non_null(strstr(q->body.ptr, want));
+        deletes++;
+    }
+    assert_int_equal(deletes, 2);
+    /* the listings asked only for the recorded prefixes */
+    for (size_t i = 0; i < stub_http_count(f->stub); i++) {
+        const struct stub_http_req *q = stub_http_req(f->stub, i);
+        if (strcmp(q->method, "GET") == 0)
+            assert_true(strstr(q->query, "prefix=" DIR "old/") ||
+                        strstr(q->query, "prefix=" DIR "oldi/"));
+    }
+    /* this export recorded and listed first */
+    struct json_object *add = s_body(f, DDB("UpdateItem"), 0);
+    assert_string_equal(s_get(add, "Key.pk.S"), "exportrecs#ex#" A "#us-east-1#orders");
+    assert_string_equal(s_get(add, "UpdateExpression"), "ADD #e :i");
+    json_object_put(add);
+    /* the records forgotten: old and oldi, nothing else */
+    assert_int_equal(s_count(f, DDB("DeleteItem")), 2);
+    struct json_object *d0 = s_body(f, DDB("DeleteItem"), 0);
+    struct json_object *d1 = s_body(f, DDB("DeleteItem"), 1);
+    assert_string_equal(s_get(d0, "Key.pk.S"), "exportrec#ex#" A "#us-east-1#orders#old");
+    assert_string_equal(s_get(d1, "Key.pk.S"), "exportrec#ex#" A "#us-east-1#orders#oldi");
+    json_object_put(d0);
+    json_object_put(d1);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    fv_buf_clean_up(&list);
+    fv_buf_clean_up(&batch);
+    free(item);
+    free(done);
+}
+
+/* A table's list too large to take another id (a chain never renewed):
+ * the export is recorded, not listed (so never deleted), and succeeds; a
+ * list that cannot be written for another reason fails the task for a
+ * retry before the chain moves. */
+static void test_a_full_list_never_stops_the_chain(void **state)
+{
+    struct s_fixture *f = *state;
+    char *item = s_state_item("true", T0, "RUN", NULL, 3);
+    char *done = s_export("COMPLETED", ",\"EndTime\":1764772500");
+    for (int full = 1; full >= 0; full--) {
+        stub_http_reset(f->stub);
+        s_route(f, DDB("DescribeExport"), done, 0);
+        s_route(f, DDB("GetItem"), item, 1);
+        s_route(f, DDB("GetItem"), "{}", 0); /* no records listed */
+        s_route(f, DDB("PutItem"), "{}", 0);
+        if (full)
+            s_error_route(f, DDB("UpdateItem"), "ValidationException",
+                          "Item size has exceeded the maximum allowed size");
+        else
+            s_error_route(f, DDB("UpdateItem"), "ResourceNotFoundException", "no table");
+        struct fv_task t;
+        s_task(&t, "wait");
+        struct fv_result r;
+        struct fv_task *next = NULL;
+        s_run(f, &t, &r, &next);
+        assert_null(next);
+        if (full) {
+            assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+            assert_int_equal(s_count(f, DDB("PutItem")), 2); /* the record, then the advance */
+        } else {
+            assert_int_not_equal(r.status, FV_RESULT_SUCCEEDED);
+            assert_true(r.retryable);
+            assert_int_equal(s_count(f, DDB("PutItem")), 1); /* the record only: no advance */
+        }
+        fv_result_clean_up(&r);
+        fv_task_clean_up(&t);
+    }
+    free(item);
+    free(done);
+}
+
+static int s_setup_retention(void **state)
+{
+    s_config = s_config_retention;
+    int rc = s_setup(state);
+    s_config = NULL;
+    return rc;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_asks_for_the_jobs_export_and_waits_later),
         cmocka_unit_test(test_completed_advances_the_chain_once),
+        cmocka_unit_test(test_an_export_off_the_chain_is_recorded_out_of_it),
         cmocka_unit_test(test_a_pitr_gap_fails_with_a_remedy),
         cmocka_unit_test(test_the_step_guard_exports_nothing_off_the_chain),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    const struct CMUnitTest retention[] = {
+        cmocka_unit_test(test_retention_deletes_only_recorded_exports_under_the_configured_prefix),
+        cmocka_unit_test(test_a_full_list_never_stops_the_chain),
+    };
+    int failed = cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return failed +
+           cmocka_run_group_tests_name("retention", retention, s_setup_retention, s_teardown);
 }

@@ -38,6 +38,8 @@ struct fv_config_export_override {
     char *format;
     char *prefix; /* the table's whole key prefix (a seed's dataExportBucketPrefix) */
     char *sse_kms_key_id;
+    int64_t retention_days;         /* 0: the job's */
+    int64_t full_export_every_days; /* 0: the job's */
 };
 
 struct fv_config_job {
@@ -82,12 +84,14 @@ struct fv_config_job {
     char *sse_kms_key_id;           /* SSE-KMS for bundles; NULL → bucket default */
     bool bucket_owner_full_control; /* x-amz-acl for a bucket in another account */
     /* dynamodb_exports (seed 003); bucket and sse_kms_key_id above too */
-    int64_t window_minutes;  /* 15..1440 */
-    int64_t poll_interval_s; /* DescribeExport every so often */
-    char *view_type;         /* "NEW_AND_OLD_IMAGES", "NEW_IMAGE" */
-    char *ddb_export_format; /* "DYNAMODB_JSON", "ION" */
-    char *export_prefix;     /* base of the tables' prefixes (fv_name_export_prefix) */
-    char *bucket_owner;      /* S3BucketOwner; NULL → central.account */
+    int64_t window_minutes;         /* 15..1440 */
+    int64_t poll_interval_s;        /* DescribeExport every so often */
+    char *view_type;                /* "NEW_AND_OLD_IMAGES", "NEW_IMAGE" */
+    char *ddb_export_format;        /* "DYNAMODB_JSON", "ION" */
+    char *export_prefix;            /* base of the tables' prefixes (fv_name_export_prefix) */
+    char *bucket_owner;             /* S3BucketOwner; NULL → central.account */
+    int64_t export_retention_days;  /* keep chains covering this many days; 0: keep all */
+    int64_t full_export_every_days; /* a new chain once the full export is this old; 0: never */
     struct fv_config_export_override *export_overrides;
     size_t n_export_overrides;
 };
@@ -103,6 +107,8 @@ struct fv_config_export_settings {
     const char *bucket_owner;      /* the job's, else central.account (may be NULL) */
     const char *prefix;            /* an override's whole prefix, or NULL: fv_name_export_prefix */
     const char *sse_kms_key_id;
+    int64_t retention_days;         /* 0: every export is kept */
+    int64_t full_export_every_days; /* 0: one chain for ever (unless reset) */
 };
 
 struct fv_config {

@@ -9,26 +9,23 @@
  * ExportToTime — is at or before the base's) are deleted, except exports
  * still IN_PROGRESS. A table with no such base (no completed full export old
  * enough: a newer full export still running, or failed) loses nothing, so
- * a table is never left without a restorable chain. */
+ * a table is never left without a restorable chain. An export whose status
+ * is not known (FV_DDB_EXPORT_UNKNOWN) is kept like one IN_PROGRESS. */
 #ifndef FV_EXPORT_RETENTION_H
 #define FV_EXPORT_RETENTION_H
+
+#include <fv/dynamodb.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum fv_export_status {
-    FV_EXPORT_STATUS_IN_PROGRESS,
-    FV_EXPORT_STATUS_COMPLETED,
-    FV_EXPORT_STATUS_FAILED
-};
-
 struct fv_export_retention_item { /* all borrowed */
     const char *table_arn;
     const char *export_arn;
     bool incremental;
-    enum fv_export_status status;
-    int64_t time_ms; /* full: ExportTime; incremental: ExportToTime */
+    enum fv_dynamodb_export_status status; /* UNKNOWN is kept, as IN_PROGRESS */
+    int64_t time_ms;                       /* full: ExportTime; incremental: ExportToTime */
 };
 
 /* Sets del[i] for each export that goes (any order, tables mixed); returns

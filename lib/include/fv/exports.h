@@ -160,6 +160,17 @@ fv_status fv_export_decide(const struct fv_export_state *s,
                            const struct fv_dynamodb_continuous_backups *pitr, int64_t window_ms,
                            int64_t now_ms, struct fv_export_decision *out, struct fv_error *err);
 
+/* A new chain for a chain whose full export is full_every_ms old
+ * (jobs[].full_export_every_days; 0 or less: never): when d (what
+ * fv_export_decide said) is nothing, the chain is initiated, NORMAL and RUN,
+ * no window is due and it moved past its full export, d becomes a FULL
+ * export at the chain's last window end (so the new chain starts where the
+ * old one ends: no gap), and true. The old chain is untouched until that
+ * full export COMPLETED (fv_export_apply_completed); retention removes it
+ * later (fv/export_retention.h). Pure. */
+bool fv_export_renew(const struct fv_export_state *s, int64_t full_every_ms, int64_t window_ms,
+                     int64_t now_ms, struct fv_export_decision *d);
+
 /* Whole windows of window_ms due now for s (every window ending at or
  * before now_ms after the last end); 0 for a chain not yet initiated. The
  * status's "blocks behind". Pure. */
@@ -176,7 +187,9 @@ enum fv_export_outcome {
 
 /* A full export at export_time_ms starts: INITIATING at that time, action
  * RUN (a reset is consumed). Applies when the chain is not initiated or is
- * RESET; ALREADY when it is INITIATING at export_time_ms; STALE otherwise. */
+ * RESET, or for a renewal (fv_export_renew: the chain initiated, NORMAL,
+ * RUN, export_time_ms its last window end and after its full export time);
+ * ALREADY when it is INITIATING at export_time_ms; STALE otherwise. */
 enum fv_export_outcome fv_export_apply_begin_full(struct fv_export_state *s, int64_t export_time_ms,
                                                   int64_t now_ms);
 /* The export of decision d (FULL or INCREMENTAL) COMPLETED as export_arn.

@@ -67,6 +67,21 @@ void fv_name_restore_job(const char *run_id, const char *source, const char *bun
 void fv_name_export_prefix(const struct fv_config_job *job,
                            const struct fv_config_export_settings *s, const char *account,
                            const char *region, const char *table, struct fv_buf *out);
+/* The id of an export: the last part of its ARN
+ * ("arn:aws:dynamodb:R:A:table/T/export/<id>"), borrowed from arn; NULL
+ * when arn has no '/' or ends in one. */
+const char *fv_name_export_id(const char *arn);
+/* The key prefix DynamoDB writes one export under, in table_prefix
+ * (fv_name_export_prefix): "<table_prefix>/AWSDynamoDB/<id>/" ("AWSDynamoDB/<id>/" for
+ * an empty table_prefix). Retention deletes exactly what is under it. */
+void fv_name_export_dir(const char *table_prefix, const char *export_id, struct fv_buf *out);
+/* The control-table items of the exports fleetvault recorded (fv/export_records.h):
+ * one per export, "exportrec#<job>#<account>#<region>#<table>#<export id>", and one
+ * per table listing them, "exportrecs#<job>#<account>#<region>#<table>". */
+void fv_name_export_record_pk(const char *job, const char *account, const char *region,
+                              const char *table, const char *export_id, struct fv_buf *out);
+void fv_name_export_records_pk(const char *job, const char *account, const char *region,
+                               const char *table, struct fv_buf *out);
 /* The ClientToken of one export: "fv-" + 32 hex digits of the SHA-256 of
  * job, account, region, table and the window (a full export: from_ms = its
  * ExportTime, to_ms = -1). The same window of the same table gets the same

@@ -133,6 +133,27 @@ fv_status fv_s3_head_object(struct fv_aws_client *c, const char *bucket, const c
 fv_status fv_s3_delete_object(struct fv_aws_client *c, const char *bucket, const char *key,
                               struct fv_error *err);
 
+#define FV_S3_DELETE_OBJECTS_MAX 1000
+
+/* Keys DeleteObjects could not delete: key, code and message per entry
+ * (all owned). */
+struct fv_s3_delete_failures {
+    struct fv_s3_delete_failure {
+        char *key, *code, *message;
+    } * items;
+    size_t n;
+};
+void fv_s3_delete_failures_clean_up(struct fv_s3_delete_failures *f);
+
+/* DeleteObjects of keys[0..n) (borrowed; 1..1000, else FV_E_INVALID and
+ * nothing sent), quiet mode, with Content-MD5. FV_OK when the call
+ * succeeded; keys S3 refused one by one are appended to failed (may be
+ * NULL: then any refusal is FV_E_AWS naming the first). A missing key is
+ * deleted, as S3 says. */
+fv_status fv_s3_delete_objects(struct fv_aws_client *c, const char *bucket, const char *const *keys,
+                               size_t n, struct fv_s3_delete_failures *failed,
+                               struct fv_error *err);
+
 struct fv_s3_list {
     const char *prefix;    /* NULL: the whole bucket */
     const char *delimiter; /* NULL: none; "/" rolls keys up into prefixes */

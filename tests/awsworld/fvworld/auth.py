@@ -19,7 +19,9 @@ moto 5.2.1 defects this module corrects (measured, see shared FACTS.md):
 
 import fnmatch
 import hashlib
+import html
 import json
+import re
 import threading
 from urllib.parse import quote, unquote
 
@@ -163,10 +165,28 @@ def _param(req, name):
     return v[0] if isinstance(v, list) and v else v
 
 
+def _delete_objects_keys(bucket_arn):
+    """S3 DeleteObjects (POST ?delete): AWS authorises s3:DeleteObject on
+    each key of the body; moto on the bucket, so a policy scoped to keys
+    (as retention's is) was denied (moto gap). None for any other request."""
+    info = current_raw_request()
+    if info is None or info.method != "POST" or not bucket_arn.startswith("arn:aws:s3:::"):
+        return None
+    if "delete" not in [p.partition("=")[0] for p in (info.raw_query or "").split("&")]:
+        return None
+    body = info.body.decode("utf-8", "replace") if isinstance(info.body, bytes) else str(info.body or "")
+    keys = [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", body, re.S)]
+    return [f"{bucket_arn}/{k}" for k in keys] or None
+
+
 def _resources(req, resource):
     """The ARNs AWS would authorise the request's action on (moto passes "*"
     for every service but S3 and IAM roles, so a correctly scoped statement
     was wrongly denied; moto gap)."""
+    if req._action == "s3:DeleteObject" and resource.count("/") == 0:
+        keys = _delete_objects_keys(resource)
+        if keys is not None:
+            return keys
     if resource != "*":
         return [resource]
     svc, _, op = req._action.partition(":")
