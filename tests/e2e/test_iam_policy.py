@@ -106,8 +106,12 @@ class TestGeneratedPolicies(unittest.TestCase):
                     r = run(["verify", "--manifest", os.path.join(out, manifest), "--config", cfg], W)
                     self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 W.advance_clock(2 * 86400)
-            r = backup("orders-exports", cfg)  # the chain's full export
+            r = backup("orders-exports", cfg)  # the chain's full export, into the central bucket
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            keys = [o["Key"] for o in W.client("s3", who="admin").list_objects_v2(
+                Bucket="fleetvault-backups-123456789012",
+                Prefix=f"dynamodb-exports/orders-exports/{MEMBERS[0]}/us-east-1/orders/AWSDynamoDB/")["Contents"]]
+            self.assertEqual(len([k for k in keys if k.endswith("/manifest-summary.json")]), 1, keys)
             r = run(["exports", "status", "--config", cfg, "--job", "orders-exports"], W)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn(" NORMAL ", r.stdout)
