@@ -108,19 +108,29 @@ static int s_restore_dynamodb(int argc, char **argv)
     return rc;
 }
 
+static const char s_usage[] =
+    "usage: fleetvault restore dynamodb --backup-arn ARN --target-table NAME [--config FILE] "
+    "[--timeout S]\n"
+    "       fleetvault restore dynamodb --from-exports s3://BUCKET/PREFIX --target-table NAME "
+    "[--to TIME] [--overwrite] [--config FILE]\n"
+    "       fleetvault restore quicksight --manifest FILE --config FILE ... (--help: its "
+    "options)\n";
+
 int fv_cli_restore(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "quicksight") == 0)
+        return fv_cli_restore_quicksight(argc - 1, argv + 1);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s", s_usage);
+            return 0;
+        }
     if (argc >= 2 && strcmp(argv[1], "dynamodb") == 0) {
         for (int i = 2; i < argc; i++)
             if (strncmp(argv[i], "--from-exports", 14) == 0)
                 return fv_cli_restore_exports(argc - 1, argv + 1);
         return s_restore_dynamodb(argc - 1, argv + 1);
     }
-    if (argc >= 2 && strcmp(argv[1], "quicksight") == 0)
-        return fv_cli_restore_quicksight(argc - 1, argv + 1);
-    fprintf(stderr, "usage: fleetvault restore dynamodb --backup-arn ARN --target-table NAME\n"
-                    "       fleetvault restore dynamodb --from-exports s3://BUCKET/PREFIX "
-                    "--target-table NAME [--to TIME] [--overwrite]\n"
-                    "       fleetvault restore quicksight --manifest FILE --config FILE ...\n");
+    fprintf(stderr, "%s", s_usage);
     return 2;
 }

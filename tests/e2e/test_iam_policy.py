@@ -33,6 +33,10 @@ RESTORE_ONLY = {
            "quicksight:TagResource"},
     "central": {"s3:AbortMultipartUpload"},  # only when an upload fails
 }
+# DynamoDB writes an export into S3 with the permissions of the caller of
+# ExportTableToPointInTime (the member role), which AWS checks; the world
+# writes the export's objects itself, so it cannot record them.
+EXPORT_WRITES = {"s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"}
 
 
 def setUpModule():
@@ -69,8 +73,10 @@ class TestGeneratedPolicies(unittest.TestCase):
     def test_every_granted_action_is_used_by_a_job(self):
         """What an operator runs: aws-check, each job (dry run first) — with no
         identity tables yet (CreateTable), backups CREATING for a while
-        (DescribeBackup) —, verify, and the DynamoDB job a second time two
-        days later with retention 1 (DeleteBackup)."""
+        (DescribeBackup) —, verify, the DynamoDB job a second time two
+        days later with retention 1 (DeleteBackup), the exports job's run
+        and its `exports status`, and `exports import-state` of a seed
+        deployment (its parameters read, the chain the run started kept)."""
         cfg = os.path.join(tmpdir(), "fleet.yaml")
         with open(DEMO) as f:
             text = f.read()
@@ -100,6 +106,22 @@ class TestGeneratedPolicies(unittest.TestCase):
                     r = run(["verify", "--manifest", os.path.join(out, manifest), "--config", cfg], W)
                     self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 W.advance_clock(2 * 86400)
+            r = backup("orders-exports", cfg)  # the chain's full export, into the central bucket
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            keys = [o["Key"] for o in W.client("s3", who="admin").list_objects_v2(
+                Bucket="fleetvault-backups-123456789012",
+                Prefix=f"dynamodb-exports/orders-exports/{MEMBERS[0]}/us-east-1/orders/AWSDynamoDB/")["Contents"]]
+            self.assertEqual(len([k for k in keys if k.endswith("/manifest-summary.json")]), 1, keys)
+            r = run(["exports", "status", "--config", cfg, "--job", "orders-exports"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn(" NORMAL ", r.stdout)
+            for name, value in (("full-export-time", "2026-12-01T00:00:00Z"), ("workflow-initiated", "true")):
+                admin(W, "ssm", MEMBERS[0]).put_parameter(Name=f"/incremental-export/orders/{name}",
+                                                          Value=value, Type="String", Overwrite=True)
+            r = run(["exports", "import-state", "--config", cfg, "--job", "orders-exports", "--table", "orders",
+                     "--account", MEMBERS[0], "--alias", "orders"], W)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("already has a chain", r.stderr)
         finally:
             W.control("POST", "/_world/settings", {"ddb_backup_delay_s": 0.0})
         used, denied = grants_used()
@@ -109,7 +131,7 @@ class TestGeneratedPolicies(unittest.TestCase):
         for a in MEMBERS:
             member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
         central = used.get(CENTRAL, set())
-        self.assertEqual(granted("fleetvault-member-policy.json") - member, RESTORE_ONLY[ROLE])
+        self.assertEqual(granted("fleetvault-member-policy.json") - member, RESTORE_ONLY[ROLE] | EXPORT_WRITES)
         self.assertEqual(granted("fleetvault-central-policy.json") - central, RESTORE_ONLY["central"])
         self.assertFalse(member - granted("fleetvault-member-policy.json"))
         self.assertFalse(central - granted("fleetvault-central-policy.json"))
@@ -118,7 +140,8 @@ class TestGeneratedPolicies(unittest.TestCase):
         with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
             full = f.read()
         for action, job in (("dynamodb:CreateBackup", "dynamodb-daily"), ("iam:PutUserPolicy", "dynamodb-daily"),
-                            ("quicksight:StartAssetBundleExportJob", "quicksight")):
+                            ("quicksight:StartAssetBundleExportJob", "quicksight"),
+                            ("dynamodb:ExportTableToPointInTime", "orders-exports")):
             doc = json.loads(full)
             for s in doc["Statement"]:
                 s["Action"] = [a for a in s["Action"] if a != action]
