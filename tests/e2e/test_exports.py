@@ -17,11 +17,10 @@ import json
 
 import jsonschema
 import os
-import subprocess
 import time
 import unittest
 
-from fvtest import BIN, WorldProcess, admin, fleet_config, load_manifest, run, tmpdir
+from fvtest import WorldProcess, admin, fleet_config, grant_exports, load_manifest, run, tmpdir
 
 CENTRAL = "123456789012"
 BUCKET = "fleetvault-backups-123456789012"
@@ -81,24 +80,7 @@ class TestContinuousExports(unittest.TestCase):
 
     @classmethod
     def grant(cls):
-        """The member roles get what `fleetvault iam-policy` generates for this job
-        (the world's roles carry the sample fleet's, which has no exports job)."""
-        cfg = os.path.join(cls.dir, "iam.yaml")
-        fleet_config(cfg, JOB)
-        with open(cfg) as f:
-            text = f.read().replace("central:\n", "central:\n  principal_arn: "
-                                    f"arn:aws:iam::{CENTRAL}:role/fleetvault\n", 1)
-        with open(cfg, "w") as f:
-            f.write(text)
-        out = os.path.join(cls.dir, "iam")
-        os.mkdir(out)
-        r = subprocess.run([BIN, "iam-policy", "--config", cfg, "--out", out], capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
-        with open(os.path.join(out, "fleetvault-member-policy.json")) as f:
-            doc = f.read()
-        for acct in ("111111111111", "222222222222"):
-            admin(W, "iam", acct).put_role_policy(RoleName="fleetvault-member", PolicyName="fleetvault-exports",
-                                                  PolicyDocument=doc)
+        grant_exports(W, JOB, cls.dir)
 
     def seed_chain(self, acct, table, last_ms, job="ex"):
         """A chain moved over from the seed: initiated, its last window ending at last_ms."""
