@@ -10,7 +10,9 @@ run with nothing due exports nothing; every SNS message validates against
 the seed's schema (tests/data/exports/notification.schema.json), `status`
 also an attribute. And PITR off and on: the table fails with a remedy, its
 chain PITR_GAP, until RESET_WITH_FULL_EXPORT_AGAIN starts a new chain with
-a full export. Checked with boto3 as the admins."""
+a full export. And catch-up: a chain paused for two hours, resumed, exports
+its eight due windows one per run, in order, incrementalBlocksBehind 7 .. 0.
+Checked with boto3 as the admins."""
 
 import gzip
 import json
