@@ -103,6 +103,28 @@ def inline_policies(world, account):
     return out
 
 
+def grant_exports(world, jobs, d, central="123456789012"):
+    """The member roles get what `fleetvault iam-policy` generates for the
+    dynamodb_exports jobs `jobs` (the world's roles carry the sample fleet's
+    grants, which has no exports job). d: a directory for the files."""
+    cfg = os.path.join(d, "iam.yaml")
+    fleet_config(cfg, jobs)
+    with open(cfg) as f:
+        text = f.read().replace("central:\n", "central:\n  principal_arn: "
+                                f"arn:aws:iam::{central}:role/fleetvault\n", 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    out = os.path.join(d, "iam")
+    os.makedirs(out, exist_ok=True)
+    r = subprocess.run([BIN, "iam-policy", "--config", cfg, "--out", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(out, "fleetvault-member-policy.json")) as f:
+        doc = f.read()
+    for acct in MEMBERS:
+        admin(world, "iam", acct).put_role_policy(RoleName="fleetvault-member", PolicyName="fleetvault-exports",
+                                                  PolicyDocument=doc)
+
+
 def tmpdir():
     return tempfile.mkdtemp(prefix="fv-e2e-")
 

@@ -1,9 +1,10 @@
-/* kafka_put BROKERS TOPIC KEY (--raw BYTES | --task JSON) [--keys RING]:
+/* kafka_put BROKERS TOPIC KEY (--raw BYTES | --hex HEX | --task JSON) [--keys RING]:
  * puts one message on a fleetvault topic, for the end-to-end tests of
- * untrusted input. --task builds a Task from JSON ({"kind", "job", "run_id",
- * "task_id", "account", "region", "resource", "step", "params": {...}}; a
- * field left out stays empty) and seals it with the key ring RING (the
- * FV_TASK_SIGNING_KEYS format) — without --keys it goes out unsigned. */
+ * untrusted input. --hex sends the bytes HEX spells (as kafka_get prints
+ * them: a message read back is sent again byte for byte). --task builds a Task from JSON ({"kind",
+ * "job", "run_id", "task_id", "account", "region", "resource", "step", "params": {...}}; a field
+ * left out stays empty) and seals it with the key ring RING (the FV_TASK_SIGNING_KEYS format) —
+ * without --keys it goes out unsigned. */
 #include <fv/kafka.h>
 #include <fv/seal.h>
 #include <fv/task.h>
@@ -17,6 +18,21 @@ static char *s_field(struct json_object *o, const char *k)
 {
     struct json_object *v;
     return json_object_object_get_ex(o, k, &v) ? fv_strdup(json_object_get_string(v)) : NULL;
+}
+
+static int s_hex(const char *hex, struct fv_buf *out)
+{
+    size_t n = strlen(hex);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        unsigned v;
+        if (sscanf(hex + i, "%2x", &v) != 1)
+            break;
+        fv_buf_append_char(out, (char)v);
+    }
+    if (n % 2 == 0 && out->len == n / 2)
+        return 0;
+    fprintf(stderr, "kafka_put: --hex is not hexadecimal\n");
+    return 2;
 }
 
 static int s_task(const char *json, const char *ring, struct fv_buf *out)
@@ -64,7 +80,7 @@ int main(int argc, char **argv)
 {
     if ((argc != 6 && argc != 8) || (argc == 8 && strcmp(argv[6], "--keys") != 0)) {
         fprintf(stderr, "usage: kafka_put BROKERS tasks|results|events|dlq KEY (--raw BYTES | "
-                        "--task JSON) [--keys RING]\n");
+                        "--hex HEX | --task JSON) [--keys RING]\n");
         return 2;
     }
     struct fv_kafka_config kc;
@@ -79,6 +95,8 @@ int main(int argc, char **argv)
     int rc = 1;
     if (strcmp(argv[4], "--raw") == 0)
         fv_buf_append_str(&value, argv[5]);
+    else if (strcmp(argv[4], "--hex") == 0 && s_hex(argv[5], &value))
+        goto out;
     else if (strcmp(argv[4], "--task") == 0 && s_task(argv[5], argc == 8 ? argv[7] : NULL, &value))
         goto out;
     struct fv_error err;

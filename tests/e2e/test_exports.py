@@ -10,18 +10,19 @@ run with nothing due exports nothing; every SNS message validates against
 the seed's schema (tests/data/exports/notification.schema.json), `status`
 also an attribute. And PITR off and on: the table fails with a remedy, its
 chain PITR_GAP, until RESET_WITH_FULL_EXPORT_AGAIN starts a new chain with
-a full export. Checked with boto3 as the admins."""
+a full export. And catch-up: a chain paused for two hours, resumed, exports
+its eight due windows one per run, in order, incrementalBlocksBehind 7 .. 0.
+Checked with boto3 as the admins."""
 
 import gzip
 import json
 
 import jsonschema
 import os
-import subprocess
 import time
 import unittest
 
-from fvtest import BIN, WorldProcess, admin, fleet_config, load_manifest, run, tmpdir
+from fvtest import WorldProcess, admin, fleet_config, grant_exports, load_manifest, run, tmpdir
 
 CENTRAL = "123456789012"
 BUCKET = "fleetvault-backups-123456789012"
@@ -41,6 +42,11 @@ JOB = """
   type: dynamodb_exports
   tables:
     names: [gap-t]
+  poll_interval_s: 1
+- name: cx
+  type: dynamodb_exports
+  tables:
+    names: [late-t]
   poll_interval_s: 1
 """
 
@@ -76,24 +82,7 @@ class TestContinuousExports(unittest.TestCase):
 
     @classmethod
     def grant(cls):
-        """The member roles get what `fleetvault iam-policy` generates for this job
-        (the world's roles carry the sample fleet's, which has no exports job)."""
-        cfg = os.path.join(cls.dir, "iam.yaml")
-        fleet_config(cfg, JOB)
-        with open(cfg) as f:
-            text = f.read().replace("central:\n", "central:\n  principal_arn: "
-                                    f"arn:aws:iam::{CENTRAL}:role/fleetvault\n", 1)
-        with open(cfg, "w") as f:
-            f.write(text)
-        out = os.path.join(cls.dir, "iam")
-        os.mkdir(out)
-        r = subprocess.run([BIN, "iam-policy", "--config", cfg, "--out", out], capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
-        with open(os.path.join(out, "fleetvault-member-policy.json")) as f:
-            doc = f.read()
-        for acct in ("111111111111", "222222222222"):
-            admin(W, "iam", acct).put_role_policy(RoleName="fleetvault-member", PolicyName="fleetvault-exports",
-                                                  PolicyDocument=doc)
+        grant_exports(W, JOB, cls.dir)
 
     def seed_chain(self, acct, table, last_ms, job="ex"):
         """A chain moved over from the seed: initiated, its last window ending at last_ms."""
@@ -200,30 +189,109 @@ class TestContinuousExports(unittest.TestCase):
 
         # The exports are in the central bucket (the central account's), one
         # prefix per account/region/table, each window's changes only.
-        s3 = W.client("s3", who="admin")
         for acct, names in TABLES.items():
             for t in names:
-                prefix = f"dynamodb-exports/ex/{acct}/us-east-1/{t}/AWSDynamoDB/"
-                keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
-                summaries = sorted(k for k in keys if k.endswith("manifest-summary.json"))
-                self.assertEqual(len(summaries), 4, keys)
-                changes = []
-                for s in summaries:  # export ids sort by start time: the windows in order
-                    summary = json.loads(s3.get_object(Bucket=BUCKET, Key=s)["Body"].read())
-                    self.assertEqual(summary["exportType"], "INCREMENTAL_EXPORT")
-                    files = s.replace("manifest-summary.json", "manifest-files.json")
-                    lines = s3.get_object(Bucket=BUCKET, Key=files)["Body"].read().decode().split("\n")
-                    window = []
-                    for line in filter(None, lines):
-                        data = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=json.loads(line)["dataFileS3Key"])
-                                               ["Body"].read()).decode()
-                        for rec in filter(None, data.split("\n")):
-                            rec = json.loads(rec)
-                            new = rec.get("NewImage")
-                            window.append((rec["Keys"]["pk"]["S"], new["v"]["S"] if new else None))
-                    changes.append(sorted(window))
-                self.assertEqual(changes, [[("a", "w1")], [("a", "w2")], [("b", "w3")],
-                                           [("b", None), ("c", "w4")]], (acct, t))
+                windows = self.windows(f"dynamodb-exports/ex/{acct}/us-east-1/{t}/")
+                self.assertEqual([w[0]["exportType"] for w in windows], ["INCREMENTAL_EXPORT"] * 4)
+                self.assertEqual([w[1] for w in windows], [[("a", "w1")], [("a", "w2")], [("b", "w3")],
+                                                           [("b", None), ("c", "w4")]], (acct, t))
+
+    def windows(self, prefix):
+        """[(manifest summary, sorted [(pk, new v or None)])] of every export
+        under prefix in the central bucket, in the order they started."""
+        s3 = W.client("s3", who="admin")
+        keys, kw = [], {}
+        while True:
+            page = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "AWSDynamoDB/", **kw)
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                break
+            kw["ContinuationToken"] = page["NextContinuationToken"]
+        out = []
+        for s in sorted(k for k in keys if k.endswith("manifest-summary.json")):  # export ids sort by start
+            summary = json.loads(s3.get_object(Bucket=BUCKET, Key=s)["Body"].read())
+            files = s.replace("manifest-summary.json", "manifest-files.json")
+            lines = s3.get_object(Bucket=BUCKET, Key=files)["Body"].read().decode().split("\n")
+            window = []
+            for line in filter(None, lines):
+                data = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=json.loads(line)["dataFileS3Key"])
+                                       ["Body"].read()).decode()
+                for rec in filter(None, data.split("\n")):
+                    rec = json.loads(rec)
+                    new = rec.get("NewImage")
+                    window.append((rec["Keys"]["pk"]["S"], new["v"]["S"] if new else None))
+            out.append((summary, sorted(window)))
+        return out
+
+    def test_two_hours_paused_then_catch_up_window_by_window(self):
+        """The seed's catch-up: a chain paused for two hours (workflow-action
+        PAUSE: a run exports nothing), then resumed, is eight windows behind.
+        Each run exports the next window only (one window per execution, as
+        the seed's Step Function does; the job runs every third of its
+        window, so it gains two windows per window length), in order, each
+        starting at the last one's end, incrementalBlocksBehind counting
+        down 7, 6, ... 0 in the result and the SNS message; caught up,
+        nothing is due. Each window holds exactly its own puts and deletes."""
+        sqs, queue = self.sqs, self.queue
+        self.messages(sqs, queue)
+        acct, t, job = "222222222222", "late-t", "cx"
+        cli = ["--config", self.cfg, "--job", job, "--table", t, "--account", acct]
+        now = time.time()
+        last_s = int(now) - 7200  # eight windows before now
+        ddb = admin(W, "dynamodb", acct)
+        W.set_clock(-7300)
+        ddb.create_table(TableName=t, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        put(acct, t, "old", "before the chain")
+        self.seed_chain(acct, t, last_s * 1000, job=job)
+        r = run(["exports", "pause", *cli], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Two hours pass, a put and a delete in each window; paused, a run exports nothing.
+        for k in range(8):
+            W.set_clock(int(last_s + k * 900 + 450 - time.time()))
+            put(acct, t, f"k{k}", f"w{k}")
+            if k:
+                ddb.delete_item(TableName=t, Key={"pk": {"S": f"k{k - 1}"}})
+            if k == 4:
+                m = self.export_run(job)
+                self.assertEqual([x for x in m["resources"] if x["kind"] == "dynamodb.export"], [])
+        W.set_clock(0)
+        r = run(["exports", "status", *cli], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        row = [l.split() for l in r.stdout.splitlines() if l.startswith(job)][0]
+        self.assertEqual(row[6:9], ["PAUSE", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last_s)), "8"])
+        r = run(["exports", "resume", *cli], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+        for k in range(8):
+            m = self.export_run(job)
+            exports = [x for x in m["resources"] if x["kind"] == "dynamodb.export"]
+            self.assertEqual([(e["resource"], e["status"]) for e in exports], [(t, "SUCCEEDED")], m)
+            o = exports[0]["outputs"][0]
+            self.assertEqual((int(o["export_from_ms"]), int(o["export_to_ms"]), int(o["blocks_behind"])),
+                             ((last_s + k * 900) * 1000, (last_s + (k + 1) * 900) * 1000, 7 - k))
+            notes = [json.loads(n["Message"]) for n in self.messages(sqs, queue) if n["Message"].startswith("{")]
+            notes = [n for n in notes if n.get("table") == t]
+            self.assertEqual([(n["status"], n["exportType"], n["incrementalBlocksBehind"]) for n in notes],
+                             [("SUCCESS", "INCREMENTAL_EXPORT", 7 - k)], notes)
+            jsonschema.validate(notes[0], self.schema)
+            self.assertEqual(int(self.chain(acct, t, job)["last-incremental-export-time"]["N"]),
+                             (last_s + (k + 1) * 900) * 1000)
+        m = self.export_run(job)  # caught up
+        self.assertEqual([x for x in m["resources"] if x["kind"] == "dynamodb.export"], [])
+
+        windows = self.windows(f"dynamodb-exports/{job}/{acct}/us-east-1/{t}/")
+        self.assertEqual([(w[0]["exportFromTime"], w[0]["exportToTime"]) for w in windows],
+                         [(self.iso_ms(last_s + k * 900), self.iso_ms(last_s + (k + 1) * 900)) for k in range(8)])
+        self.assertEqual([w[1] for w in windows],
+                         [[("k0", "w0")]] + [[(f"k{k - 1}", None), (f"k{k}", f"w{k}")] for k in range(1, 8)])
+
+    @staticmethod
+    def iso_ms(t):
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
 
     def test_pitr_gap_then_reset_with_a_full_export(self):
         """PITR turned off and on again loses the chain's history: the run

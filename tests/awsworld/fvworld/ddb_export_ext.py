@@ -12,7 +12,7 @@ moto gaps filled here:
   NEW_IMAGE form, point-in-time snapshots for FULL_EXPORT with ExportTime,
   gzipped DynamoDB-JSON data files plus manifest-summary.json /
   manifest-files.json (+ .md5) as real exports write them, ClientToken
-  idempotency (8 h), DescribeExport / ListExports (25 a page).
+  idempotency (8 h; two starts at once make one export), DescribeExport / ListExports (25 a page).
 * Item change times: moto keeps no history, so PutItem / UpdateItem /
   DeleteItem / BatchWriteItem / TransactWriteItems are intercepted and each
   change (time, key, old image, new image) is recorded.
@@ -76,6 +76,10 @@ class DdbExportExt:
         self.history = {}  # (account, table name) -> TableHistory
         self.exports = {}  # account -> {export arn: export dict}
         self.tokens = {}  # (account, token) -> (time, params, export arn)
+        # The server is threaded: two starts with one ClientToken at once
+        # must still make one export (AWS's idempotency), so a start's token
+        # check and its export are one step.
+        self.start_lock = threading.Lock()
         for op in WRITE_OPS:
             world.register("dynamodb", op, self.intercept_write)
         world.register("dynamodb", "DescribeContinuousBackups", self.describe_continuous_backups)
@@ -201,6 +205,10 @@ class DdbExportExt:
 
     # -- ExportTableToPointInTime --------------------------------------------------
     def export(self, account, body):
+        with self.start_lock:
+            return self._export(account, body)
+
+    def _export(self, account, body):
         table_arn = body.get("TableArn")
         bucket = body.get("S3Bucket")
         if not bucket:
