@@ -2,6 +2,7 @@
  * which resource, and where each call is made from (so a reader can check a
  * grant against the code), expanded for a configuration. */
 #include <fv/iampolicy.h>
+#include <fv/naming.h>
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@ enum s_res {
     S_R_SEED_PARAMS,    /* seed 003's SSM parameters in the member accounts */
     S_R_EXPORT_OBJECTS, /* dynamodb_exports jobs: <bucket>/<prefix>/ */
     S_R_EXPORT_KMS,     /* dynamodb_exports jobs: s3.sse_kms_key_id */
+    S_R_EXPORT_BUCKETS, /* dynamodb_exports jobs' buckets, listed under their prefixes */
 };
 
 struct s_grant {
@@ -175,6 +177,22 @@ static const struct s_grant s_grants[] = {
     {S_EXP, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
      {"ssm:GetParameters"},
      "lib/exports/import.c (exports import-state)"},
+    {S_EXP, S_CENTRAL, "ExportReads", false, S_R_EXPORT_OBJECTS,
+     {"s3:GetObject"},
+     "lib/restore/restore_exports.c (restore dynamodb --from-exports, verify --exports:"
+     " manifests and data files)"},
+    {S_EXP, S_CENTRAL, "ExportListing", false, S_R_EXPORT_BUCKETS,
+     {"s3:ListBucket"},
+     "lib/restore/restore_exports.c (the exports under a prefix; s3:prefix limited to the"
+     " jobs' export prefixes)"},
+    {S_EXP | S_EXP_KMS, S_CENTRAL, "ExportReadKey", false, S_R_EXPORT_KMS,
+     {"kms:Decrypt"},
+     "SSE-KMS of the exports (S3 calls KMS for restore and verify)"},
+    {S_EXP, S_MEMBER, "ExportRestoreTables", false, S_R_TABLES,
+     {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:Scan",
+      "dynamodb:BatchWriteItem"},
+     "lib/restore/restore_exports.c (the source's schema, the target made, its emptiness"
+     " checked, the items written)"},
     /* clang-format on */
 };
 
@@ -271,26 +289,73 @@ static void s_seed_params(struct json_object *arr, const char *acct, const char 
     s_addf(arr, "arn:aws:ssm:%s:%s:parameter/incremental-export/*", region, acct);
 }
 
-/* A dynamodb_exports job's key prefixes (kms: its keys) in bucket (NULL:
- * any): the job's base prefix and every override's own. */
+/* What s_export_prefixes adds for each prefix P in bucket B. */
+enum s_export_as {
+    S_AS_OBJECTS, /* arn:aws:s3:::B/P/ * */
+    S_AS_BUCKET,  /* arn:aws:s3:::B */
+    S_AS_PREFIX,  /* P/ * (an s3:prefix pattern) */
+};
+
+/* The key prefixes of a dynamodb_exports job's tables in bucket (NULL: any),
+ * as fv_name_export_prefix names them for any account, region and table,
+ * and every override's own. */
+static void s_export_prefixes(const struct s_ctx *x, const struct fv_config_job *job,
+                              const char *bucket, enum s_export_as as, struct json_object *arr)
+{
+    struct fv_config_export_settings s;
+    struct fv_buf p = {0};
+    fv_config_export_settings(x->cfg, job, "*", "*", "*", &s);
+    if (bucket && strcmp(bucket, s.bucket) != 0)
+        return;
+    s.prefix = NULL;
+    for (size_t i = 0; i <= job->n_export_overrides; i++) {
+        if (i > 0) {
+            const struct fv_config_export_override *o = &job->export_overrides[i - 1];
+            fv_config_export_settings(x->cfg, job, o->account ? o->account : "*",
+                                      o->region ? o->region : "*", o->table, &s);
+            if (!s.prefix)
+                continue; /* the job's own prefix: added at i == 0 */
+        }
+        fv_name_export_prefix(job, &s, "*", "*", "*", &p);
+        if (as == S_AS_OBJECTS)
+            s_addf(arr, "arn:aws:s3:::%s/%s/*", s.bucket, fv_buf_str(&p));
+        else if (as == S_AS_BUCKET)
+            s_addf(arr, "arn:aws:s3:::%s", s.bucket);
+        else
+            s_addf(arr, "%s/*", fv_buf_str(&p));
+    }
+    fv_buf_clean_up(&p);
+}
+
+/* A dynamodb_exports job's export objects (kms: its keys) in bucket (NULL:
+ * any). */
 static void s_export_resources(const struct s_ctx *x, const struct fv_config_job *job, bool kms,
                                const char *bucket, struct json_object *arr)
 {
-    const char *b = job->bucket ? job->bucket : x->cfg->central_bucket;
     char buf[512];
-    if (bucket && strcmp(bucket, b) != 0)
+    if (!kms) {
+        s_export_prefixes(x, job, bucket, S_AS_OBJECTS, arr);
         return;
-    if (kms && job->sse_kms_key_id)
-        s_add(arr, s_kms_arn(x, job->sse_kms_key_id, buf, sizeof(buf)));
-    if (!kms)
-        s_addf(arr, "arn:aws:s3:::%s/%s/%s/*", b, job->export_prefix, job->name);
-    for (size_t i = 0; i < job->n_export_overrides; i++) {
-        const struct fv_config_export_override *o = &job->export_overrides[i];
-        if (kms && o->sse_kms_key_id)
-            s_add(arr, s_kms_arn(x, o->sse_kms_key_id, buf, sizeof(buf)));
-        if (!kms && o->prefix)
-            s_addf(arr, "arn:aws:s3:::%s/%s/*", b, o->prefix);
     }
+    if (job->sse_kms_key_id)
+        s_add(arr, s_kms_arn(x, job->sse_kms_key_id, buf, sizeof(buf)));
+    for (size_t i = 0; i < job->n_export_overrides; i++)
+        if (job->export_overrides[i].sse_kms_key_id)
+            s_add(arr, s_kms_arn(x, job->export_overrides[i].sse_kms_key_id, buf, sizeof(buf)));
+}
+
+/* ListBucket of the exports' buckets: the condition that limits it to the
+ * jobs' export prefixes (s3:prefix as restore and verify list them). */
+static void s_export_list_condition(const struct s_ctx *x, struct json_object *st)
+{
+    struct json_object *prefixes = json_object_new_array();
+    for (size_t j = 0; j < x->cfg->n_jobs; j++)
+        if (x->cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
+            s_export_prefixes(x, &x->cfg->jobs[j], NULL, S_AS_PREFIX, prefixes);
+    struct json_object *cond = json_object_new_object(), *like = json_object_new_object();
+    json_object_object_add(like, "s3:prefix", prefixes);
+    json_object_object_add(cond, "StringLike", like);
+    json_object_object_add(st, "Condition", cond);
 }
 
 static void s_event_logs(struct json_object *arr, const char *acct, const char *region,
@@ -385,6 +450,11 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
             if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
                 s_export_resources(x, &cfg->jobs[j], res == S_R_EXPORT_KMS, NULL, arr);
         break;
+    case S_R_EXPORT_BUCKETS:
+        for (size_t j = 0; j < cfg->n_jobs; j++)
+            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
+                s_export_prefixes(x, &cfg->jobs[j], NULL, S_AS_BUCKET, arr);
+        break;
     case S_R_TOPIC: s_add(arr, cfg->sns_topic_arn); break;
     case S_R_RUN_LOGS:
         s_addf(arr, "arn:aws:logs:%s:%s:log-group:%s", cfg->region, x->central,
@@ -445,7 +515,10 @@ static void s_statements(const struct s_ctx *x, enum s_who who, const char *sid_
             continue;
         }
         snprintf(sid, sizeof(sid), "%s%s", sid_prefix, g->sid);
-        json_object_array_add(sts, s_statement(sid, g->deny, g->actions, res));
+        struct json_object *st = s_statement(sid, g->deny, g->actions, res);
+        if (g->res == S_R_EXPORT_BUCKETS)
+            s_export_list_condition(x, st);
+        json_object_array_add(sts, st);
     }
 }
 

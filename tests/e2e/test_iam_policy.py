@@ -8,7 +8,7 @@ import os
 import re
 import unittest
 
-from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, run, tmpdir
+from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, fleet_config, run, tmpdir
 
 W = None
 IAM_DIR = os.path.join(SOURCE, "deploy", "iam")
@@ -200,6 +200,117 @@ class TestGeneratedPolicies(unittest.TestCase):
             role = used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
             self.assertFalse([x for x in role if x.startswith("iam:")])
         self.assertIn("dynamodb:CreateBackup", used[f"arn:aws:iam::{MEMBERS[0]}:role/{ROLE}"])
+
+
+class TestExportsUnderGeneratedPolicies(unittest.TestCase):
+    """A dynamodb_exports job under nothing but what `fleetvault iam-policy`
+    generates for it (the sample fleet has no exports job, so deploy/iam
+    has none of these grants): a run exports the table, then `exports
+    status`, `exports import-state`, `restore dynamodb --from-exports` (into
+    a new table, then refused on the non-empty one) and `verify --exports`.
+    Nothing is denied, and every granted action is used but the ones AWS
+    checks and the world cannot (DynamoDB writes an export into S3 with the
+    caller's S3 permissions; the world writes it itself)."""
+
+    UNCHECKED = {ROLE: {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"},
+                 "central": set()}
+
+    def test_exports_restore_and_verify_use_exactly_the_grants(self):
+        acct, table = MEMBERS[0], "iam-exp"
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, f"""
+- name: iamx
+  type: dynamodb_exports
+  tables:
+    names: [{table}]
+  poll_interval_s: 1
+""")
+        with open(cfg) as f:
+            text = f.read().replace("central:\n", f"central:\n  principal_arn: {CENTRAL}\n", 1)
+        with open(cfg, "w") as f:
+            f.write(text)
+        gen = os.path.join(d, "iam")
+        os.mkdir(gen)
+        r = run(["iam-policy", "--config", cfg, "--out", gen], W)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def doc(name):
+            with open(os.path.join(gen, name)) as f:
+                return f.read()
+
+        ddb = admin(W, "dynamodb", acct)
+        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        ddb.update_continuous_backups(TableName=table,
+                                      PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for i in range(30):
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}, "v": {"N": str(i)}})
+        W.advance_clock(5)
+        ssm = admin(W, "ssm", acct)
+        for name, value in (("full-export-time", "2026-12-01T00:00:00Z"),
+                            ("last-incremental-export-time", "2026-12-01T00:15:00Z"),
+                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
+                            ("workflow-action", "RUN")):
+            ssm.put_parameter(Name=f"/incremental-export/iamseed/{name}", Value=value, Type="String")
+        user = W.principals["principals"]["fleetvault"]["arn"].split("/")[-1]
+        central_iam = W.client("iam", who="admin")
+        ctl = W.client("dynamodb", who="admin")
+        if "fleetvault-control" in ctl.list_tables()["TableNames"]:
+            ctl.delete_table(TableName="fleetvault-control")  # the run makes it: CreateTable
+        W.control("DELETE", "/_world/grants")
+        try:
+            central_iam.put_user_policy(UserName=user, PolicyName="fleetvault-central",
+                                        PolicyDocument=doc("fleetvault-central-policy.json"))
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=doc("fleetvault-member-policy.json"))
+            r = run(["backup", "--config", cfg, "--job", "iamx", "--output-dir", tmpdir(), "--no-progress"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(["exports", "status", "--config", cfg, "--job", "iamx"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn(table, r.stdout)
+            r = run(["exports", "import-state", "--config", cfg, "--job", "iamx", "--table", "iam-seed",
+                     "--account", acct, "--alias", "iamseed"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            url = f"s3://fleetvault-backups-123456789012/dynamodb-exports/iamx/{acct}/us-east-1/{table}"
+            restore = ["restore", "dynamodb", "--from-exports", url, "--target-table", f"{table}-restored",
+                       "--config", cfg]
+            r = run(restore, W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(restore, W)  # the target is not empty now: refused (Scan)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("is not empty", r.stderr)
+            r = run(["verify", "--exports", url, "--config", cfg], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:  # the sample fleet's, as the world started
+            with open(os.path.join(IAM_DIR, "fleetvault-central-policy.json")) as f:
+                central_iam.put_user_policy(UserName=user, PolicyName="fleetvault-central", PolicyDocument=f.read())
+            with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
+                member_doc = f.read()
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=member_doc)
+        restored = ddb.scan(TableName=f"{table}-restored")["Items"]
+        self.assertEqual(sorted(i["pk"]["S"] for i in restored), sorted(f"k{i}" for i in range(30)))
+        used, denied = grants_used()
+        self.assertEqual(denied, [])
+        member = set()
+        for a in MEMBERS:
+            member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
+        central = used.get(CENTRAL, set())
+
+        def allowed(name):
+            return {a for s in json.loads(doc(name))["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+
+        self.assertEqual(allowed("fleetvault-member-policy.json") - member, self.UNCHECKED[ROLE])
+        self.assertEqual(allowed("fleetvault-central-policy.json") - central, self.UNCHECKED["central"])
+        self.assertFalse(member - allowed("fleetvault-member-policy.json"))
+        self.assertFalse(central - allowed("fleetvault-central-policy.json"))
+        self.assertIn("s3:ListBucket", central)
+        self.assertIn("s3:GetObject", central)
+        self.assertTrue({"dynamodb:CreateTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"} <= member)
 
 
 class TestExemptionsByIdentity(unittest.TestCase):

@@ -217,11 +217,12 @@ static void test_exports_write_across_accounts(void **state)
     assert_true(s_has(m, "Allow", "dynamodb:DescribeContinuousBackups", NULL));
     assert_true(s_has(m, "Allow", "dynamodb:DescribeExport",
                       "arn:aws:dynamodb:us-east-1:" A ":table/*/export/*"));
-    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
     assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/seed/t1/*"));
     assert_true(s_has(m, "Allow", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:" C ":key/k-2"));
     assert_false(s_has(m, "Allow", "dynamodb:CreateBackup", NULL)); /* no backups job */
-    assert_true(s_has(b, "Allow", "s3:PutObjectAcl", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_true(
+        s_has(b, "Allow", "s3:PutObjectAcl", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
     assert_non_null(strstr(json_object_to_json_string_ext(b, JSON_C_TO_STRING_NOSLASHESCAPE),
                            "arn:aws:iam::" A ":role/fvm"));
     assert_non_null(strstr(json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -233,6 +234,23 @@ static void test_exports_write_across_accounts(void **state)
     assert_false(s_has(m, "Allow", "ssm:PutParameter", NULL));
     assert_true(s_has(c, "Allow", "dynamodb:Scan",
                       "arn:aws:dynamodb:us-east-1:" C ":table/fleetvault-control"));
+    /* restore --from-exports and verify --exports: the central principal
+     * reads the exports (listing only under their prefixes, decrypting with
+     * their keys), the member role makes and fills the target table */
+    assert_true(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
+    assert_true(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/seed/t1/*"));
+    assert_false(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/*"));
+    assert_true(s_has(c, "Allow", "s3:ListBucket", "arn:aws:s3:::bk"));
+    assert_true(s_has(c, "Allow", "kms:Decrypt", "arn:aws:kms:us-east-1:" C ":key/k-2"));
+    assert_false(s_has(c, "Allow", "kms:GenerateDataKey", NULL));
+    const char *ct = json_object_to_json_string_ext(c, JSON_C_TO_STRING_NOSLASHESCAPE);
+    assert_non_null(strstr(ct, "\"StringLike\":{\"s3:prefix\":[\"dynamodb-exports/ex/*/*/*/*\","
+                               "\"seed/t1/*\"]}"));
+    const char *restore[] = {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:Scan",
+                             "dynamodb:BatchWriteItem"};
+    for (size_t i = 0; i < sizeof(restore) / sizeof(restore[0]); i++)
+        assert_true(s_has(m, "Allow", restore[i], "arn:aws:dynamodb:us-east-1:" A ":table/*"));
+    assert_false(s_has(m, "Allow", "s3:GetObject", NULL));
     json_object_put(c);
     json_object_put(m);
     json_object_put(k);
