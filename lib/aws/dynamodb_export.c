@@ -48,14 +48,16 @@ void fv_dynamodb_export_clean_up(struct fv_dynamodb_export *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* ExportDescription → out. */
+/* ExportDescription → out; one without an ExportArn string is no export
+ * (a chain would record a NULL ARN). */
 static fv_status s_parse(struct json_object *resp, const char *op, struct fv_dynamodb_export *out,
                          struct fv_error *err)
 {
     struct json_object *d = fv_ddb_get(resp, "ExportDescription");
-    if (!d || !fv_ddb_get(d, "ExportArn"))
-        return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no ExportDescription", op);
     out->arn = fv_ddb_str(d, "ExportArn");
+    if (!out->arn)
+        return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no ExportDescription with an ExportArn",
+                            op);
     out->status = s_is(d, "ExportStatus", "IN_PROGRESS") ? FV_DDB_EXPORT_IN_PROGRESS
                   : s_is(d, "ExportStatus", "COMPLETED") ? FV_DDB_EXPORT_COMPLETED
                   : s_is(d, "ExportStatus", "FAILED")    ? FV_DDB_EXPORT_FAILED
