@@ -328,7 +328,28 @@ def exports_seeds():
     inc_lines = (f'{{"Metadata":{{"WriteTimestampMicros":{{"N":"1"}}}},"Keys":{{"pk":{{"S":"a"}}}},'
                  f'"NewImage":{item},"OldImage":{item}}}\n'
                  '{"Keys":{"pk":{"S":"b"},"sk":{"N":"2"}}}\n').encode()
+    # a bucket (target 5): a full export and one window under p/, as the world lays them out
+    def bucket(exports, pre_gzip):
+        objs = []
+        for i, (summ, lines) in enumerate(exports):
+            base = f"p/AWSDynamoDB/0{i + 1}"
+            data = f"{base}/data/d{i}.json.gz"
+            import base64
+            import hashlib
+            gz = gzip.compress(lines, mtime=0)
+            md5 = base64.b64encode(hashlib.md5(gz).digest()).decode()
+            objs.append((f"{base}/manifest-summary.json".encode(), summ))
+            objs.append((f"{base}/manifest-files.json".encode(),
+                         json.dumps({"itemCount": 2, "md5Checksum": md5, "etag": hashlib.md5(gz).hexdigest(),
+                                     "dataFileS3Key": data}).encode() + b"\n"))
+            objs.append((data.encode(), gz if pre_gzip else lines))
+        return b"\n--\n".join(k + b"\n" + v for k, v in objs)
+
     return {
+        # gzip'd here, as written (verify finds nothing); lines gzip'd by the harness
+        "bucket-chain": b"\x05\x00" + bucket([(full, full_lines), (inc[0], inc_lines)], True),
+        "bucket-chain-to": b"\x05\x03" + bucket([(full, full_lines), (inc[0], inc_lines), (inc[1], inc_lines)],
+                                                  False),
         "summary-full": b"\x00\x00" + full,
         "summary-inc": b"\x00\x00" + inc[0],
         "files-line": b"\x01\x00" + b'{"itemCount":2,"md5Checksum":"1B2M2Y8AsgTpgAmY7PhCfg==",'
