@@ -9,7 +9,6 @@
 #include <fv/exports.h>
 #include <fv/fleet.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,30 +207,14 @@ static int s_import(const struct s_args *a, struct s_env *e)
 
 static int s_parse(int argc, char **argv, struct s_args *a)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"job", required_argument, NULL, 'j'},
-                                         {"table", required_argument, NULL, 't'},
-                                         {"account", required_argument, NULL, 'a'},
-                                         {"region", required_argument, NULL, 'r'},
-                                         {"alias", required_argument, NULL, 'A'},
-                                         {"overwrite", no_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:j:t:a:r:A:oh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'j': a->job = optarg; break;
-        case 't': a->table = optarg; break;
-        case 'a': a->account = optarg; break;
-        case 'r': a->region = optarg; break;
-        case 'A': a->alias = optarg; break;
-        case 'o': a->overwrite = true; break;
-        case 'h': fputs(S_USAGE, stdout); return 0;
-        default: fputs(S_USAGE, stderr); return 2;
-        }
-    }
+    const struct fv_cli_opt opts[] = {
+        {"config", &a->config, NULL},       {"job", &a->job, NULL},
+        {"table", &a->table, NULL},         {"account", &a->account, NULL},
+        {"region", &a->region, NULL},       {"alias", &a->alias, NULL},
+        {"overwrite", NULL, &a->overwrite}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, S_USAGE, NULL);
+    if (rc >= 0)
+        return rc;
     const char *bad = NULL;
     bool status = strcmp(a->verb, "status") == 0;
     bool import = strcmp(a->verb, "import-state") == 0;
