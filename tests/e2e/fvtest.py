@@ -103,6 +103,17 @@ def inline_policies(world, account):
     return out
 
 
+def seed_state(world, account, alias, full, last):
+    """A seed 003 deployment's state (its SSM parameters, as its user left
+    them): a chain initiated by a full export at full, its last window ending
+    at last (ISO 8601), NORMAL, RUN."""
+    ssm = admin(world, "ssm", account)
+    for name, value in (("full-export-time", full), ("last-incremental-export-time", last),
+                        ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
+                        ("workflow-action", "RUN")):
+        ssm.put_parameter(Name=f"/incremental-export/{alias}/{name}", Value=value, Type="String")
+
+
 def tmpdir():
     return tempfile.mkdtemp(prefix="fv-e2e-")
 

@@ -15,7 +15,7 @@ import os
 import time
 import unittest
 
-from fvtest import MEMBERS, WorldProcess, admin, fleet_config, run, tmpdir
+from fvtest import MEMBERS, WorldProcess, admin, fleet_config, run, seed_state, tmpdir
 
 CONTROL = "fleetvault-control"
 CENTRAL = "123456789012"
@@ -78,12 +78,7 @@ class TestExportsCli(unittest.TestCase):
     - table: orders
       window_minutes: 1440
 """)
-        ssm = admin(W, "ssm", MEMBER)
-        for name, value in (("full-export-time", "2026-12-01T00:00:00.250Z"),
-                            ("last-incremental-export-time", "2026-12-03T01:45:00Z"),
-                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
-                            ("workflow-action", "RUN")):
-            ssm.put_parameter(Name=f"/incremental-export/{ALIAS}/{name}", Value=value, Type="String")
+        seed_state(W, MEMBER, ALIAS, "2026-12-01T00:00:00.250Z", "2026-12-03T01:45:00Z")
 
     def cli(self, *args, expect=0):
         r = run(["exports", *args, "--config", self.cfg], W)

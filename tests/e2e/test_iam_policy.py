@@ -8,7 +8,7 @@ import os
 import re
 import unittest
 
-from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, fleet_config, run, tmpdir
+from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, fleet_config, run, seed_state, tmpdir
 
 W = None
 IAM_DIR = os.path.join(SOURCE, "deploy", "iam")
@@ -44,10 +44,27 @@ def tearDownModule():
     W.stop()
 
 
-def granted(fname):
-    with open(os.path.join(IAM_DIR, fname)) as f:
+def granted(fname, d=IAM_DIR):
+    with open(os.path.join(d, fname)) as f:
         doc = json.load(f)
     return {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+
+
+def assert_granted_is_used(tc, unused, d=IAM_DIR):
+    """Nothing denied (not even a call whose failure fleetvault only warns
+    about, such as the event logs); every action of the policies in d used
+    by the member roles and the central principal, but those of unused."""
+    used, denied = grants_used()
+    tc.assertEqual(denied, [])
+    member = set()
+    for a in MEMBERS:
+        member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
+    central = used.get(CENTRAL, set())
+    tc.assertEqual(granted("fleetvault-member-policy.json", d) - member, unused[ROLE])
+    tc.assertEqual(granted("fleetvault-central-policy.json", d) - central, unused["central"])
+    tc.assertFalse(member - granted("fleetvault-member-policy.json", d))
+    tc.assertFalse(central - granted("fleetvault-central-policy.json", d))
+    return member, central
 
 
 def grants_used():
@@ -102,17 +119,7 @@ class TestGeneratedPolicies(unittest.TestCase):
                 W.advance_clock(2 * 86400)
         finally:
             W.control("POST", "/_world/settings", {"ddb_backup_delay_s": 0.0})
-        used, denied = grants_used()
-        # not even a call whose failure fleetvault only warns about (event logs)
-        self.assertEqual(denied, [])
-        member = set()
-        for a in MEMBERS:
-            member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
-        central = used.get(CENTRAL, set())
-        self.assertEqual(granted("fleetvault-member-policy.json") - member, RESTORE_ONLY[ROLE])
-        self.assertEqual(granted("fleetvault-central-policy.json") - central, RESTORE_ONLY["central"])
-        self.assertFalse(member - granted("fleetvault-member-policy.json"))
-        self.assertFalse(central - granted("fleetvault-central-policy.json"))
+        assert_granted_is_used(self, RESTORE_ONLY)
 
     def test_an_action_taken_away_fails_the_job_naming_it(self):
         with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
@@ -248,12 +255,7 @@ class TestExportsUnderGeneratedPolicies(unittest.TestCase):
         for i in range(30):
             ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}, "v": {"N": str(i)}})
         W.advance_clock(5)
-        ssm = admin(W, "ssm", acct)
-        for name, value in (("full-export-time", "2026-12-01T00:00:00Z"),
-                            ("last-incremental-export-time", "2026-12-01T00:15:00Z"),
-                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
-                            ("workflow-action", "RUN")):
-            ssm.put_parameter(Name=f"/incremental-export/iamseed/{name}", Value=value, Type="String")
+        seed_state(W, acct, "iamseed", "2026-12-01T00:00:00Z", "2026-12-01T00:15:00Z")
         user = W.principals["principals"]["fleetvault"]["arn"].split("/")[-1]
         central_iam = W.client("iam", who="admin")
         ctl = W.client("dynamodb", who="admin")
@@ -294,20 +296,7 @@ class TestExportsUnderGeneratedPolicies(unittest.TestCase):
                                                    PolicyDocument=member_doc)
         restored = ddb.scan(TableName=f"{table}-restored")["Items"]
         self.assertEqual(sorted(i["pk"]["S"] for i in restored), sorted(f"k{i}" for i in range(30)))
-        used, denied = grants_used()
-        self.assertEqual(denied, [])
-        member = set()
-        for a in MEMBERS:
-            member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
-        central = used.get(CENTRAL, set())
-
-        def allowed(name):
-            return {a for s in json.loads(doc(name))["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
-
-        self.assertEqual(allowed("fleetvault-member-policy.json") - member, self.UNCHECKED[ROLE])
-        self.assertEqual(allowed("fleetvault-central-policy.json") - central, self.UNCHECKED["central"])
-        self.assertFalse(member - allowed("fleetvault-member-policy.json"))
-        self.assertFalse(central - allowed("fleetvault-central-policy.json"))
+        member, central = assert_granted_is_used(self, self.UNCHECKED, gen)
         self.assertIn("s3:ListBucket", central)
         self.assertIn("s3:GetObject", central)
         self.assertTrue({"dynamodb:CreateTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"} <= member)

@@ -91,22 +91,14 @@ static void s_stream(struct fv_cur gz, bool incremental, size_t step)
     fv_buf_clean_up(&log[1]);
 }
 
+static void s_gz(struct fv_cur in, struct fv_buf *out);
+
 static void s_lines(struct fv_cur in, bool incremental, size_t step)
 {
-    z_stream z = {0};
-    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        abort();
-    size_t cap = deflateBound(&z, in.len);
-    unsigned char *out = fv_malloc(cap);
-    z.next_in = (unsigned char *)(uintptr_t)in.ptr;
-    z.avail_in = (uInt)in.len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-        abort();
-    s_stream((struct fv_cur){(const char *)out, cap - z.avail_out}, incremental, step);
-    deflateEnd(&z);
-    free(out);
+    struct fv_buf gz = {0};
+    s_gz(in, &gz);
+    s_stream((struct fv_cur){gz.ptr, gz.len}, incremental, step);
+    fv_buf_clean_up(&gz);
 }
 
 static void s_chain(struct fv_cur in, uint8_t param)
@@ -264,6 +256,7 @@ static void s_no_sleep(void *ud, int64_t ms)
     (void)ud, (void)ms;
 }
 
+/* in gzip'd (level 1) into out. */
 static void s_gz(struct fv_cur in, struct fv_buf *out)
 {
     z_stream z = {0};
