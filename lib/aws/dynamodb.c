@@ -13,53 +13,7 @@
 #define S_LIST_TABLES_PAGE 100
 #define S_LIST_BACKUPS_PAGE 100
 
-/* --- json helpers (aws/dynamodb_internal.h) --- */
-
-struct json_object *fv_ddb_get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
-char *fv_ddb_str(struct json_object *obj, const char *key)
-{
-    struct json_object *v = fv_ddb_get(obj, key);
-    return v && json_object_is_type(v, json_type_string) ? fv_strdup(json_object_get_string(v))
-                                                         : NULL;
-}
-
-int64_t fv_ddb_i64(struct json_object *obj, const char *key, int64_t dflt)
-{
-    struct json_object *v = fv_ddb_get(obj, key);
-    if (v && json_object_is_type(v, json_type_int))
-        return json_object_get_int64(v);
-    if (!v || !json_object_is_type(v, json_type_double))
-        return dflt;
-    double d = json_object_get_double(v);
-    return d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
-}
-
-fv_status fv_ddb_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
-                         struct fv_error *err)
-{
-    struct json_object *v = fv_ddb_get(obj, key);
-    *out = 0;
-    if (!v)
-        return FV_OK;
-    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
-        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
-        return FV_OK;
-    return fv_error_set(err, FV_E_PARSE, "dynamodb %s: %s is not a time", op, key);
-}
-
-void fv_ddb_add_str(struct json_object *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_object_add(obj, key, json_object_new_string(value));
-}
+/* --- errors and attribute values (aws/dynamodb_internal.h) --- */
 
 fv_status fv_ddb_notfound(fv_status st, struct fv_error *err)
 {
@@ -124,7 +78,7 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
     do {
         struct json_object *in = json_object_new_object();
         json_object_object_add(in, "Limit", json_object_new_int(S_LIST_TABLES_PAGE));
-        fv_ddb_add_str(in, "ExclusiveStartTableName", start);
+        fv_json_add_str(in, "ExclusiveStartTableName", start);
         struct json_object *resp = NULL;
         st = s_call(c, "ListTables", in, &resp, err);
         json_object_put(in);
@@ -133,7 +87,7 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
         start = NULL;
         if (st != FV_OK)
             break;
-        struct json_object *names = fv_ddb_get(resp, "TableNames");
+        struct json_object *names = fv_json_get(resp, "TableNames");
         size_t n = names && json_object_is_type(names, json_type_array)
                        ? json_object_array_length(names)
                        : 0;
@@ -177,17 +131,17 @@ static fv_status s_read_table(struct json_object *desc, const char *op,
 {
     if (!desc || !json_object_is_type(desc, json_type_object))
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no table description in response", op);
-    out->name = fv_ddb_str(desc, "TableName");
-    out->arn = fv_ddb_str(desc, "TableArn");
-    out->status = fv_ddb_str(desc, "TableStatus");
-    out->item_count = fv_ddb_i64(desc, "ItemCount", 0);
-    out->size_bytes = fv_ddb_i64(desc, "TableSizeBytes", 0);
+    out->name = fv_json_str(desc, "TableName");
+    out->arn = fv_json_str(desc, "TableArn");
+    out->status = fv_json_str(desc, "TableStatus");
+    out->item_count = fv_json_i64(desc, "ItemCount", 0);
+    out->size_bytes = fv_json_i64(desc, "TableSizeBytes", 0);
     if (!out->name) {
         fv_dynamodb_table_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: table description without TableName",
                             op);
     }
-    fv_status st = fv_ddb_time_ms(desc, "CreationDateTime", op, &out->created_ms, err);
+    fv_status st = fv_json_time_ms(desc, "CreationDateTime", "dynamodb", op, &out->created_ms, err);
     if (st != FV_OK)
         fv_dynamodb_table_clean_up(out);
     return st;
@@ -198,11 +152,11 @@ fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     struct json_object *resp = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, "DescribeTable", in, &resp, err), err);
     if (st == FV_OK)
-        st = s_read_table(fv_ddb_get(resp, "Table"), "DescribeTable", out, err);
+        st = s_read_table(fv_json_get(resp, "Table"), "DescribeTable", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -216,7 +170,7 @@ fv_status fv_dynamodb_create_table(struct fv_aws_client *c, struct json_object *
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "CreateTable", request, &resp, err);
     if (st == FV_OK && out)
-        st = s_read_table(fv_ddb_get(resp, "TableDescription"), "CreateTable", out, err);
+        st = s_read_table(fv_json_get(resp, "TableDescription"), "CreateTable", out, err);
     json_object_put(resp);
     return st;
 }
@@ -234,7 +188,7 @@ const char *fv_dynamodb_backup_status_str(enum fv_dynamodb_backup_status s)
 
 static enum fv_dynamodb_backup_status s_backup_status(struct json_object *obj, const char *key)
 {
-    struct json_object *v = fv_ddb_get(obj, key);
+    struct json_object *v = fv_json_get(obj, key);
     const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
     for (size_t i = 1; i < sizeof(s_backup_status_names) / sizeof(s_backup_status_names[0]); i++)
         if (strcmp(s, s_backup_status_names[i]) == 0)
@@ -262,18 +216,19 @@ static fv_status s_read_backup(struct json_object *obj, const char *op,
     memset(out, 0, sizeof(*out));
     if (!obj || !json_object_is_type(obj, json_type_object))
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no backup in response", op);
-    out->arn = fv_ddb_str(obj, "BackupArn");
-    out->name = fv_ddb_str(obj, "BackupName");
-    out->table_name = fv_ddb_str(obj, "TableName");
-    out->table_arn = fv_ddb_str(obj, "TableArn");
+    out->arn = fv_json_str(obj, "BackupArn");
+    out->name = fv_json_str(obj, "BackupName");
+    out->table_name = fv_json_str(obj, "TableName");
+    out->table_arn = fv_json_str(obj, "TableArn");
     out->status = s_backup_status(obj, "BackupStatus");
-    out->type = fv_ddb_str(obj, "BackupType");
-    out->size_bytes = fv_ddb_i64(obj, "BackupSizeBytes", -1);
+    out->type = fv_json_str(obj, "BackupType");
+    out->size_bytes = fv_json_i64(obj, "BackupSizeBytes", -1);
     if (!out->arn) {
         fv_dynamodb_backup_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: backup without BackupArn", op);
     }
-    fv_status st = fv_ddb_time_ms(obj, "BackupCreationDateTime", op, &out->created_ms, err);
+    fv_status st =
+        fv_json_time_ms(obj, "BackupCreationDateTime", "dynamodb", op, &out->created_ms, err);
     if (st != FV_OK)
         fv_dynamodb_backup_clean_up(out);
     return st;
@@ -283,12 +238,12 @@ static fv_status s_read_backup(struct json_object *obj, const char *op,
 static fv_status s_read_backup_description(struct json_object *desc, const char *op,
                                            struct fv_dynamodb_backup *out, struct fv_error *err)
 {
-    fv_status st = s_read_backup(fv_ddb_get(desc, "BackupDetails"), op, out, err);
+    fv_status st = s_read_backup(fv_json_get(desc, "BackupDetails"), op, out, err);
     if (st != FV_OK)
         return st;
     /* The source table's names win over any in BackupDetails. */
-    struct json_object *src = fv_ddb_get(desc, "SourceTableDetails");
-    char *name = fv_ddb_str(src, "TableName"), *arn = fv_ddb_str(src, "TableArn");
+    struct json_object *src = fv_json_get(desc, "SourceTableDetails");
+    char *name = fv_json_str(src, "TableName"), *arn = fv_json_str(src, "TableArn");
     if (name) {
         free(out->table_name);
         out->table_name = name;
@@ -306,12 +261,12 @@ fv_status fv_dynamodb_create_backup(struct fv_aws_client *c, const char *table,
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
-    fv_ddb_add_str(in, "BackupName", backup_name);
+    fv_json_add_str(in, "TableName", table);
+    fv_json_add_str(in, "BackupName", backup_name);
     struct json_object *resp = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, "CreateBackup", in, &resp, err), err);
     if (st == FV_OK)
-        st = s_read_backup(fv_ddb_get(resp, "BackupDetails"), "CreateBackup", out, err);
+        st = s_read_backup(fv_json_get(resp, "BackupDetails"), "CreateBackup", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -323,11 +278,11 @@ static fv_status s_backup_op(struct fv_aws_client *c, const char *op, const char
     if (out)
         memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "BackupArn", backup_arn);
+    fv_json_add_str(in, "BackupArn", backup_arn);
     struct json_object *resp = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, op, in, &resp, err), err);
     if (st == FV_OK && out)
-        st = s_read_backup_description(fv_ddb_get(resp, "BackupDescription"), op, out, err);
+        st = s_read_backup_description(fv_json_get(resp, "BackupDescription"), op, out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -368,8 +323,8 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
         return fv_error_set(err, FV_E_INVALID, "dynamodb ListBackups: limit %d not in 1..100",
                             req->limit);
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", req->table_name);
-    fv_ddb_add_str(in, "BackupType", req->backup_type ? req->backup_type : "USER");
+    fv_json_add_str(in, "TableName", req->table_name);
+    fv_json_add_str(in, "BackupType", req->backup_type ? req->backup_type : "USER");
     json_object_object_add(in, "Limit",
                            json_object_new_int(req->limit ? req->limit : S_LIST_BACKUPS_PAGE));
     if (req->created_after_ms > 0)
@@ -378,7 +333,7 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
     if (req->created_before_ms > 0)
         json_object_object_add(in, "TimeRangeUpperBound",
                                json_object_new_double((double)req->created_before_ms / 1000.0));
-    fv_ddb_add_str(in, "ExclusiveStartBackupArn", start_arn);
+    fv_json_add_str(in, "ExclusiveStartBackupArn", start_arn);
 
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "ListBackups", in, &resp, err);
@@ -386,7 +341,7 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
     if (st != FV_OK)
         return st;
     out->pages++;
-    struct json_object *items = fv_ddb_get(resp, "BackupSummaries");
+    struct json_object *items = fv_json_get(resp, "BackupSummaries");
     size_t n =
         items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     for (size_t i = 0; i < n && st == FV_OK; i++) {
@@ -429,12 +384,13 @@ fv_status fv_dynamodb_restore_table(struct fv_aws_client *c, const char *backup_
     if (out)
         memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "BackupArn", backup_arn);
-    fv_ddb_add_str(in, "TargetTableName", target_table);
+    fv_json_add_str(in, "BackupArn", backup_arn);
+    fv_json_add_str(in, "TargetTableName", target_table);
     struct json_object *resp = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, "RestoreTableFromBackup", in, &resp, err), err);
     if (st == FV_OK && out)
-        st = s_read_table(fv_ddb_get(resp, "TableDescription"), "RestoreTableFromBackup", out, err);
+        st =
+            s_read_table(fv_json_get(resp, "TableDescription"), "RestoreTableFromBackup", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -446,27 +402,29 @@ fv_status fv_dynamodb_describe_continuous_backups(struct fv_aws_client *c, const
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     struct json_object *resp = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, "DescribeContinuousBackups", in, &resp, err), err);
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *desc = fv_ddb_get(resp, "ContinuousBackupsDescription");
-    struct json_object *pitr = fv_ddb_get(desc, "PointInTimeRecoveryDescription");
+    struct json_object *desc = fv_json_get(resp, "ContinuousBackupsDescription");
+    struct json_object *pitr = fv_json_get(desc, "PointInTimeRecoveryDescription");
     if (!desc) {
         json_object_put(resp);
         return fv_error_set(err, FV_E_PARSE,
                             "dynamodb DescribeContinuousBackups: no ContinuousBackupsDescription");
     }
-    struct json_object *v = fv_ddb_get(desc, "ContinuousBackupsStatus");
+    struct json_object *v = fv_json_get(desc, "ContinuousBackupsStatus");
     out->continuous_backups_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
-    v = fv_ddb_get(pitr, "PointInTimeRecoveryStatus");
+    v = fv_json_get(pitr, "PointInTimeRecoveryStatus");
     out->pitr_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
     const char *op = "DescribeContinuousBackups";
-    st = fv_ddb_time_ms(pitr, "EarliestRestorableDateTime", op, &out->earliest_restorable_ms, err);
+    st = fv_json_time_ms(pitr, "EarliestRestorableDateTime", "dynamodb", op,
+                         &out->earliest_restorable_ms, err);
     if (st == FV_OK)
-        st = fv_ddb_time_ms(pitr, "LatestRestorableDateTime", op, &out->latest_restorable_ms, err);
+        st = fv_json_time_ms(pitr, "LatestRestorableDateTime", "dynamodb", op,
+                             &out->latest_restorable_ms, err);
     json_object_put(resp);
     return st;
 }
@@ -483,8 +441,8 @@ static void s_add_expr(struct json_object *in, const struct fv_dynamodb_expr *ex
 {
     if (!expr)
         return;
-    fv_ddb_add_str(in, "ConditionExpression", expr->condition);
-    fv_ddb_add_str(in, "UpdateExpression", expr->update);
+    fv_json_add_str(in, "ConditionExpression", expr->condition);
+    fv_json_add_str(in, "UpdateExpression", expr->update);
     s_add_ref(in, "ExpressionAttributeNames", expr->names);
     s_add_ref(in, "ExpressionAttributeValues", expr->values);
 }
@@ -495,7 +453,7 @@ fv_status fv_dynamodb_put_item(struct fv_aws_client *c, const char *table, struc
     if (!item)
         return fv_error_set(err, FV_E_INVALID, "dynamodb PutItem: no item");
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Item", item);
     s_add_expr(in, expr);
     fv_status st = s_call(c, "PutItem", in, NULL, err);
@@ -508,7 +466,7 @@ fv_status fv_dynamodb_get_item(struct fv_aws_client *c, const char *table, struc
 {
     *item_out = NULL;
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     if (consistent)
         json_object_object_add(in, "ConsistentRead", json_object_new_boolean(1));
@@ -519,7 +477,7 @@ fv_status fv_dynamodb_get_item(struct fv_aws_client *c, const char *table, struc
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *item = fv_ddb_get(resp, "Item");
+    struct json_object *item = fv_json_get(resp, "Item");
     if (item && json_object_is_type(item, json_type_object))
         *item_out = json_object_get(item);
     json_object_put(resp);
@@ -538,15 +496,15 @@ fv_status fv_dynamodb_update_item(struct fv_aws_client *c, const char *table,
     if (!expr || !expr->update)
         return fv_error_set(err, FV_E_INVALID, "dynamodb UpdateItem: no update expression");
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     s_add_expr(in, expr);
-    fv_ddb_add_str(in, "ReturnValues", return_values);
+    fv_json_add_str(in, "ReturnValues", return_values);
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "UpdateItem", in, &resp, err);
     json_object_put(in);
     if (st == FV_OK && attributes_out) {
-        struct json_object *attrs = fv_ddb_get(resp, "Attributes");
+        struct json_object *attrs = fv_json_get(resp, "Attributes");
         *attributes_out = attrs ? json_object_get(attrs) : NULL;
     }
     json_object_put(resp);
@@ -558,7 +516,7 @@ fv_status fv_dynamodb_delete_item(struct fv_aws_client *c, const char *table,
                                   struct fv_error *err)
 {
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     s_add_expr(in, expr);
     fv_status st = s_call(c, "DeleteItem", in, NULL, err);
@@ -591,7 +549,7 @@ fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *r
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *left = fv_ddb_get(resp, "UnprocessedItems");
+    struct json_object *left = fv_json_get(resp, "UnprocessedItems");
     if (left && json_object_is_type(left, json_type_object) && json_object_object_length(left) > 0)
         *unprocessed_out = json_object_get(left);
     json_object_put(resp);
@@ -609,7 +567,7 @@ fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *req
     size_t total = 0;
     json_object_object_foreach(request_items, table, req)
     {
-        struct json_object *keys = fv_ddb_get(req, "Keys");
+        struct json_object *keys = fv_json_get(req, "Keys");
         if (!keys || !json_object_is_type(keys, json_type_array))
             return fv_error_set(err, FV_E_INVALID, "dynamodb BatchGetItem: no Keys array for %s",
                                 table);
@@ -625,11 +583,11 @@ fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *req
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *found = fv_ddb_get(resp, "Responses");
+    struct json_object *found = fv_json_get(resp, "Responses");
     *responses_out = found && json_object_is_type(found, json_type_object)
                          ? json_object_get(found)
                          : json_object_new_object();
-    struct json_object *left = fv_ddb_get(resp, "UnprocessedKeys");
+    struct json_object *left = fv_json_get(resp, "UnprocessedKeys");
     if (left && json_object_is_type(left, json_type_object) && json_object_object_length(left) > 0)
         *unprocessed_out = json_object_get(left);
     json_object_put(resp);
@@ -682,11 +640,11 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
         }
     }
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "TableName", req->table);
-    fv_ddb_add_str(in, "IndexName", req->index);
-    fv_ddb_add_str(in, "KeyConditionExpression", req->key_condition);
-    fv_ddb_add_str(in, "FilterExpression", req->filter);
-    fv_ddb_add_str(in, "ProjectionExpression", req->projection);
+    fv_json_add_str(in, "TableName", req->table);
+    fv_json_add_str(in, "IndexName", req->index);
+    fv_json_add_str(in, "KeyConditionExpression", req->key_condition);
+    fv_json_add_str(in, "FilterExpression", req->filter);
+    fv_json_add_str(in, "ProjectionExpression", req->projection);
     s_add_ref(in, "ExpressionAttributeNames", req->names);
     s_add_ref(in, "ExpressionAttributeValues", req->values);
     if (req->limit > 0)
@@ -703,10 +661,10 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *items = fv_ddb_get(resp, "Items");
+    struct json_object *items = fv_json_get(resp, "Items");
     out->items = items && json_object_is_type(items, json_type_array) ? json_object_get(items)
                                                                       : json_object_new_array();
-    out->scanned_count = fv_ddb_i64(resp, "ScannedCount", 0);
+    out->scanned_count = fv_json_i64(resp, "ScannedCount", 0);
     out->next = fv_page_token_json(resp, "LastEvaluatedKey");
     json_object_put(resp);
     return FV_OK;
@@ -771,14 +729,14 @@ fv_status fv_dynamodb_describe_ttl(struct fv_aws_client *c, const char *table, c
                                    char **attribute, struct fv_error *err)
 {
     struct json_object *in = json_object_new_object(), *out = NULL;
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     *status = *attribute = NULL;
     fv_status st = fv_ddb_notfound(s_call(c, "DescribeTimeToLive", in, &out, err), err);
     json_object_put(in);
     if (st == FV_OK) {
-        struct json_object *d = fv_ddb_get(out, "TimeToLiveDescription");
-        *status = fv_ddb_str(d, "TimeToLiveStatus");
-        *attribute = fv_ddb_str(d, "AttributeName");
+        struct json_object *d = fv_json_get(out, "TimeToLiveDescription");
+        *status = fv_json_str(d, "TimeToLiveStatus");
+        *attribute = fv_json_str(d, "AttributeName");
         if (!*status)
             st = fv_error_set(err, FV_E_PARSE,
                               "dynamodb DescribeTimeToLive: no TimeToLiveStatus for %s", table);
@@ -792,9 +750,9 @@ fv_status fv_dynamodb_enable_ttl(struct fv_aws_client *c, const char *table, con
 {
     struct json_object *in = json_object_new_object(), *spec = json_object_new_object(),
                        *out = NULL;
-    fv_ddb_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     json_object_object_add(spec, "Enabled", json_object_new_boolean(true));
-    fv_ddb_add_str(spec, "AttributeName", attribute);
+    fv_json_add_str(spec, "AttributeName", attribute);
     json_object_object_add(in, "TimeToLiveSpecification", spec);
     fv_status st = fv_ddb_notfound(s_call(c, "UpdateTimeToLive", in, &out, err), err);
     json_object_put(in);

@@ -10,7 +10,7 @@
 
 static bool s_is(struct json_object *obj, const char *key, const char *value)
 {
-    struct json_object *v = fv_ddb_get(obj, key);
+    struct json_object *v = fv_json_get(obj, key);
     return v && json_object_is_type(v, json_type_string) &&
            strcmp(json_object_get_string(v), value) == 0;
 }
@@ -53,8 +53,8 @@ void fv_dynamodb_export_clean_up(struct fv_dynamodb_export *e)
 static fv_status s_parse(struct json_object *resp, const char *op, struct fv_dynamodb_export *out,
                          struct fv_error *err)
 {
-    struct json_object *d = fv_ddb_get(resp, "ExportDescription");
-    out->arn = fv_ddb_str(d, "ExportArn");
+    struct json_object *d = fv_json_get(resp, "ExportDescription");
+    out->arn = fv_json_str(d, "ExportArn");
     if (!out->arn)
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no ExportDescription with an ExportArn",
                             op);
@@ -64,28 +64,28 @@ static fv_status s_parse(struct json_object *resp, const char *op, struct fv_dyn
                                                          : FV_DDB_EXPORT_UNKNOWN;
     out->type = s_is(d, "ExportType", "INCREMENTAL_EXPORT") ? FV_DDB_EXPORT_INCREMENTAL
                                                             : FV_DDB_EXPORT_FULL;
-    out->table_arn = fv_ddb_str(d, "TableArn");
-    out->bucket = fv_ddb_str(d, "S3Bucket");
-    out->bucket_owner = fv_ddb_str(d, "S3BucketOwner");
-    out->prefix = fv_ddb_str(d, "S3Prefix");
-    out->format = fv_ddb_str(d, "ExportFormat");
-    out->client_token = fv_ddb_str(d, "ClientToken");
-    out->manifest = fv_ddb_str(d, "ExportManifest");
-    out->failure_code = fv_ddb_str(d, "FailureCode");
-    out->failure_message = fv_ddb_str(d, "FailureMessage");
-    out->item_count = fv_ddb_i64(d, "ItemCount", -1);
-    out->billed_size_bytes = fv_ddb_i64(d, "BilledSizeBytes", -1);
-    struct json_object *spec = fv_ddb_get(d, "IncrementalExportSpecification");
-    out->view_type = fv_ddb_str(spec, "ExportViewType");
-    fv_status st = fv_ddb_time_ms(d, "StartTime", "export", &out->start_ms, err);
+    out->table_arn = fv_json_str(d, "TableArn");
+    out->bucket = fv_json_str(d, "S3Bucket");
+    out->bucket_owner = fv_json_str(d, "S3BucketOwner");
+    out->prefix = fv_json_str(d, "S3Prefix");
+    out->format = fv_json_str(d, "ExportFormat");
+    out->client_token = fv_json_str(d, "ClientToken");
+    out->manifest = fv_json_str(d, "ExportManifest");
+    out->failure_code = fv_json_str(d, "FailureCode");
+    out->failure_message = fv_json_str(d, "FailureMessage");
+    out->item_count = fv_json_i64(d, "ItemCount", -1);
+    out->billed_size_bytes = fv_json_i64(d, "BilledSizeBytes", -1);
+    struct json_object *spec = fv_json_get(d, "IncrementalExportSpecification");
+    out->view_type = fv_json_str(spec, "ExportViewType");
+    fv_status st = fv_json_time_ms(d, "StartTime", "dynamodb", "export", &out->start_ms, err);
     if (st == FV_OK)
-        st = fv_ddb_time_ms(d, "EndTime", "export", &out->end_ms, err);
+        st = fv_json_time_ms(d, "EndTime", "dynamodb", "export", &out->end_ms, err);
     if (st == FV_OK)
-        st = fv_ddb_time_ms(d, "ExportTime", "export", &out->export_time_ms, err);
+        st = fv_json_time_ms(d, "ExportTime", "dynamodb", "export", &out->export_time_ms, err);
     if (st == FV_OK)
-        st = fv_ddb_time_ms(spec, "ExportFromTime", "export", &out->from_ms, err);
+        st = fv_json_time_ms(spec, "ExportFromTime", "dynamodb", "export", &out->from_ms, err);
     if (st == FV_OK)
-        st = fv_ddb_time_ms(spec, "ExportToTime", "export", &out->to_ms, err);
+        st = fv_json_time_ms(spec, "ExportToTime", "dynamodb", "export", &out->to_ms, err);
     return st;
 }
 
@@ -102,21 +102,21 @@ static fv_status s_request(const struct fv_dynamodb_export_request *req, struct 
     if (!incremental && (req->from_ms || req->to_ms))
         return fv_error_set(err, FV_E_INVALID, "dynamodb export: a full export has no window");
     struct json_object *o = json_object_new_object();
-    fv_ddb_add_str(o, "TableArn", req->table_arn);
-    fv_ddb_add_str(o, "S3Bucket", req->bucket);
-    fv_ddb_add_str(o, "S3BucketOwner", req->bucket_owner);
-    fv_ddb_add_str(o, "S3Prefix", req->prefix);
-    fv_ddb_add_str(o, "S3SseAlgorithm", req->sse_algorithm);
-    fv_ddb_add_str(o, "S3SseKmsKeyId", req->kms_key_id);
-    fv_ddb_add_str(o, "ExportFormat", req->format ? req->format : "DYNAMODB_JSON");
-    fv_ddb_add_str(o, "ExportType", fv_dynamodb_export_type_str(req->type));
-    fv_ddb_add_str(o, "ClientToken", req->client_token);
+    fv_json_add_str(o, "TableArn", req->table_arn);
+    fv_json_add_str(o, "S3Bucket", req->bucket);
+    fv_json_add_str(o, "S3BucketOwner", req->bucket_owner);
+    fv_json_add_str(o, "S3Prefix", req->prefix);
+    fv_json_add_str(o, "S3SseAlgorithm", req->sse_algorithm);
+    fv_json_add_str(o, "S3SseKmsKeyId", req->kms_key_id);
+    fv_json_add_str(o, "ExportFormat", req->format ? req->format : "DYNAMODB_JSON");
+    fv_json_add_str(o, "ExportType", fv_dynamodb_export_type_str(req->type));
+    fv_json_add_str(o, "ClientToken", req->client_token);
     if (incremental) {
         struct json_object *spec = json_object_new_object();
         s_add_time(spec, "ExportFromTime", req->from_ms);
         s_add_time(spec, "ExportToTime", req->to_ms);
-        fv_ddb_add_str(spec, "ExportViewType",
-                       req->view_type ? req->view_type : "NEW_AND_OLD_IMAGES");
+        fv_json_add_str(spec, "ExportViewType",
+                        req->view_type ? req->view_type : "NEW_AND_OLD_IMAGES");
         json_object_object_add(o, "IncrementalExportSpecification", spec);
     } else if (req->export_time_ms > 0) {
         s_add_time(o, "ExportTime", req->export_time_ms);
@@ -153,7 +153,7 @@ fv_status fv_dynamodb_describe_export(struct fv_aws_client *c, const char *expor
     if (!export_arn)
         return fv_error_set(err, FV_E_INVALID, "dynamodb DescribeExport: no export ARN");
     struct json_object *in = json_object_new_object();
-    fv_ddb_add_str(in, "ExportArn", export_arn);
+    fv_json_add_str(in, "ExportArn", export_arn);
     fv_status st =
         fv_ddb_notfound(fv_aws_json(c, &fv_aws_dynamodb, "DescribeExport", in, &resp, err), err);
     json_object_put(in);
