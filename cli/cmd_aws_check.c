@@ -2,6 +2,7 @@
  * configured account (through its role when it has one), or for the default
  * credential chain in the default region. Exit 0 only when all succeed. */
 #include "cli.h"
+#include "common.h"
 
 #include <fv/aws.h>
 #include <fv/config.h>
@@ -15,12 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_usage(FILE *f)
-{
-    fprintf(f, "usage: fleetvault aws-check [--config FILE] [--verbose]\n"
-               "  Calls STS GetCallerIdentity for every account in FILE (assuming each\n"
-               "  account's role), or for the default credential chain when no FILE.\n");
-}
+static const char s_usage[] =
+    "usage: fleetvault aws-check [--config FILE] [--verbose]\n"
+    "  Calls STS GetCallerIdentity for every account in FILE (assuming each\n"
+    "  account's role), or for the default credential chain when no FILE.\n";
 
 /* Checks one account × region; prints one line; returns true on success. */
 /* env carries the configuration's HTTP options (NULL without a file). */
@@ -72,21 +71,15 @@ static bool s_check(struct fv_creds_provider *base, const char *region,
 
 int fv_cli_aws_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *config_path = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config_path = optarg; break;
-        case 'v': fv_log_set_level(FV_LOG_DEBUG); break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
-        }
-    }
+    bool verbose = false;
+    const struct fv_cli_opt opts[] = {
+        {"config", &config_path, NULL}, {"verbose", NULL, &verbose}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, s_usage, NULL);
+    if (rc >= 0)
+        return rc;
+    if (verbose)
+        fv_log_set_level(FV_LOG_DEBUG);
     if (optind < argc) {
         fprintf(stderr, "fleetvault aws-check: unexpected argument '%s'\n", argv[optind]);
         return 2;

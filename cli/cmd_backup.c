@@ -11,20 +11,17 @@
 #include <fv/fleet.h>
 #include <fv/log.h>
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void s_usage(FILE *f)
-{
-    fprintf(f, "usage: fleetvault backup --config FILE [--job NAME] [--dry-run]\n"
-               "                         [--output-dir DIR] [--no-progress] [--verbose]\n"
-               "                         [--log-file FILE] [--mode full|users-only|assets-only]\n"
-               "Runs one complete backup run. Exit 0: every resource succeeded (or was\n"
-               "skipped); 1: some failed; 2: configuration or credential errors.\n");
-}
+static const char s_usage[] =
+    "usage: fleetvault backup --config FILE [--job NAME] [--dry-run]\n"
+    "                         [--output-dir DIR] [--no-progress] [--verbose]\n"
+    "                         [--log-file FILE] [--mode full|users-only|assets-only]\n"
+    "Runs one complete backup run. Exit 0: every resource succeeded (or was\n"
+    "skipped); 1: some failed; 2: configuration or credential errors.\n";
 
 struct s_embedded_worker {
     struct fv_worker *w;
@@ -43,40 +40,29 @@ static void *s_worker_thread(void *arg)
 
 int fv_cli_backup(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"job", required_argument, NULL, 'j'},
-        {"dry-run", no_argument, NULL, 'n'},        {"output-dir", required_argument, NULL, 'o'},
-        {"no-progress", no_argument, NULL, 'P'},    {"verbose", no_argument, NULL, 'v'},
-        {"log-file", required_argument, NULL, 'l'}, {"mode", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *config = NULL, *job_name = NULL, *output_dir = ".", *log_file = NULL;
     const char *mode = NULL;
-    bool dry_run = false, progress = true, verbose = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:j:no:Pvl:m:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'j': job_name = optarg; break;
-        case 'n': dry_run = true; break;
-        case 'o': output_dir = optarg; break;
-        case 'P': progress = false; break;
-        case 'v': verbose = true; break;
-        case 'l': log_file = optarg; break;
-        case 'm':
-            if (strcmp(optarg, "full") != 0 && strcmp(optarg, "users-only") != 0 &&
-                strcmp(optarg, "assets-only") != 0) {
-                fprintf(stderr, "fleetvault: --mode must be full, users-only or assets-only\n");
-                return 2;
-            }
-            mode = optarg;
-            break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
-        }
+    bool dry_run = false, no_progress = false, verbose = false;
+    const struct fv_cli_opt opts[] = {{"config", &config, NULL},
+                                      {"job", &job_name, NULL},
+                                      {"dry-run", NULL, &dry_run},
+                                      {"output-dir", &output_dir, NULL},
+                                      {"no-progress", NULL, &no_progress},
+                                      {"verbose", NULL, &verbose},
+                                      {"log-file", &log_file, NULL},
+                                      {"mode", &mode, NULL},
+                                      {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, s_usage, NULL);
+    if (rc >= 0)
+        return rc;
+    bool progress = !no_progress;
+    if (mode && strcmp(mode, "full") != 0 && strcmp(mode, "users-only") != 0 &&
+        strcmp(mode, "assets-only") != 0) {
+        fprintf(stderr, "fleetvault: --mode must be full, users-only or assets-only\n");
+        return 2;
     }
     struct fv_config cfg;
-    int rc = fv_cli_load_config(config, &cfg);
+    rc = fv_cli_load_config(config, &cfg);
     if (rc)
         return rc;
     if (verbose)

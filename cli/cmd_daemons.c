@@ -11,7 +11,6 @@
 #include <fv/log.h>
 #include <fv/metrics.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,30 +38,21 @@ static bool s_ready(void *ud, struct fv_buf *reason)
 /* Parses the common options; returns 0 to go on, else an exit code. */
 static int s_setup(int argc, char **argv, const char *usage, struct s_daemon *d, int *concurrency)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"concurrency", required_argument, NULL, 'C'},
-        {"verbose", no_argument, NULL, 'v'},      {"log-file", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *config = NULL, *log_file = NULL;
+    const char *config = NULL, *log_file = NULL, *conc = NULL;
     bool verbose = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:C:vl:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'C':
-            if (!concurrency || (*concurrency = (int)fv_i64_or(optarg, 0)) < 1) {
-                fprintf(stderr, "fleetvault: --concurrency must be a positive number\n");
-                return 2;
-            }
-            break;
-        case 'v': verbose = true; break;
-        case 'l': log_file = optarg; break;
-        case 'h': fputs(usage, stdout); return -1;
-        default: fputs(usage, stderr); return 2;
-        }
+    const struct fv_cli_opt opts[] = {{"config", &config, NULL},
+                                      {"concurrency", &conc, NULL},
+                                      {"verbose", NULL, &verbose},
+                                      {"log-file", &log_file, NULL},
+                                      {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, usage, NULL);
+    if (rc >= 0)
+        return rc == 0 ? -1 : rc; /* --help: -1 */
+    if (conc && (!concurrency || (*concurrency = (int)fv_i64_or(conc, 0)) < 1)) {
+        fprintf(stderr, "fleetvault: --concurrency must be a positive number\n");
+        return 2;
     }
-    int rc = fv_cli_load_config(config, &d->cfg);
+    rc = fv_cli_load_config(config, &d->cfg);
     if (rc)
         return rc;
     if (verbose)

@@ -8,36 +8,26 @@
 
 #include <fv/clock.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 int fv_cli_dlq(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {NULL, 0, NULL, 0}};
-    const char *config = NULL;
-    int timeout_s = 5, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:t:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 't':
-            timeout_s = (int)fv_i64_or(optarg, -1);
-            if (timeout_s < 0) {
-                fprintf(stderr, "fleetvault dlq: --timeout must be a number of seconds\n");
-                return 2;
-            }
-            break;
-        default:
-            fprintf(stderr, "usage: fleetvault dlq --config FILE [--timeout SECONDS]\n");
-            return 2;
-        }
+    const char *config = NULL, *timeout = NULL;
+    const struct fv_cli_opt opts[] = {
+        {"config", &config, NULL}, {"timeout", &timeout, NULL}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault dlq --config FILE [--timeout SECONDS]\n", NULL);
+    if (rc >= 0)
+        return rc;
+    int timeout_s = timeout ? (int)fv_i64_or(timeout, -1) : 5;
+    if (timeout_s < 0) {
+        fprintf(stderr, "fleetvault dlq: --timeout must be a number of seconds\n");
+        return 2;
     }
     struct fv_config cfg;
-    int rc = fv_cli_load_config(config, &cfg);
+    rc = fv_cli_load_config(config, &cfg);
     if (rc)
         return rc;
     if (strcmp(cfg.kafka_brokers, "embedded") == 0) {

@@ -9,13 +9,11 @@
 #include <fv/exports.h>
 #include <fv/fleet.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_USAGE                                                                                    \
     "usage: fleetvault exports status --config F [--job J] [--table T --account A [--region R]]\n" \
-    "                                 [--window-minutes M]\n"                                      \
     "       fleetvault exports pause|resume|reset --config F --job J\n"                            \
     "                                 [--table T --account A [--region R]]\n"                      \
     "       fleetvault exports import-state --config F --job J --table T --account A\n"            \
@@ -23,7 +21,6 @@
 
 struct s_args {
     const char *verb, *config, *job, *table, *account, *region, *alias;
-    int64_t window_ms;
     bool overwrite;
 };
 
@@ -85,19 +82,29 @@ static void s_time(int64_t ms, char out[21])
 
 static void s_print_header(void)
 {
-    printf("%-16s %-12s %-10s %-24s %-9s %-9s %-28s %-20s %6s  %s\n", "JOB", "ACCOUNT", "REGION",
-           "TABLE", "INITIATED", "STATE", "ACTION", "LAST WINDOW END", "BEHIND", "LAST ERROR");
+    printf("%-16s %-12s %-10s %-24s %-9s %-9s %-28s %-20s %6s %6s  %s\n", "JOB", "ACCOUNT",
+           "REGION", "TABLE", "INITIATED", "STATE", "ACTION", "LAST WINDOW END", "WINDOW", "BEHIND",
+           "LAST ERROR");
 }
 
-static void s_print(const struct fv_export_state *s, int64_t window_ms, int64_t now_ms)
+/* One chain, its window from its job's settings for its table (overrides
+ * applied); "-" for a job the configuration no longer has. */
+static void s_print(const struct fv_config *cfg, const struct fv_export_state *s, int64_t now_ms)
 {
-    char end[21];
+    char end[21], window[16] = "-", behind[24] = "-";
     s_time(s->last_incremental_export_time_ms, end);
-    printf("%-16s %-12s %-10s %-24s %-9s %-9s %-28s %-20s %6lld  %s\n", s->job, s->account,
+    const struct fv_config_job *job = fv_config_job(cfg, s->job);
+    if (job && job->kind == FV_JOB_DYNAMODB_EXPORTS) {
+        struct fv_config_export_settings set;
+        fv_config_export_settings(cfg, job, s->account, s->region, s->table, &set);
+        snprintf(window, sizeof(window), "%lldm", (long long)set.window_minutes);
+        snprintf(behind, sizeof(behind), "%lld",
+                 (long long)fv_export_windows_due(s, set.window_minutes * 60000, now_ms));
+    }
+    printf("%-16s %-12s %-10s %-24s %-9s %-9s %-28s %-20s %6s %6s  %s\n", s->job, s->account,
            s->region, s->table, fv_export_initiated_str(s->initiated),
            fv_export_workflow_state_str(s->workflow_state),
-           fv_export_workflow_action_str(s->workflow_action), end,
-           (long long)fv_export_windows_due(s, window_ms, now_ms),
+           fv_export_workflow_action_str(s->workflow_action), end, window, behind,
            s->last_error ? s->last_error : "-");
 }
 
@@ -128,7 +135,7 @@ static int s_status(const struct s_args *a, struct s_env *e)
     int64_t now = fv_clock_now_ms(fv_clock_system());
     s_print_header();
     for (size_t i = 0; i < l.n; i++)
-        s_print(&l.items[i], a->window_ms, now);
+        s_print(&e->cfg, &l.items[i], now);
     if (l.n == 0)
         printf("(no export chains%s%s)\n", a->job ? " of job " : "", a->job ? a->job : "");
     fv_export_states_clean_up(&l);
@@ -193,47 +200,25 @@ static int s_import(const struct s_args *a, struct s_env *e)
     }
     printf("imported /incremental-export/%s/ into the control table:\n", a->alias);
     s_print_header();
-    s_print(&s, a->window_ms, now);
+    s_print(&e->cfg, &s, now);
     fv_export_state_clean_up(&s);
     return 0;
 }
 
 static int s_parse(int argc, char **argv, struct s_args *a)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"job", required_argument, NULL, 'j'},
-                                         {"table", required_argument, NULL, 't'},
-                                         {"account", required_argument, NULL, 'a'},
-                                         {"region", required_argument, NULL, 'r'},
-                                         {"alias", required_argument, NULL, 'A'},
-                                         {"window-minutes", required_argument, NULL, 'w'},
-                                         {"overwrite", no_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    int64_t minutes = 15;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:j:t:a:r:A:w:oh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'j': a->job = optarg; break;
-        case 't': a->table = optarg; break;
-        case 'a': a->account = optarg; break;
-        case 'r': a->region = optarg; break;
-        case 'A': a->alias = optarg; break;
-        case 'o': a->overwrite = true; break;
-        case 'w': minutes = fv_i64_or(optarg, -1); break;
-        case 'h': fputs(S_USAGE, stdout); return 0;
-        default: fputs(S_USAGE, stderr); return 2;
-        }
-    }
-    a->window_ms = minutes * 60000;
+    const struct fv_cli_opt opts[] = {
+        {"config", &a->config, NULL},       {"job", &a->job, NULL},
+        {"table", &a->table, NULL},         {"account", &a->account, NULL},
+        {"region", &a->region, NULL},       {"alias", &a->alias, NULL},
+        {"overwrite", NULL, &a->overwrite}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, S_USAGE, NULL);
+    if (rc >= 0)
+        return rc;
     const char *bad = NULL;
     bool status = strcmp(a->verb, "status") == 0;
     bool import = strcmp(a->verb, "import-state") == 0;
-    if (a->window_ms < FV_EXPORT_WINDOW_MIN_MS || a->window_ms > FV_EXPORT_WINDOW_MAX_MS)
-        bad = "--window-minutes is 15 to 1440";
-    else if (!status && !a->job)
+    if (!status && !a->job)
         bad = "--job is required";
     else if (a->table && (!a->account || (!a->job && status)))
         bad = "--table needs --account (and --job)";

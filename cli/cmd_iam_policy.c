@@ -7,7 +7,6 @@
 #include <fv/iampolicy.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,29 +24,19 @@ static int s_write(const char *dir, const struct fv_iam_doc *d)
 
 int fv_cli_iam_policy(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *config = NULL, *out = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'o': out = optarg; break;
-        default:
-            fprintf(c == 'h' ? stdout : stderr,
-                    "usage: fleetvault iam-policy --config FILE [--out DIR]\n");
-            return c == 'h' ? 0 : 2;
-        }
-    }
+    const struct fv_cli_opt opts[] = {
+        {"config", &config, NULL}, {"out", &out, NULL}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault iam-policy --config FILE [--out DIR]\n", NULL);
+    if (rc >= 0)
+        return rc;
     if (!config) {
         fprintf(stderr, "fleetvault iam-policy: --config FILE is required\n");
         return 2;
     }
     struct fv_config cfg = {0};
-    int rc = fv_cli_load_config(config, &cfg);
+    rc = fv_cli_load_config(config, &cfg);
     if (rc)
         return rc;
     struct fv_iam_docs docs;

@@ -6,38 +6,28 @@
 #include <fv/fleet.h>
 #include <fv/restore.h>
 
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int s_restore_dynamodb(int argc, char **argv)
 {
-    static const struct option opts[] = {{"backup-arn", required_argument, NULL, 'b'},
-                                         {"target-table", required_argument, NULL, 't'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"timeout", required_argument, NULL, 'T'},
-                                         {NULL, 0, NULL, 0}};
-    const char *arn = NULL, *target = NULL, *config = NULL;
-    int timeout_s = 1800, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:c:T:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b': arn = optarg; break;
-        case 't': target = optarg; break;
-        case 'c': config = optarg; break;
-        case 'T':
-            timeout_s = (int)fv_i64_or(optarg, -1);
-            if (timeout_s < 0) {
-                fprintf(stderr, "fleetvault restore dynamodb: --timeout must be seconds\n");
-                return 2;
-            }
-            break;
-        default:
-            fprintf(stderr, "usage: fleetvault restore dynamodb --backup-arn ARN --target-table "
-                            "NAME [--config FILE] [--timeout S]\n");
-            return 2;
-        }
+    const char *arn = NULL, *target = NULL, *config = NULL, *timeout = NULL;
+    const struct fv_cli_opt opts[] = {{"backup-arn", &arn, NULL},
+                                      {"target-table", &target, NULL},
+                                      {"config", &config, NULL},
+                                      {"timeout", &timeout, NULL},
+                                      {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault restore dynamodb --backup-arn ARN --target-table "
+                          "NAME [--config FILE] [--timeout S]\n",
+                          NULL);
+    if (rc >= 0)
+        return rc;
+    int timeout_s = timeout ? (int)fv_i64_or(timeout, -1) : 1800;
+    if (timeout_s < 0) {
+        fprintf(stderr, "fleetvault restore dynamodb: --timeout must be seconds\n");
+        return 2;
     }
     char *region = arn ? fv_arn_part(arn, 3) : NULL;
     char *account = arn ? fv_arn_part(arn, 4) : NULL;
@@ -50,7 +40,7 @@ static int s_restore_dynamodb(int argc, char **argv)
     }
     struct fv_config cfg = {0};
     struct fv_error err;
-    int rc = 0;
+    rc = 0;
     if (config) {
         rc = fv_cli_load_config(config, &cfg);
     } else {

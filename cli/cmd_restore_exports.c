@@ -7,7 +7,6 @@
 #include <fv/export_restore.h>
 #include <fv/fleet.h>
 
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,29 +74,17 @@ static bool s_s3_url(const char *url, char **bucket, char **prefix)
 
 int fv_cli_restore_exports(int argc, char **argv)
 {
-    static const struct option opts[] = {{"from-exports", required_argument, NULL, 'f'},
-                                         {"target-table", required_argument, NULL, 't'},
-                                         {"to", required_argument, NULL, 'o'},
-                                         {"overwrite", no_argument, NULL, 'w'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {NULL, 0, NULL, 0}};
     const char *from = NULL, *target = NULL, *to = NULL, *config = NULL;
     bool overwrite = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:t:o:wc:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f': from = optarg; break;
-        case 't': target = optarg; break;
-        case 'o': to = optarg; break;
-        case 'w': overwrite = true; break;
-        case 'c': config = optarg; break;
-        default:
-            fprintf(stderr, "usage: fleetvault restore dynamodb --from-exports s3://BUCKET/PREFIX "
-                            "--target-table NAME [--to TIME] [--overwrite] [--config FILE]\n");
-            return 2;
-        }
-    }
+    const struct fv_cli_opt opts[] = {
+        {"from-exports", &from, NULL},   {"target-table", &target, NULL}, {"to", &to, NULL},
+        {"overwrite", NULL, &overwrite}, {"config", &config, NULL},       {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault restore dynamodb --from-exports s3://BUCKET/PREFIX "
+                          "--target-table NAME [--to TIME] [--overwrite] [--config FILE]\n",
+                          NULL);
+    if (rc >= 0)
+        return rc;
     char *bucket, *prefix;
     if (!s_s3_url(from, &bucket, &prefix) || !target) {
         fprintf(stderr, "fleetvault restore dynamodb: --from-exports s3://BUCKET/PREFIX and "
@@ -117,7 +104,7 @@ int fv_cli_restore_exports(int argc, char **argv)
         return 2;
     }
     struct s_fleet s;
-    int rc = s_fleet_open(config, &s);
+    rc = s_fleet_open(config, &s);
     if (rc) {
         free(bucket);
         free(prefix);
@@ -161,29 +148,21 @@ static void s_print(void *ud, const char *line)
 
 int fv_cli_verify_exports(int argc, char **argv)
 {
-    static const struct option opts[] = {{"exports", required_argument, NULL, 'e'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {NULL, 0, NULL, 0}};
     const char *url = NULL, *config = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "e:c:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'e': url = optarg; break;
-        case 'c': config = optarg; break;
-        default:
-            fprintf(stderr,
-                    "usage: fleetvault verify --exports s3://BUCKET/PREFIX [--config FILE]\n");
-            return 2;
-        }
-    }
+    const struct fv_cli_opt opts[] = {
+        {"exports", &url, NULL}, {"config", &config, NULL}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault verify --exports s3://BUCKET/PREFIX [--config FILE]\n",
+                          NULL);
+    if (rc >= 0)
+        return rc;
     char *bucket, *prefix;
     if (!s_s3_url(url, &bucket, &prefix)) {
         fprintf(stderr, "fleetvault verify: --exports s3://BUCKET/PREFIX is required\n");
         return 2;
     }
     struct s_fleet s;
-    int rc = s_fleet_open(config, &s);
+    rc = s_fleet_open(config, &s);
     if (!rc) {
         struct fv_export_verify_result res;
         struct fv_error err;

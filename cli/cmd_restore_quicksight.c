@@ -224,48 +224,31 @@ static int s_parse_types(const char *list, bool *types)
 
 static int s_parse_args(int argc, char **argv, struct s_opts *o)
 {
-    static const struct option opts[] = {{"manifest", required_argument, NULL, 'm'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"types", required_argument, NULL, 't'},
-                                         {"source-account", required_argument, NULL, 's'},
-                                         {"target-account", required_argument, NULL, 'a'},
-                                         {"overrides", required_argument, NULL, 'o'},
-                                         {"identities-only", no_argument, NULL, 'I'},
-                                         {"assets-only", no_argument, NULL, 'A'},
-                                         {"timeout", required_argument, NULL, 'T'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    const char *types = NULL, *timeout_text = NULL;
     bool ids_only = false, assets_only = false;
-    int c;
+    const struct fv_cli_opt opts[] = {{"manifest", &o->manifest, NULL},
+                                      {"config", &o->config, NULL},
+                                      {"types", &types, NULL},
+                                      {"source-account", &o->source, NULL},
+                                      {"target-account", &o->target, NULL},
+                                      {"overrides", &o->overrides_path, NULL},
+                                      {"identities-only", NULL, &ids_only},
+                                      {"assets-only", NULL, &assets_only},
+                                      {"timeout", &timeout_text, NULL},
+                                      {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts, s_usage, s_help);
+    if (rc >= 0)
+        return rc == 0 ? -1 : rc;
     int64_t timeout = 1800;
     for (int i = 0; i < FV_RESTORE_N_TYPES; i++)
         o->types[i] = true;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:c:t:s:a:o:IAT:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': o->manifest = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 's': o->source = optarg; break;
-        case 'a': o->target = optarg; break;
-        case 'o': o->overrides_path = optarg; break;
-        case 'I': ids_only = true; break;
-        case 'A': assets_only = true; break;
-        case 't':
-            if (s_parse_types(optarg, o->types))
-                return 2;
-            break;
-        case 'T':
-            if (!fv_parse_i64(optarg, &timeout) || timeout < 1 || timeout > 86400 * 7) {
-                fprintf(stderr,
-                        "fleetvault restore quicksight: --timeout: seconds, 1 or more, "
-                        "got '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h': printf("%s\n%s", s_usage, s_help); return -1;
-        default: fprintf(stderr, "%s", s_usage); return 2;
-        }
+    if (types && s_parse_types(types, o->types))
+        return 2;
+    if (timeout_text &&
+        (!fv_parse_i64(timeout_text, &timeout) || timeout < 1 || timeout > 86400 * 7)) {
+        fprintf(stderr, "fleetvault restore quicksight: --timeout: seconds, 1 or more, got '%s'\n",
+                timeout_text);
+        return 2;
     }
     o->timeout_s = timeout;
     if (optind < argc) {

@@ -7,7 +7,6 @@
 #include <fv/fleet.h>
 #include <fv/verify.h>
 
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,27 +27,18 @@ static void s_print(void *ud, const struct fv_verify_item *it)
 
 int fv_cli_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {{"manifest", required_argument, NULL, 'm'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *manifest = NULL, *config = NULL;
-    int c;
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--exports", 9) == 0)
             return fv_cli_verify_exports(argc, argv);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': manifest = optarg; break;
-        case 'c': config = optarg; break;
-        default:
-            fprintf(c == 'h' ? stdout : stderr,
-                    "usage: fleetvault verify --manifest FILE [--config FILE]\n"
-                    "       fleetvault verify --exports s3://BUCKET/PREFIX [--config FILE]\n");
-            return c == 'h' ? 0 : 2;
-        }
-    }
+    const struct fv_cli_opt opts[] = {
+        {"manifest", &manifest, NULL}, {"config", &config, NULL}, {NULL, NULL, NULL}};
+    int rc = fv_cli_parse(argc, argv, opts,
+                          "usage: fleetvault verify --manifest FILE [--config FILE]\n"
+                          "       fleetvault verify --exports s3://BUCKET/PREFIX [--config FILE]\n",
+                          NULL);
+    if (rc >= 0)
+        return rc;
     if (!manifest) {
         fprintf(stderr, "fleetvault verify: --manifest FILE is required\n");
         return 2;
@@ -56,7 +46,7 @@ int fv_cli_verify(int argc, char **argv)
     struct fv_config cfg = {0};
     struct fv_error err;
     if (config) {
-        int rc = fv_cli_load_config(config, &cfg);
+        rc = fv_cli_load_config(config, &cfg);
         if (rc)
             return rc;
     } else {

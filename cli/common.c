@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,4 +127,37 @@ void fv_cli_instance_name(const char *role, char *out, size_t n)
     char host[128] = "host";
     gethostname(host, sizeof(host) - 1);
     snprintf(out, n, "%s-%s-%d", role, host, (int)getpid());
+}
+
+int fv_cli_parse(int argc, char **argv, const struct fv_cli_opt *opts, const char *usage,
+                 const char *help)
+{
+    struct option lo[FV_CLI_MAX_OPTS + 2];
+    size_t n = 0;
+    for (; opts[n].name; n++) {
+        if (n == FV_CLI_MAX_OPTS)
+            abort(); /* a command with more options: raise the limit */
+        lo[n] = (struct option){opts[n].name, opts[n].value ? required_argument : no_argument, NULL,
+                                256 + (int)n};
+    }
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (c == 'h') {
+            printf("%s%s%s", usage, help ? "\n" : "", help ? help : "");
+            return 0;
+        }
+        if (c < 256) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        const struct fv_cli_opt *o = &opts[c - 256];
+        if (o->value)
+            *o->value = optarg;
+        else
+            *o->on = true;
+    }
+    return -1;
 }

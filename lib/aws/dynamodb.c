@@ -1,67 +1,46 @@
 /* DynamoDB: tables, on-demand backups, restore, PITR status, control-table
  * item calls. Every call goes through fv_aws_json (json 1.0). */
+#include "aws/dynamodb_internal.h"
+
 #include <fv/dynamodb.h>
 #include <fv/wait.h>
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_LIST_TABLES_PAGE 100
 #define S_LIST_BACKUPS_PAGE 100
 
-/* --- json helpers --- */
+/* --- errors and attribute values (aws/dynamodb_internal.h) --- */
 
-static struct json_object *s_get(struct json_object *obj, const char *key)
+fv_status fv_ddb_notfound(fv_status st, struct fv_error *err)
 {
-    struct json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
+    static const char *const codes[] = {"ResourceNotFoundException", "TableNotFoundException",
+                                        "BackupNotFoundException", "ExportNotFoundException"};
+    for (size_t i = 0; st == FV_E_AWS && err && i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strcmp(err->code, codes[i]) == 0) {
+            err->status = FV_E_NOTFOUND;
+            return FV_E_NOTFOUND;
+        }
+    return st;
 }
 
-static char *s_str(struct json_object *obj, const char *key)
+struct json_object *fv_ddb_attr_s(const char *v)
 {
-    struct json_object *v = s_get(obj, key);
-    return v && json_object_is_type(v, json_type_string) ? fv_strdup(json_object_get_string(v))
-                                                         : NULL;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "S", json_object_new_string(v));
+    return o;
 }
 
-/* A count or size; dflt when absent, not a number, or a number no int64
- * holds (json-c's own conversion of NaN is undefined). */
-static int64_t s_i64(struct json_object *obj, const char *key, int64_t dflt)
+struct json_object *fv_ddb_attr_n(int64_t v)
 {
-    struct json_object *v = s_get(obj, key);
-    if (v && json_object_is_type(v, json_type_int))
-        return json_object_get_int64(v);
-    if (!v || !json_object_is_type(v, json_type_double))
-        return dflt;
-    double d = json_object_get_double(v);
-    return d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
-}
-
-/* DynamoDB timestamps are epoch seconds with a fraction; *out is 0 when the
- * key is absent. A value that is there but is no time (not a number, NaN,
- * infinite, before 1970, after 9999) is an error: a backup must never sort
- * as the oldest because its answer was junk. */
-static fv_status s_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
-                           struct fv_error *err)
-{
-    struct json_object *v = s_get(obj, key);
-    *out = 0;
-    if (!v)
-        return FV_OK;
-    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
-        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
-        return FV_OK;
-    return fv_error_set(err, FV_E_PARSE, "dynamodb %s: %s is not a time", op, key);
-}
-
-static void s_add_str(struct json_object *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_object_add(obj, key, json_object_new_string(value));
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "N", json_object_new_string(buf));
+    return o;
 }
 
 /* Adds a borrowed object under key (json-c takes a reference). */
@@ -69,20 +48,6 @@ static void s_add_ref(struct json_object *obj, const char *key, struct json_obje
 {
     if (value)
         json_object_object_add(obj, key, json_object_get(value));
-}
-
-/* Turns a missing-resource error into FV_E_NOTFOUND (err->code kept). */
-static fv_status s_notfound(fv_status st, struct fv_error *err)
-{
-    if (st != FV_E_AWS || !err)
-        return st;
-    if (strcmp(err->code, "ResourceNotFoundException") == 0 ||
-        strcmp(err->code, "TableNotFoundException") == 0 ||
-        strcmp(err->code, "BackupNotFoundException") == 0) {
-        err->status = FV_E_NOTFOUND;
-        return FV_E_NOTFOUND;
-    }
-    return st;
 }
 
 static fv_status s_call(struct fv_aws_client *c, const char *op, struct json_object *in,
@@ -113,7 +78,7 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
     do {
         struct json_object *in = json_object_new_object();
         json_object_object_add(in, "Limit", json_object_new_int(S_LIST_TABLES_PAGE));
-        s_add_str(in, "ExclusiveStartTableName", start);
+        fv_json_add_str(in, "ExclusiveStartTableName", start);
         struct json_object *resp = NULL;
         st = s_call(c, "ListTables", in, &resp, err);
         json_object_put(in);
@@ -122,7 +87,7 @@ fv_status fv_dynamodb_list_tables(struct fv_aws_client *c, struct fv_dynamodb_ta
         start = NULL;
         if (st != FV_OK)
             break;
-        struct json_object *names = s_get(resp, "TableNames");
+        struct json_object *names = fv_json_get(resp, "TableNames");
         size_t n = names && json_object_is_type(names, json_type_array)
                        ? json_object_array_length(names)
                        : 0;
@@ -166,17 +131,17 @@ static fv_status s_read_table(struct json_object *desc, const char *op,
 {
     if (!desc || !json_object_is_type(desc, json_type_object))
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no table description in response", op);
-    out->name = s_str(desc, "TableName");
-    out->arn = s_str(desc, "TableArn");
-    out->status = s_str(desc, "TableStatus");
-    out->item_count = s_i64(desc, "ItemCount", 0);
-    out->size_bytes = s_i64(desc, "TableSizeBytes", 0);
+    out->name = fv_json_str(desc, "TableName");
+    out->arn = fv_json_str(desc, "TableArn");
+    out->status = fv_json_str(desc, "TableStatus");
+    out->item_count = fv_json_i64(desc, "ItemCount", 0);
+    out->size_bytes = fv_json_i64(desc, "TableSizeBytes", 0);
     if (!out->name) {
         fv_dynamodb_table_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: table description without TableName",
                             op);
     }
-    fv_status st = s_time_ms(desc, "CreationDateTime", op, &out->created_ms, err);
+    fv_status st = fv_json_time_ms(desc, "CreationDateTime", "dynamodb", op, &out->created_ms, err);
     if (st != FV_OK)
         fv_dynamodb_table_clean_up(out);
     return st;
@@ -187,11 +152,11 @@ fv_status fv_dynamodb_describe_table(struct fv_aws_client *c, const char *table,
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, "DescribeTable", in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "DescribeTable", in, &resp, err), err);
     if (st == FV_OK)
-        st = s_read_table(s_get(resp, "Table"), "DescribeTable", out, err);
+        st = s_read_table(fv_json_get(resp, "Table"), "DescribeTable", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -205,7 +170,7 @@ fv_status fv_dynamodb_create_table(struct fv_aws_client *c, struct json_object *
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "CreateTable", request, &resp, err);
     if (st == FV_OK && out)
-        st = s_read_table(s_get(resp, "TableDescription"), "CreateTable", out, err);
+        st = s_read_table(fv_json_get(resp, "TableDescription"), "CreateTable", out, err);
     json_object_put(resp);
     return st;
 }
@@ -223,7 +188,7 @@ const char *fv_dynamodb_backup_status_str(enum fv_dynamodb_backup_status s)
 
 static enum fv_dynamodb_backup_status s_backup_status(struct json_object *obj, const char *key)
 {
-    struct json_object *v = s_get(obj, key);
+    struct json_object *v = fv_json_get(obj, key);
     const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
     for (size_t i = 1; i < sizeof(s_backup_status_names) / sizeof(s_backup_status_names[0]); i++)
         if (strcmp(s, s_backup_status_names[i]) == 0)
@@ -251,18 +216,19 @@ static fv_status s_read_backup(struct json_object *obj, const char *op,
     memset(out, 0, sizeof(*out));
     if (!obj || !json_object_is_type(obj, json_type_object))
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no backup in response", op);
-    out->arn = s_str(obj, "BackupArn");
-    out->name = s_str(obj, "BackupName");
-    out->table_name = s_str(obj, "TableName");
-    out->table_arn = s_str(obj, "TableArn");
+    out->arn = fv_json_str(obj, "BackupArn");
+    out->name = fv_json_str(obj, "BackupName");
+    out->table_name = fv_json_str(obj, "TableName");
+    out->table_arn = fv_json_str(obj, "TableArn");
     out->status = s_backup_status(obj, "BackupStatus");
-    out->type = s_str(obj, "BackupType");
-    out->size_bytes = s_i64(obj, "BackupSizeBytes", -1);
+    out->type = fv_json_str(obj, "BackupType");
+    out->size_bytes = fv_json_i64(obj, "BackupSizeBytes", -1);
     if (!out->arn) {
         fv_dynamodb_backup_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "dynamodb %s: backup without BackupArn", op);
     }
-    fv_status st = s_time_ms(obj, "BackupCreationDateTime", op, &out->created_ms, err);
+    fv_status st =
+        fv_json_time_ms(obj, "BackupCreationDateTime", "dynamodb", op, &out->created_ms, err);
     if (st != FV_OK)
         fv_dynamodb_backup_clean_up(out);
     return st;
@@ -272,12 +238,12 @@ static fv_status s_read_backup(struct json_object *obj, const char *op,
 static fv_status s_read_backup_description(struct json_object *desc, const char *op,
                                            struct fv_dynamodb_backup *out, struct fv_error *err)
 {
-    fv_status st = s_read_backup(s_get(desc, "BackupDetails"), op, out, err);
+    fv_status st = s_read_backup(fv_json_get(desc, "BackupDetails"), op, out, err);
     if (st != FV_OK)
         return st;
     /* The source table's names win over any in BackupDetails. */
-    struct json_object *src = s_get(desc, "SourceTableDetails");
-    char *name = s_str(src, "TableName"), *arn = s_str(src, "TableArn");
+    struct json_object *src = fv_json_get(desc, "SourceTableDetails");
+    char *name = fv_json_str(src, "TableName"), *arn = fv_json_str(src, "TableArn");
     if (name) {
         free(out->table_name);
         out->table_name = name;
@@ -295,12 +261,12 @@ fv_status fv_dynamodb_create_backup(struct fv_aws_client *c, const char *table,
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
-    s_add_str(in, "BackupName", backup_name);
+    fv_json_add_str(in, "TableName", table);
+    fv_json_add_str(in, "BackupName", backup_name);
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, "CreateBackup", in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "CreateBackup", in, &resp, err), err);
     if (st == FV_OK)
-        st = s_read_backup(s_get(resp, "BackupDetails"), "CreateBackup", out, err);
+        st = s_read_backup(fv_json_get(resp, "BackupDetails"), "CreateBackup", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -312,11 +278,11 @@ static fv_status s_backup_op(struct fv_aws_client *c, const char *op, const char
     if (out)
         memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "BackupArn", backup_arn);
+    fv_json_add_str(in, "BackupArn", backup_arn);
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, op, in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, op, in, &resp, err), err);
     if (st == FV_OK && out)
-        st = s_read_backup_description(s_get(resp, "BackupDescription"), op, out, err);
+        st = s_read_backup_description(fv_json_get(resp, "BackupDescription"), op, out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -357,8 +323,8 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
         return fv_error_set(err, FV_E_INVALID, "dynamodb ListBackups: limit %d not in 1..100",
                             req->limit);
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", req->table_name);
-    s_add_str(in, "BackupType", req->backup_type ? req->backup_type : "USER");
+    fv_json_add_str(in, "TableName", req->table_name);
+    fv_json_add_str(in, "BackupType", req->backup_type ? req->backup_type : "USER");
     json_object_object_add(in, "Limit",
                            json_object_new_int(req->limit ? req->limit : S_LIST_BACKUPS_PAGE));
     if (req->created_after_ms > 0)
@@ -367,7 +333,7 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
     if (req->created_before_ms > 0)
         json_object_object_add(in, "TimeRangeUpperBound",
                                json_object_new_double((double)req->created_before_ms / 1000.0));
-    s_add_str(in, "ExclusiveStartBackupArn", start_arn);
+    fv_json_add_str(in, "ExclusiveStartBackupArn", start_arn);
 
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "ListBackups", in, &resp, err);
@@ -375,7 +341,7 @@ fv_status fv_dynamodb_list_backups_page(struct fv_aws_client *c,
     if (st != FV_OK)
         return st;
     out->pages++;
-    struct json_object *items = s_get(resp, "BackupSummaries");
+    struct json_object *items = fv_json_get(resp, "BackupSummaries");
     size_t n =
         items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     for (size_t i = 0; i < n && st == FV_OK; i++) {
@@ -418,12 +384,13 @@ fv_status fv_dynamodb_restore_table(struct fv_aws_client *c, const char *backup_
     if (out)
         memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "BackupArn", backup_arn);
-    s_add_str(in, "TargetTableName", target_table);
+    fv_json_add_str(in, "BackupArn", backup_arn);
+    fv_json_add_str(in, "TargetTableName", target_table);
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, "RestoreTableFromBackup", in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "RestoreTableFromBackup", in, &resp, err), err);
     if (st == FV_OK && out)
-        st = s_read_table(s_get(resp, "TableDescription"), "RestoreTableFromBackup", out, err);
+        st =
+            s_read_table(fv_json_get(resp, "TableDescription"), "RestoreTableFromBackup", out, err);
     json_object_put(resp);
     json_object_put(in);
     return st;
@@ -435,27 +402,29 @@ fv_status fv_dynamodb_describe_continuous_backups(struct fv_aws_client *c, const
 {
     memset(out, 0, sizeof(*out));
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, "DescribeContinuousBackups", in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "DescribeContinuousBackups", in, &resp, err), err);
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *desc = s_get(resp, "ContinuousBackupsDescription");
-    struct json_object *pitr = s_get(desc, "PointInTimeRecoveryDescription");
+    struct json_object *desc = fv_json_get(resp, "ContinuousBackupsDescription");
+    struct json_object *pitr = fv_json_get(desc, "PointInTimeRecoveryDescription");
     if (!desc) {
         json_object_put(resp);
         return fv_error_set(err, FV_E_PARSE,
                             "dynamodb DescribeContinuousBackups: no ContinuousBackupsDescription");
     }
-    struct json_object *v = s_get(desc, "ContinuousBackupsStatus");
+    struct json_object *v = fv_json_get(desc, "ContinuousBackupsStatus");
     out->continuous_backups_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
-    v = s_get(pitr, "PointInTimeRecoveryStatus");
+    v = fv_json_get(pitr, "PointInTimeRecoveryStatus");
     out->pitr_enabled = v && strcmp(json_object_get_string(v), "ENABLED") == 0;
     const char *op = "DescribeContinuousBackups";
-    st = s_time_ms(pitr, "EarliestRestorableDateTime", op, &out->earliest_restorable_ms, err);
+    st = fv_json_time_ms(pitr, "EarliestRestorableDateTime", "dynamodb", op,
+                         &out->earliest_restorable_ms, err);
     if (st == FV_OK)
-        st = s_time_ms(pitr, "LatestRestorableDateTime", op, &out->latest_restorable_ms, err);
+        st = fv_json_time_ms(pitr, "LatestRestorableDateTime", "dynamodb", op,
+                             &out->latest_restorable_ms, err);
     json_object_put(resp);
     return st;
 }
@@ -472,8 +441,8 @@ static void s_add_expr(struct json_object *in, const struct fv_dynamodb_expr *ex
 {
     if (!expr)
         return;
-    s_add_str(in, "ConditionExpression", expr->condition);
-    s_add_str(in, "UpdateExpression", expr->update);
+    fv_json_add_str(in, "ConditionExpression", expr->condition);
+    fv_json_add_str(in, "UpdateExpression", expr->update);
     s_add_ref(in, "ExpressionAttributeNames", expr->names);
     s_add_ref(in, "ExpressionAttributeValues", expr->values);
 }
@@ -484,7 +453,7 @@ fv_status fv_dynamodb_put_item(struct fv_aws_client *c, const char *table, struc
     if (!item)
         return fv_error_set(err, FV_E_INVALID, "dynamodb PutItem: no item");
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Item", item);
     s_add_expr(in, expr);
     fv_status st = s_call(c, "PutItem", in, NULL, err);
@@ -497,7 +466,7 @@ fv_status fv_dynamodb_get_item(struct fv_aws_client *c, const char *table, struc
 {
     *item_out = NULL;
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     if (consistent)
         json_object_object_add(in, "ConsistentRead", json_object_new_boolean(1));
@@ -508,7 +477,7 @@ fv_status fv_dynamodb_get_item(struct fv_aws_client *c, const char *table, struc
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *item = s_get(resp, "Item");
+    struct json_object *item = fv_json_get(resp, "Item");
     if (item && json_object_is_type(item, json_type_object))
         *item_out = json_object_get(item);
     json_object_put(resp);
@@ -527,15 +496,15 @@ fv_status fv_dynamodb_update_item(struct fv_aws_client *c, const char *table,
     if (!expr || !expr->update)
         return fv_error_set(err, FV_E_INVALID, "dynamodb UpdateItem: no update expression");
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     s_add_expr(in, expr);
-    s_add_str(in, "ReturnValues", return_values);
+    fv_json_add_str(in, "ReturnValues", return_values);
     struct json_object *resp = NULL;
     fv_status st = s_call(c, "UpdateItem", in, &resp, err);
     json_object_put(in);
     if (st == FV_OK && attributes_out) {
-        struct json_object *attrs = s_get(resp, "Attributes");
+        struct json_object *attrs = fv_json_get(resp, "Attributes");
         *attributes_out = attrs ? json_object_get(attrs) : NULL;
     }
     json_object_put(resp);
@@ -547,7 +516,7 @@ fv_status fv_dynamodb_delete_item(struct fv_aws_client *c, const char *table,
                                   struct fv_error *err)
 {
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     s_add_ref(in, "Key", key);
     s_add_expr(in, expr);
     fv_status st = s_call(c, "DeleteItem", in, NULL, err);
@@ -580,7 +549,7 @@ fv_status fv_dynamodb_batch_write(struct fv_aws_client *c, struct json_object *r
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *left = s_get(resp, "UnprocessedItems");
+    struct json_object *left = fv_json_get(resp, "UnprocessedItems");
     if (left && json_object_is_type(left, json_type_object) && json_object_object_length(left) > 0)
         *unprocessed_out = json_object_get(left);
     json_object_put(resp);
@@ -598,7 +567,7 @@ fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *req
     size_t total = 0;
     json_object_object_foreach(request_items, table, req)
     {
-        struct json_object *keys = s_get(req, "Keys");
+        struct json_object *keys = fv_json_get(req, "Keys");
         if (!keys || !json_object_is_type(keys, json_type_array))
             return fv_error_set(err, FV_E_INVALID, "dynamodb BatchGetItem: no Keys array for %s",
                                 table);
@@ -614,11 +583,11 @@ fv_status fv_dynamodb_batch_get(struct fv_aws_client *c, struct json_object *req
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *found = s_get(resp, "Responses");
+    struct json_object *found = fv_json_get(resp, "Responses");
     *responses_out = found && json_object_is_type(found, json_type_object)
                          ? json_object_get(found)
                          : json_object_new_object();
-    struct json_object *left = s_get(resp, "UnprocessedKeys");
+    struct json_object *left = fv_json_get(resp, "UnprocessedKeys");
     if (left && json_object_is_type(left, json_type_object) && json_object_object_length(left) > 0)
         *unprocessed_out = json_object_get(left);
     json_object_put(resp);
@@ -671,11 +640,11 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
         }
     }
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "TableName", req->table);
-    s_add_str(in, "IndexName", req->index);
-    s_add_str(in, "KeyConditionExpression", req->key_condition);
-    s_add_str(in, "FilterExpression", req->filter);
-    s_add_str(in, "ProjectionExpression", req->projection);
+    fv_json_add_str(in, "TableName", req->table);
+    fv_json_add_str(in, "IndexName", req->index);
+    fv_json_add_str(in, "KeyConditionExpression", req->key_condition);
+    fv_json_add_str(in, "FilterExpression", req->filter);
+    fv_json_add_str(in, "ProjectionExpression", req->projection);
     s_add_ref(in, "ExpressionAttributeNames", req->names);
     s_add_ref(in, "ExpressionAttributeValues", req->values);
     if (req->limit > 0)
@@ -688,14 +657,14 @@ fv_status fv_dynamodb_read_page(struct fv_aws_client *c, const struct fv_dynamod
         json_object_object_add(in, "ExclusiveStartKey", start);
 
     struct json_object *resp = NULL;
-    fv_status st = s_notfound(s_call(c, op, in, &resp, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, op, in, &resp, err), err);
     json_object_put(in);
     if (st != FV_OK)
         return st;
-    struct json_object *items = s_get(resp, "Items");
+    struct json_object *items = fv_json_get(resp, "Items");
     out->items = items && json_object_is_type(items, json_type_array) ? json_object_get(items)
                                                                       : json_object_new_array();
-    out->scanned_count = s_i64(resp, "ScannedCount", 0);
+    out->scanned_count = fv_json_i64(resp, "ScannedCount", 0);
     out->next = fv_page_token_json(resp, "LastEvaluatedKey");
     json_object_put(resp);
     return FV_OK;
@@ -760,14 +729,14 @@ fv_status fv_dynamodb_describe_ttl(struct fv_aws_client *c, const char *table, c
                                    char **attribute, struct fv_error *err)
 {
     struct json_object *in = json_object_new_object(), *out = NULL;
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     *status = *attribute = NULL;
-    fv_status st = s_notfound(s_call(c, "DescribeTimeToLive", in, &out, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "DescribeTimeToLive", in, &out, err), err);
     json_object_put(in);
     if (st == FV_OK) {
-        struct json_object *d = s_get(out, "TimeToLiveDescription");
-        *status = s_str(d, "TimeToLiveStatus");
-        *attribute = s_str(d, "AttributeName");
+        struct json_object *d = fv_json_get(out, "TimeToLiveDescription");
+        *status = fv_json_str(d, "TimeToLiveStatus");
+        *attribute = fv_json_str(d, "AttributeName");
         if (!*status)
             st = fv_error_set(err, FV_E_PARSE,
                               "dynamodb DescribeTimeToLive: no TimeToLiveStatus for %s", table);
@@ -781,11 +750,11 @@ fv_status fv_dynamodb_enable_ttl(struct fv_aws_client *c, const char *table, con
 {
     struct json_object *in = json_object_new_object(), *spec = json_object_new_object(),
                        *out = NULL;
-    s_add_str(in, "TableName", table);
+    fv_json_add_str(in, "TableName", table);
     json_object_object_add(spec, "Enabled", json_object_new_boolean(true));
-    s_add_str(spec, "AttributeName", attribute);
+    fv_json_add_str(spec, "AttributeName", attribute);
     json_object_object_add(in, "TimeToLiveSpecification", spec);
-    fv_status st = s_notfound(s_call(c, "UpdateTimeToLive", in, &out, err), err);
+    fv_status st = fv_ddb_notfound(s_call(c, "UpdateTimeToLive", in, &out, err), err);
     json_object_put(in);
     json_object_put(out);
     return st;

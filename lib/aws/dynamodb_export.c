@@ -1,65 +1,18 @@
 /* DynamoDB exports to S3: ExportTableToPointInTime and DescribeExport
  * (json 1.0, through fv_aws_json). */
+#include "aws/dynamodb_internal.h"
+
 #include <fv/dynamodb.h>
 
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct json_object *s_get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
-static char *s_str(struct json_object *obj, const char *key)
-{
-    struct json_object *v = s_get(obj, key);
-    return v && json_object_is_type(v, json_type_string) ? fv_strdup(json_object_get_string(v))
-                                                         : NULL;
-}
-
 static bool s_is(struct json_object *obj, const char *key, const char *value)
 {
-    struct json_object *v = s_get(obj, key);
+    struct json_object *v = fv_json_get(obj, key);
     return v && json_object_is_type(v, json_type_string) &&
            strcmp(json_object_get_string(v), value) == 0;
-}
-
-/* A count or size: dflt when absent or no integral number an int64 holds. */
-static int64_t s_i64(struct json_object *obj, const char *key, int64_t dflt)
-{
-    struct json_object *v = s_get(obj, key);
-    if (v && json_object_is_type(v, json_type_int))
-        return json_object_get_int64(v);
-    if (!v || !json_object_is_type(v, json_type_double))
-        return dflt;
-    double d = json_object_get_double(v);
-    return d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
-}
-
-/* Epoch seconds with a fraction → ms; 0 when absent; junk is an error (a
- * window end read wrong would move a chain to a wrong place). */
-static fv_status s_time_ms(struct json_object *obj, const char *key, int64_t *out,
-                           struct fv_error *err)
-{
-    struct json_object *v = s_get(obj, key);
-    *out = 0;
-    if (!v)
-        return FV_OK;
-    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
-        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
-        return FV_OK;
-    return fv_error_set(err, FV_E_PARSE, "dynamodb export: %s is not a time", key);
-}
-
-static void s_add_str(struct json_object *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_object_add(obj, key, json_object_new_string(value));
 }
 
 /* ms → epoch seconds as the service takes them (millisecond precision). */
@@ -95,42 +48,44 @@ void fv_dynamodb_export_clean_up(struct fv_dynamodb_export *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* ExportDescription → out. */
+/* ExportDescription → out; one without an ExportArn string is no export
+ * (a chain would record a NULL ARN). */
 static fv_status s_parse(struct json_object *resp, const char *op, struct fv_dynamodb_export *out,
                          struct fv_error *err)
 {
-    struct json_object *d = s_get(resp, "ExportDescription");
-    if (!d || !s_get(d, "ExportArn"))
-        return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no ExportDescription", op);
-    out->arn = s_str(d, "ExportArn");
+    struct json_object *d = fv_json_get(resp, "ExportDescription");
+    out->arn = fv_json_str(d, "ExportArn");
+    if (!out->arn)
+        return fv_error_set(err, FV_E_PARSE, "dynamodb %s: no ExportDescription with an ExportArn",
+                            op);
     out->status = s_is(d, "ExportStatus", "IN_PROGRESS") ? FV_DDB_EXPORT_IN_PROGRESS
                   : s_is(d, "ExportStatus", "COMPLETED") ? FV_DDB_EXPORT_COMPLETED
                   : s_is(d, "ExportStatus", "FAILED")    ? FV_DDB_EXPORT_FAILED
                                                          : FV_DDB_EXPORT_UNKNOWN;
     out->type = s_is(d, "ExportType", "INCREMENTAL_EXPORT") ? FV_DDB_EXPORT_INCREMENTAL
                                                             : FV_DDB_EXPORT_FULL;
-    out->table_arn = s_str(d, "TableArn");
-    out->bucket = s_str(d, "S3Bucket");
-    out->bucket_owner = s_str(d, "S3BucketOwner");
-    out->prefix = s_str(d, "S3Prefix");
-    out->format = s_str(d, "ExportFormat");
-    out->client_token = s_str(d, "ClientToken");
-    out->manifest = s_str(d, "ExportManifest");
-    out->failure_code = s_str(d, "FailureCode");
-    out->failure_message = s_str(d, "FailureMessage");
-    out->item_count = s_i64(d, "ItemCount", -1);
-    out->billed_size_bytes = s_i64(d, "BilledSizeBytes", -1);
-    struct json_object *spec = s_get(d, "IncrementalExportSpecification");
-    out->view_type = s_str(spec, "ExportViewType");
-    fv_status st = s_time_ms(d, "StartTime", &out->start_ms, err);
+    out->table_arn = fv_json_str(d, "TableArn");
+    out->bucket = fv_json_str(d, "S3Bucket");
+    out->bucket_owner = fv_json_str(d, "S3BucketOwner");
+    out->prefix = fv_json_str(d, "S3Prefix");
+    out->format = fv_json_str(d, "ExportFormat");
+    out->client_token = fv_json_str(d, "ClientToken");
+    out->manifest = fv_json_str(d, "ExportManifest");
+    out->failure_code = fv_json_str(d, "FailureCode");
+    out->failure_message = fv_json_str(d, "FailureMessage");
+    out->item_count = fv_json_i64(d, "ItemCount", -1);
+    out->billed_size_bytes = fv_json_i64(d, "BilledSizeBytes", -1);
+    struct json_object *spec = fv_json_get(d, "IncrementalExportSpecification");
+    out->view_type = fv_json_str(spec, "ExportViewType");
+    fv_status st = fv_json_time_ms(d, "StartTime", "dynamodb", "export", &out->start_ms, err);
     if (st == FV_OK)
-        st = s_time_ms(d, "EndTime", &out->end_ms, err);
+        st = fv_json_time_ms(d, "EndTime", "dynamodb", "export", &out->end_ms, err);
     if (st == FV_OK)
-        st = s_time_ms(d, "ExportTime", &out->export_time_ms, err);
+        st = fv_json_time_ms(d, "ExportTime", "dynamodb", "export", &out->export_time_ms, err);
     if (st == FV_OK)
-        st = s_time_ms(spec, "ExportFromTime", &out->from_ms, err);
+        st = fv_json_time_ms(spec, "ExportFromTime", "dynamodb", "export", &out->from_ms, err);
     if (st == FV_OK)
-        st = s_time_ms(spec, "ExportToTime", &out->to_ms, err);
+        st = fv_json_time_ms(spec, "ExportToTime", "dynamodb", "export", &out->to_ms, err);
     return st;
 }
 
@@ -147,39 +102,27 @@ static fv_status s_request(const struct fv_dynamodb_export_request *req, struct 
     if (!incremental && (req->from_ms || req->to_ms))
         return fv_error_set(err, FV_E_INVALID, "dynamodb export: a full export has no window");
     struct json_object *o = json_object_new_object();
-    s_add_str(o, "TableArn", req->table_arn);
-    s_add_str(o, "S3Bucket", req->bucket);
-    s_add_str(o, "S3BucketOwner", req->bucket_owner);
-    s_add_str(o, "S3Prefix", req->prefix);
-    s_add_str(o, "S3SseAlgorithm", req->sse_algorithm);
-    s_add_str(o, "S3SseKmsKeyId", req->kms_key_id);
-    s_add_str(o, "ExportFormat", req->format ? req->format : "DYNAMODB_JSON");
-    s_add_str(o, "ExportType", fv_dynamodb_export_type_str(req->type));
-    s_add_str(o, "ClientToken", req->client_token);
+    fv_json_add_str(o, "TableArn", req->table_arn);
+    fv_json_add_str(o, "S3Bucket", req->bucket);
+    fv_json_add_str(o, "S3BucketOwner", req->bucket_owner);
+    fv_json_add_str(o, "S3Prefix", req->prefix);
+    fv_json_add_str(o, "S3SseAlgorithm", req->sse_algorithm);
+    fv_json_add_str(o, "S3SseKmsKeyId", req->kms_key_id);
+    fv_json_add_str(o, "ExportFormat", req->format ? req->format : "DYNAMODB_JSON");
+    fv_json_add_str(o, "ExportType", fv_dynamodb_export_type_str(req->type));
+    fv_json_add_str(o, "ClientToken", req->client_token);
     if (incremental) {
         struct json_object *spec = json_object_new_object();
         s_add_time(spec, "ExportFromTime", req->from_ms);
         s_add_time(spec, "ExportToTime", req->to_ms);
-        s_add_str(spec, "ExportViewType", req->view_type ? req->view_type : "NEW_AND_OLD_IMAGES");
+        fv_json_add_str(spec, "ExportViewType",
+                        req->view_type ? req->view_type : "NEW_AND_OLD_IMAGES");
         json_object_object_add(o, "IncrementalExportSpecification", spec);
     } else if (req->export_time_ms > 0) {
         s_add_time(o, "ExportTime", req->export_time_ms);
     }
     *in = o;
     return FV_OK;
-}
-
-/* Table and export not found → FV_E_NOTFOUND (err->code kept). */
-static fv_status s_notfound(fv_status st, struct fv_error *err)
-{
-    if (st == FV_E_AWS && err &&
-        (strcmp(err->code, "TableNotFoundException") == 0 ||
-         strcmp(err->code, "ResourceNotFoundException") == 0 ||
-         strcmp(err->code, "ExportNotFoundException") == 0)) {
-        err->status = FV_E_NOTFOUND;
-        return FV_E_NOTFOUND;
-    }
-    return st;
 }
 
 fv_status fv_dynamodb_export_start(struct fv_aws_client *c,
@@ -191,8 +134,8 @@ fv_status fv_dynamodb_export_start(struct fv_aws_client *c,
     fv_status st = s_request(req, &in, err);
     if (st != FV_OK)
         return st;
-    st = s_notfound(fv_aws_json(c, &fv_aws_dynamodb, "ExportTableToPointInTime", in, &resp, err),
-                    err);
+    st = fv_ddb_notfound(
+        fv_aws_json(c, &fv_aws_dynamodb, "ExportTableToPointInTime", in, &resp, err), err);
     json_object_put(in);
     if (st == FV_OK)
         st = s_parse(resp, "ExportTableToPointInTime", out, err);
@@ -210,9 +153,9 @@ fv_status fv_dynamodb_describe_export(struct fv_aws_client *c, const char *expor
     if (!export_arn)
         return fv_error_set(err, FV_E_INVALID, "dynamodb DescribeExport: no export ARN");
     struct json_object *in = json_object_new_object();
-    s_add_str(in, "ExportArn", export_arn);
+    fv_json_add_str(in, "ExportArn", export_arn);
     fv_status st =
-        s_notfound(fv_aws_json(c, &fv_aws_dynamodb, "DescribeExport", in, &resp, err), err);
+        fv_ddb_notfound(fv_aws_json(c, &fv_aws_dynamodb, "DescribeExport", in, &resp, err), err);
     json_object_put(in);
     if (st == FV_OK)
         st = s_parse(resp, "DescribeExport", out, err);

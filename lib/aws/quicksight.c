@@ -81,7 +81,7 @@ fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
         if (st != FV_OK)
             break;
         (*pages)++;
-        struct json_object *items = fv_qs_get(resp, list_field);
+        struct json_object *items = fv_json_get(resp, list_field);
         if (items && !json_object_is_type(items, json_type_array)) {
             st = fv_error_set(err, FV_E_PARSE, "quicksight %s: %s is not a list", op, list_field);
         } else {
@@ -102,48 +102,6 @@ fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
     free(token);
     free(prev);
     return st;
-}
-
-struct json_object *fv_qs_get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
-char *fv_qs_str(struct json_object *obj, const char *key)
-{
-    struct json_object *v = fv_qs_get(obj, key);
-    return v && json_object_is_type(v, json_type_string) ? fv_strdup(json_object_get_string(v))
-                                                         : NULL;
-}
-
-bool fv_qs_bool(struct json_object *obj, const char *key)
-{
-    struct json_object *v = fv_qs_get(obj, key);
-    return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-}
-
-/* rest-json timestamps are epoch seconds with a fraction. */
-fv_status fv_qs_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
-                        struct fv_error *err)
-{
-    struct json_object *v = fv_qs_get(obj, key);
-    *out = 0;
-    if (!v)
-        return FV_OK;
-    if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
-        fv_time_epoch_s_to_ms(json_object_get_double(v), out))
-        return FV_OK;
-    return fv_error_set(err, FV_E_PARSE, "quicksight %s: %s is not a time", op, key);
-}
-
-void fv_qs_add_str(struct json_object *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_object_add(obj, key, json_object_new_string(value));
 }
 
 void *fv_qs_push(void **items, size_t *n, size_t *cap, size_t elem)

@@ -53,8 +53,8 @@ struct s_collect {
 static fv_status s_add_asset(void *ud, struct json_object *item, struct fv_error *err)
 {
     struct s_collect *col = ud;
-    char *id = fv_qs_str(item, col->kind->id_field);
-    char *arn = fv_qs_str(item, "Arn");
+    char *id = fv_json_str(item, col->kind->id_field);
+    char *arn = fv_json_str(item, "Arn");
     if (!id || !arn) {
         free(id);
         free(arn);
@@ -62,9 +62,9 @@ static fv_status s_add_asset(void *ud, struct json_object *item, struct fv_error
                             col->kind->op, col->kind->id_field);
     }
     int64_t created, updated;
-    fv_status st = fv_qs_time_ms(item, "CreatedTime", col->kind->op, &created, err);
+    fv_status st = fv_json_time_ms(item, "CreatedTime", "quicksight", col->kind->op, &created, err);
     if (st == FV_OK)
-        st = fv_qs_time_ms(item, "LastUpdatedTime", col->kind->op, &updated, err);
+        st = fv_json_time_ms(item, "LastUpdatedTime", "quicksight", col->kind->op, &updated, err);
     if (st != FV_OK) {
         free(id);
         free(arn);
@@ -75,16 +75,16 @@ static fv_status s_add_asset(void *ud, struct json_object *item, struct fv_error
         fv_qs_push((void **)&l->items, &l->n, &l->cap, sizeof(*l->items));
     a->id = id;
     a->arn = arn;
-    a->name = fv_qs_str(item, "Name");
+    a->name = fv_json_str(item, "Name");
     a->created_ms = created;
     a->updated_ms = updated;
     if (col->kind == &s_data_sources) {
-        a->type = fv_qs_str(item, "Type");
-        a->status = fv_qs_str(item, "Status");
+        a->type = fv_json_str(item, "Type");
+        a->status = fv_json_str(item, "Status");
     } else if (col->kind == &s_data_sets) {
-        a->import_mode = fv_qs_str(item, "ImportMode");
+        a->import_mode = fv_json_str(item, "ImportMode");
     } else if (col->kind == &s_analyses) {
-        a->status = fv_qs_str(item, "Status");
+        a->status = fv_json_str(item, "Status");
     }
     return FV_OK;
 }
@@ -127,13 +127,13 @@ fv_status fv_quicksight_list_dashboards(struct fv_aws_client *c, const char *acc
 
 bool fv_quicksight_data_set_json_is_file(struct json_object *data_set)
 {
-    struct json_object *tables = fv_qs_get(data_set, "PhysicalTableMap");
+    struct json_object *tables = fv_json_get(data_set, "PhysicalTableMap");
     if (!tables || !json_object_is_type(tables, json_type_object))
         return false;
     json_object_object_foreach(tables, key, table)
     {
         (void)key;
-        if (fv_qs_get(table, "S3Source"))
+        if (fv_json_get(table, "S3Source"))
             return true;
     }
     return false;
@@ -160,7 +160,7 @@ fv_status fv_quicksight_data_set_is_file(struct fv_aws_client *c, const char *ac
     }
     if (st != FV_OK)
         return st;
-    struct json_object *ds = fv_qs_get(resp, "DataSet");
+    struct json_object *ds = fv_json_get(resp, "DataSet");
     if (!ds)
         st = fv_error_set(err, FV_E_PARSE, "quicksight DescribeDataSet: no DataSet in response");
     else

@@ -58,16 +58,16 @@ void fv_quicksight_job_issues_clean_up(struct fv_quicksight_job_issues *l)
 static void s_read_issues(struct json_object *obj, const char *key,
                           struct fv_quicksight_job_issues *out)
 {
-    struct json_object *arr = fv_qs_get(obj, key);
+    struct json_object *arr = fv_json_get(obj, key);
     size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     if (n == 0)
         return;
     out->items = fv_calloc(n, sizeof(*out->items));
     for (size_t i = 0; i < n; i++) {
         struct json_object *it = json_object_array_get_idx(arr, i);
-        out->items[out->n].arn = fv_qs_str(it, "Arn");
-        out->items[out->n].type = fv_qs_str(it, "Type");
-        out->items[out->n].message = fv_qs_str(it, "Message");
+        out->items[out->n].arn = fv_json_str(it, "Arn");
+        out->items[out->n].type = fv_json_str(it, "Type");
+        out->items[out->n].message = fv_json_str(it, "Message");
         out->n++;
     }
 }
@@ -117,7 +117,7 @@ fv_status fv_quicksight_start_export(struct fv_aws_client *c, const char *accoun
                             "quicksight StartAssetBundleExportJob: %zu resource ARNs, not 1..%d",
                             req->n_resource_arns, FV_QUICKSIGHT_BUNDLE_ARNS_MAX);
     struct json_object *in = json_object_new_object();
-    fv_qs_add_str(in, "AssetBundleExportJobId", req->job_id);
+    fv_json_add_str(in, "AssetBundleExportJobId", req->job_id);
     struct json_object *arns = json_object_new_array_ext((int)req->n_resource_arns);
     for (size_t i = 0; i < req->n_resource_arns; i++)
         json_object_array_add(arns, json_object_new_string(req->resource_arns[i]));
@@ -127,7 +127,8 @@ fv_status fv_quicksight_start_export(struct fv_aws_client *c, const char *accoun
     json_object_object_add(in, "IncludePermissions",
                            json_object_new_boolean(req->include_permissions));
     json_object_object_add(in, "IncludeTags", json_object_new_boolean(req->include_tags));
-    fv_qs_add_str(in, "ExportFormat", req->export_format ? req->export_format : "QUICKSIGHT_JSON");
+    fv_json_add_str(in, "ExportFormat",
+                    req->export_format ? req->export_format : "QUICKSIGHT_JSON");
 
     struct fv_buf path = {0};
     fv_qs_path(&path, account_id, "/asset-bundle-export-jobs/export", NULL);
@@ -135,7 +136,7 @@ fv_status fv_quicksight_start_export(struct fv_aws_client *c, const char *accoun
     fv_status st =
         fv_qs_call(c, "StartAssetBundleExportJob", "POST", path.ptr, NULL, in, &resp, err);
     if (st == FV_OK && job_arn_out)
-        *job_arn_out = fv_qs_str(resp, "Arn");
+        *job_arn_out = fv_json_str(resp, "Arn");
     json_object_put(resp);
     json_object_put(in);
     fv_buf_clean_up(&path);
@@ -151,7 +152,7 @@ static fv_status s_describe_job(struct fv_aws_client *c, const char *op, const c
     fv_qs_path(&path, account_id, collection, job_id, NULL);
     fv_status st = fv_qs_call(c, op, "GET", path.ptr, NULL, NULL, resp, err);
     fv_buf_clean_up(&path);
-    if (st == FV_OK && !fv_qs_get(*resp, "JobStatus")) {
+    if (st == FV_OK && !fv_json_get(*resp, "JobStatus")) {
         json_object_put(*resp);
         *resp = NULL;
         st = fv_error_set(err, FV_E_PARSE, "quicksight %s: no JobStatus in response", op);
@@ -169,13 +170,14 @@ fv_status fv_quicksight_describe_export(struct fv_aws_client *c, const char *acc
                                   account_id, job_id, &resp, err);
     if (st != FV_OK)
         return st;
-    out->job_id = fv_qs_str(resp, "AssetBundleExportJobId");
-    out->arn = fv_qs_str(resp, "Arn");
-    out->status_text = fv_qs_str(resp, "JobStatus");
+    out->job_id = fv_json_str(resp, "AssetBundleExportJobId");
+    out->arn = fv_json_str(resp, "Arn");
+    out->status_text = fv_json_str(resp, "JobStatus");
     out->status = s_job_status(out->status_text);
-    out->download_url = fv_qs_str(resp, "DownloadUrl");
-    out->export_format = fv_qs_str(resp, "ExportFormat");
-    st = fv_qs_time_ms(resp, "CreatedTime", "DescribeAssetBundleExportJob", &out->created_ms, err);
+    out->download_url = fv_json_str(resp, "DownloadUrl");
+    out->export_format = fv_json_str(resp, "ExportFormat");
+    st = fv_json_time_ms(resp, "CreatedTime", "quicksight", "DescribeAssetBundleExportJob",
+                         &out->created_ms, err);
     s_read_issues(resp, "Errors", &out->errors);
     s_read_issues(resp, "Warnings", &out->warnings);
     json_object_put(resp);
@@ -297,7 +299,7 @@ fv_status fv_quicksight_start_import(struct fv_aws_client *c, const char *accoun
     }
     if (st == FV_OK && job_arn_out) {
         struct json_object *out = json_tokener_parse(fv_buf_str(&resp.body));
-        *job_arn_out = fv_qs_str(out, "Arn");
+        *job_arn_out = fv_json_str(out, "Arn");
         json_object_put(out);
     }
     fv_aws_response_clean_up(&resp);
@@ -317,12 +319,13 @@ fv_status fv_quicksight_describe_import(struct fv_aws_client *c, const char *acc
                                   account_id, job_id, &resp, err);
     if (st != FV_OK)
         return st;
-    out->job_id = fv_qs_str(resp, "AssetBundleImportJobId");
-    out->arn = fv_qs_str(resp, "Arn");
-    out->status_text = fv_qs_str(resp, "JobStatus");
+    out->job_id = fv_json_str(resp, "AssetBundleImportJobId");
+    out->arn = fv_json_str(resp, "Arn");
+    out->status_text = fv_json_str(resp, "JobStatus");
     out->status = s_job_status(out->status_text);
-    out->failure_action = fv_qs_str(resp, "FailureAction");
-    st = fv_qs_time_ms(resp, "CreatedTime", "DescribeAssetBundleImportJob", &out->created_ms, err);
+    out->failure_action = fv_json_str(resp, "FailureAction");
+    st = fv_json_time_ms(resp, "CreatedTime", "quicksight", "DescribeAssetBundleImportJob",
+                         &out->created_ms, err);
     s_read_issues(resp, "Errors", &out->errors);
     s_read_issues(resp, "RollbackErrors", &out->rollback_errors);
     s_read_issues(resp, "Warnings", &out->warnings);

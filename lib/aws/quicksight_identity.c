@@ -34,14 +34,14 @@ void fv_quicksight_users_clean_up(struct fv_quicksight_users *l)
 static fv_status s_read_user(struct json_object *obj, const char *op,
                              struct fv_quicksight_user *out, struct fv_error *err)
 {
-    out->user_name = fv_qs_str(obj, "UserName");
-    out->arn = fv_qs_str(obj, "Arn");
-    out->email = fv_qs_str(obj, "Email");
-    out->role = fv_qs_str(obj, "Role");
-    out->identity_type = fv_qs_str(obj, "IdentityType");
-    out->principal_id = fv_qs_str(obj, "PrincipalId");
-    out->custom_permissions_name = fv_qs_str(obj, "CustomPermissionsName");
-    out->active = fv_qs_bool(obj, "Active");
+    out->user_name = fv_json_str(obj, "UserName");
+    out->arn = fv_json_str(obj, "Arn");
+    out->email = fv_json_str(obj, "Email");
+    out->role = fv_json_str(obj, "Role");
+    out->identity_type = fv_json_str(obj, "IdentityType");
+    out->principal_id = fv_json_str(obj, "PrincipalId");
+    out->custom_permissions_name = fv_json_str(obj, "CustomPermissionsName");
+    out->active = fv_json_bool(obj, "Active");
     if (!out->user_name || !out->arn) {
         fv_quicksight_user_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "quicksight %s: a user without UserName or Arn", op);
@@ -82,7 +82,7 @@ fv_status fv_quicksight_describe_user(struct fv_aws_client *c, const char *accou
     struct json_object *resp = NULL;
     fv_status st = fv_qs_call(c, "DescribeUser", "GET", path.ptr, NULL, NULL, &resp, err);
     if (st == FV_OK)
-        st = s_read_user(fv_qs_get(resp, "User"), "DescribeUser", out, err);
+        st = s_read_user(fv_json_get(resp, "User"), "DescribeUser", out, err);
     json_object_put(resp);
     fv_buf_clean_up(&path);
     return st;
@@ -114,10 +114,10 @@ void fv_quicksight_groups_clean_up(struct fv_quicksight_groups *l)
 static fv_status s_read_group(struct json_object *obj, const char *op,
                               struct fv_quicksight_group *out, struct fv_error *err)
 {
-    out->group_name = fv_qs_str(obj, "GroupName");
-    out->arn = fv_qs_str(obj, "Arn");
-    out->description = fv_qs_str(obj, "Description");
-    out->principal_id = fv_qs_str(obj, "PrincipalId");
+    out->group_name = fv_json_str(obj, "GroupName");
+    out->arn = fv_json_str(obj, "Arn");
+    out->description = fv_json_str(obj, "Description");
+    out->principal_id = fv_json_str(obj, "PrincipalId");
     if (!out->group_name || !out->arn) {
         fv_quicksight_group_clean_up(out);
         return fv_error_set(err, FV_E_PARSE, "quicksight %s: a group without GroupName or Arn", op);
@@ -158,7 +158,7 @@ fv_status fv_quicksight_describe_group(struct fv_aws_client *c, const char *acco
     struct json_object *resp = NULL;
     fv_status st = fv_qs_call(c, "DescribeGroup", "GET", path.ptr, NULL, NULL, &resp, err);
     if (st == FV_OK)
-        st = s_read_group(fv_qs_get(resp, "Group"), "DescribeGroup", out, err);
+        st = s_read_group(fv_json_get(resp, "Group"), "DescribeGroup", out, err);
     json_object_put(resp);
     fv_buf_clean_up(&path);
     return st;
@@ -181,14 +181,14 @@ void fv_quicksight_members_clean_up(struct fv_quicksight_members *l)
 static fv_status s_add_member(void *ud, struct json_object *item, struct fv_error *err)
 {
     struct fv_quicksight_members *l = ud;
-    char *name = fv_qs_str(item, "MemberName");
+    char *name = fv_json_str(item, "MemberName");
     if (!name)
         return fv_error_set(err, FV_E_PARSE,
                             "quicksight ListGroupMemberships: a member without MemberName");
     struct fv_quicksight_member *m =
         fv_qs_push((void **)&l->items, &l->n, &l->cap, sizeof(*l->items));
     m->member_name = name;
-    m->arn = fv_qs_str(item, "Arn");
+    m->arn = fv_json_str(item, "Arn");
     return FV_OK;
 }
 
@@ -243,13 +243,13 @@ fv_status fv_quicksight_register_user(struct fv_aws_client *c, const char *accou
     if (strcmp(req->identity_type, "IAM") == 0 && !req->iam_arn)
         return fv_error_set(err, FV_E_INVALID, "quicksight RegisterUser: an IAM user needs IamArn");
     struct json_object *in = json_object_new_object();
-    fv_qs_add_str(in, "IdentityType", req->identity_type);
-    fv_qs_add_str(in, "Email", req->email);
-    fv_qs_add_str(in, "UserRole", req->user_role);
-    fv_qs_add_str(in, "UserName", req->user_name);
-    fv_qs_add_str(in, "IamArn", req->iam_arn);
-    fv_qs_add_str(in, "SessionName", req->session_name);
-    fv_qs_add_str(in, "CustomPermissionsName", req->custom_permissions_name);
+    fv_json_add_str(in, "IdentityType", req->identity_type);
+    fv_json_add_str(in, "Email", req->email);
+    fv_json_add_str(in, "UserRole", req->user_role);
+    fv_json_add_str(in, "UserName", req->user_name);
+    fv_json_add_str(in, "IamArn", req->iam_arn);
+    fv_json_add_str(in, "SessionName", req->session_name);
+    fv_json_add_str(in, "CustomPermissionsName", req->custom_permissions_name);
     struct fv_buf path = {0};
     fv_qs_path(&path, account_id, "/namespaces", ns, "/users", NULL);
     fv_status st = s_create(c, "RegisterUser", "POST", path.ptr, in, created, err);
@@ -267,8 +267,8 @@ fv_status fv_quicksight_create_group(struct fv_aws_client *c, const char *accoun
     if (!group_name || !*group_name)
         return fv_error_set(err, FV_E_INVALID, "quicksight CreateGroup: no GroupName");
     struct json_object *in = json_object_new_object();
-    fv_qs_add_str(in, "GroupName", group_name);
-    fv_qs_add_str(in, "Description", description);
+    fv_json_add_str(in, "GroupName", group_name);
+    fv_json_add_str(in, "Description", description);
     struct fv_buf path = {0};
     fv_qs_path(&path, account_id, "/namespaces", ns, "/groups", NULL);
     fv_status st = s_create(c, "CreateGroup", "POST", path.ptr, in, created, err);

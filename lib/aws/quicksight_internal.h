@@ -2,6 +2,8 @@
 #ifndef FV_QUICKSIGHT_INTERNAL_H
 #define FV_QUICKSIGHT_INTERNAL_H
 
+#include "aws/json_internal.h"
+
 #include <fv/quicksight.h>
 
 #include <json-c/json.h>
@@ -30,17 +32,6 @@ typedef fv_status fv_qs_item_fn(void *ud, struct json_object *item, struct fv_er
 fv_status fv_qs_list(struct fv_aws_client *c, const char *op, const char *path,
                      const struct fv_quicksight_list_options *opt, const char *list_field,
                      fv_qs_item_fn *fn, void *ud, size_t *pages, struct fv_error *err);
-
-/* JSON reads: NULL / defaults when absent or of another type. */
-struct json_object *fv_qs_get(struct json_object *obj, const char *key);
-char *fv_qs_str(struct json_object *obj, const char *key); /* caller owns */
-bool fv_qs_bool(struct json_object *obj, const char *key);
-/* Epoch seconds → *out ms, 0 when absent; a value that is there but no time
- * (not a number, NaN, infinite, before 1970, after 9999) is FV_E_PARSE naming
- * op and key. */
-fv_status fv_qs_time_ms(struct json_object *obj, const char *key, const char *op, int64_t *out,
-                        struct fv_error *err);
-void fv_qs_add_str(struct json_object *obj, const char *key, const char *value); /* skips NULL */
 
 /* Grows an array of items of size elem to hold one more; returns the new
  * (zeroed) slot. */

@@ -1,18 +1,11 @@
 /* SSM Parameter Store: GetParameters (json 1.1, through fv_aws_json). */
+#include "aws/json_internal.h"
+
 #include <fv/ssm.h>
 
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *s_str(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return fv_strdup(json_object_get_string(v));
-}
 
 void fv_ssm_parameters_clean_up(struct fv_ssm_parameters *p)
 {
@@ -65,9 +58,9 @@ fv_status fv_ssm_get_parameters(struct fv_aws_client *c, const char *const *name
     for (size_t i = 0; i < np; i++) {
         struct json_object *p = json_object_array_get_idx(params, i);
         struct fv_ssm_parameter *d = &out->items[out->n++];
-        d->name = s_str(p, "Name");
-        d->value = s_str(p, "Value");
-        d->type = s_str(p, "Type");
+        d->name = fv_json_str(p, "Name");
+        d->value = fv_json_str(p, "Value");
+        d->type = fv_json_str(p, "Type");
     }
     if (json_object_object_get_ex(resp, "InvalidParameters", &invalid) &&
         json_object_is_type(invalid, json_type_array)) {

@@ -1,6 +1,8 @@
 /* The durable state of export chains in the control table (fv/exports.h):
  * one item per table, written only conditionally on its version, never
  * with a TTL attribute. */
+#include "aws/dynamodb_internal.h"
+
 #include <fv/control.h>
 #include <fv/exports.h>
 
@@ -104,24 +106,15 @@ char *fv_export_state_pk(const struct fv_export_key *key)
 
 /* --- Items --- */
 
-static void s_put(struct json_object *item, const char *attr, const char *type, const char *v)
-{
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, type, json_object_new_string(v));
-    json_object_object_add(item, attr, o);
-}
-
 static void s_put_str(struct json_object *item, const char *attr, const char *v)
 {
     if (v)
-        s_put(item, attr, "S", v);
+        json_object_object_add(item, attr, fv_ddb_attr_s(v));
 }
 
 static void s_put_num(struct json_object *item, const char *attr, int64_t v)
 {
-    char n[32];
-    snprintf(n, sizeof(n), "%lld", (long long)v);
-    s_put(item, attr, "N", n);
+    json_object_object_add(item, attr, fv_ddb_attr_n(v));
 }
 
 static struct json_object *s_key(const struct fv_export_key *key)

@@ -1,4 +1,6 @@
 /* The control table: lease, runs, task claims. */
+#include "aws/dynamodb_internal.h"
+
 #include <fv/control.h>
 #include <fv/dynamodb.h>
 #include <fv/log.h>
@@ -8,26 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-static struct json_object *s_str(const char *v)
-{
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "S", json_object_new_string(v));
-    return o;
-}
-
-static struct json_object *s_num(int64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "N", json_object_new_string(buf));
-    return o;
-}
-
 static struct json_object *s_key(const char *pk)
 {
     struct json_object *k = json_object_new_object();
-    json_object_object_add(k, "pk", s_str(pk));
+    json_object_object_add(k, "pk", fv_ddb_attr_s(pk));
     return k;
 }
 
@@ -78,9 +64,9 @@ fv_status fv_control_claim(struct fv_aws_client *c, const char *table, const cha
     char pk[80];
     snprintf(pk, sizeof(pk), "task#%s", task_id);
     struct json_object *item = s_key(pk);
-    json_object_object_add(item, "worker", s_str(worker));
-    json_object_object_add(item, "claimed_ms", s_num((int64_t)time(NULL) * 1000));
-    json_object_object_add(item, FV_CONTROL_TTL_ATTR, s_num(expires_s));
+    json_object_object_add(item, "worker", fv_ddb_attr_s(worker));
+    json_object_object_add(item, "claimed_ms", fv_ddb_attr_n((int64_t)time(NULL) * 1000));
+    json_object_object_add(item, FV_CONTROL_TTL_ATTR, fv_ddb_attr_n(expires_s));
     struct fv_dynamodb_expr expr = {.condition = "attribute_not_exists(pk)"};
     *fresh = false;
     if (item_out)
@@ -115,7 +101,7 @@ fv_status fv_control_note(struct fv_aws_client *c, const char *table, const char
     struct json_object *names = json_object_new_object();
     json_object_object_add(names, "#a", json_object_new_string(attr));
     struct json_object *values = json_object_new_object();
-    json_object_object_add(values, ":v", s_str(value));
+    json_object_object_add(values, ":v", fv_ddb_attr_s(value));
     struct fv_dynamodb_expr expr = {.update = "SET #a = :v", .names = names, .values = values};
     fv_status st = fv_dynamodb_update_item(c, table, key, &expr, NULL, NULL, err);
     json_object_put(key);
@@ -131,11 +117,11 @@ fv_status fv_control_lease(struct fv_aws_client *c, const char *table, const cha
     char pk[128];
     snprintf(pk, sizeof(pk), "lease#%s", name);
     struct json_object *item = s_key(pk);
-    json_object_object_add(item, "holder", s_str(holder));
-    json_object_object_add(item, "expires", s_num(now_s + ttl_s));
+    json_object_object_add(item, "holder", fv_ddb_attr_s(holder));
+    json_object_object_add(item, "expires", fv_ddb_attr_n(now_s + ttl_s));
     struct json_object *values = json_object_new_object();
-    json_object_object_add(values, ":now", s_num(now_s));
-    json_object_object_add(values, ":me", s_str(holder));
+    json_object_object_add(values, ":now", fv_ddb_attr_n(now_s));
+    json_object_object_add(values, ":me", fv_ddb_attr_s(holder));
     struct fv_dynamodb_expr expr = {
         .condition = "attribute_not_exists(pk) OR expires < :now OR holder = :me",
         .values = values};
@@ -167,7 +153,7 @@ fv_status fv_control_lease_release(struct fv_aws_client *c, const char *table, c
     snprintf(pk, sizeof(pk), "lease#%s", name);
     struct json_object *key = s_key(pk);
     struct json_object *values = json_object_new_object();
-    json_object_object_add(values, ":me", s_str(holder));
+    json_object_object_add(values, ":me", fv_ddb_attr_s(holder));
     struct fv_dynamodb_expr expr = {.condition = "holder = :me", .values = values};
     fv_status st = fv_dynamodb_delete_item(c, table, key, &expr, err);
     json_object_put(key);
@@ -195,8 +181,8 @@ static struct json_object *s_lease_key(const char *name)
 static struct json_object *s_fence_values(const struct fv_control_fence *f)
 {
     struct json_object *v = json_object_new_object();
-    json_object_object_add(v, ":me", s_str(f->holder));
-    json_object_object_add(v, ":tok", s_num(f->token));
+    json_object_object_add(v, ":me", fv_ddb_attr_s(f->holder));
+    json_object_object_add(v, ":tok", fv_ddb_attr_n(f->token));
     return v;
 }
 
@@ -243,11 +229,11 @@ fv_status fv_control_fence_acquire(struct fv_aws_client *c, struct fv_control_fe
 {
     struct json_object *key = s_lease_key(f->name);
     struct json_object *values = json_object_new_object();
-    json_object_object_add(values, ":me", s_str(f->holder));
-    json_object_object_add(values, ":now", s_num(now_s));
-    json_object_object_add(values, ":exp", s_num(now_s + ttl_s));
-    json_object_object_add(values, ":zero", s_num(0));
-    json_object_object_add(values, ":one", s_num(1));
+    json_object_object_add(values, ":me", fv_ddb_attr_s(f->holder));
+    json_object_object_add(values, ":now", fv_ddb_attr_n(now_s));
+    json_object_object_add(values, ":exp", fv_ddb_attr_n(now_s + ttl_s));
+    json_object_object_add(values, ":zero", fv_ddb_attr_n(0));
+    json_object_object_add(values, ":one", fv_ddb_attr_n(1));
     struct fv_dynamodb_expr expr = {
         .update = "SET holder = :me, expires = :exp, fence = if_not_exists(fence, :zero) + :one",
         .condition = "attribute_not_exists(pk) OR expires < :now OR holder = :me",
@@ -285,7 +271,7 @@ static fv_status s_fence_set_expiry(struct fv_aws_client *c, const struct fv_con
 {
     struct json_object *key = s_lease_key(f->name);
     struct json_object *values = s_fence_values(f);
-    json_object_object_add(values, ":exp", s_num(expires_s));
+    json_object_object_add(values, ":exp", fv_ddb_attr_n(expires_s));
     struct fv_dynamodb_expr expr = {
         .update = "SET expires = :exp", .condition = S_FENCE_CONDITION, .values = values};
     fv_status st = fv_dynamodb_update_item(c, f->table, key, &expr, NULL, NULL, err);
@@ -343,12 +329,12 @@ fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fe
     char pk[200];
     snprintf(pk, sizeof(pk), "run#%s", run_id);
     struct json_object *run = s_key(pk);
-    json_object_object_add(run, "job", s_str(job));
-    json_object_object_add(run, "state", s_str(state));
-    json_object_object_add(run, "run_id", s_str(run_id));
-    json_object_object_add(run, "started_ms", s_num(started_ms));
-    json_object_object_add(run, "fence", s_num(f->token));
-    json_object_object_add(run, FV_CONTROL_TTL_ATTR, s_num(expires_s));
+    json_object_object_add(run, "job", fv_ddb_attr_s(job));
+    json_object_object_add(run, "state", fv_ddb_attr_s(state));
+    json_object_object_add(run, "run_id", fv_ddb_attr_s(run_id));
+    json_object_object_add(run, "started_ms", fv_ddb_attr_n(started_ms));
+    json_object_object_add(run, "fence", fv_ddb_attr_n(f->token));
+    json_object_object_add(run, FV_CONTROL_TTL_ATTR, fv_ddb_attr_n(expires_s));
     struct json_object *items = json_object_new_array();
     json_object_array_add(items, s_fence_check(f));
     json_object_array_add(items, s_tx_item("Put", f->table, "Item", run));
@@ -358,14 +344,14 @@ fv_status fv_control_run_put(struct fv_aws_client *c, const struct fv_control_fe
     bool running = strcmp(state, "running") == 0;
     if (running) {
         struct json_object *ptr = s_key(pk);
-        json_object_object_add(ptr, "run_id", s_str(run_id));
-        json_object_object_add(ptr, "started_ms", s_num(started_ms));
+        json_object_object_add(ptr, "run_id", fv_ddb_attr_s(run_id));
+        json_object_object_add(ptr, "started_ms", fv_ddb_attr_n(started_ms));
         json_object_array_add(items, s_tx_item("Put", f->table, "Item", ptr));
     } else {
         struct json_object *del = s_tx_item("Delete", f->table, "Key", s_key(pk));
         struct json_object *body = json_object_object_get(del, "Delete");
         struct json_object *values = json_object_new_object();
-        json_object_object_add(values, ":r", s_str(run_id));
+        json_object_object_add(values, ":r", fv_ddb_attr_s(run_id));
         json_object_object_add(body, "ConditionExpression",
                                json_object_new_string("attribute_not_exists(pk) OR run_id = :r"));
         json_object_object_add(body, "ExpressionAttributeValues", values);

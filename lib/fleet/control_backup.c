@@ -1,5 +1,7 @@
 /* The control table's backup records (fv/control.h): what fleetvault
  * created, so that retention deletes nothing else. */
+#include "aws/dynamodb_internal.h"
+
 #include <fv/control.h>
 #include <fv/dynamodb.h>
 
@@ -13,9 +15,7 @@
 
 static void s_put_str(struct json_object *item, const char *attr, const char *v)
 {
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "S", json_object_new_string(v ? v : ""));
-    json_object_object_add(item, attr, o);
+    json_object_object_add(item, attr, fv_ddb_attr_s(v ? v : ""));
 }
 
 static struct json_object *s_key(const char *arn)
@@ -51,11 +51,7 @@ fv_status fv_control_backup_put(struct fv_aws_client *c, const char *table,
     s_put_str(item, "region", b->region);
     s_put_str(item, "table", b->table);
     s_put_str(item, "run_id", b->run_id);
-    char ms[32];
-    snprintf(ms, sizeof(ms), "%lld", (long long)b->created_ms);
-    struct json_object *n = json_object_new_object();
-    json_object_object_add(n, "N", json_object_new_string(ms));
-    json_object_object_add(item, "created_ms", n);
+    json_object_object_add(item, "created_ms", fv_ddb_attr_n(b->created_ms));
     fv_status st = fv_dynamodb_put_item(c, table, item, NULL, err);
     json_object_put(item);
     return st;

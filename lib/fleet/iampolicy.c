@@ -1,7 +1,10 @@
 /* `fleetvault iam-policy`: one table of which job needs which AWS action on
  * which resource, and where each call is made from (so a reader can check a
  * grant against the code), expanded for a configuration. */
+#include "iampolicy_internal.h"
+
 #include <fv/iampolicy.h>
+#include <fv/naming.h>
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -50,6 +53,7 @@ enum s_res {
     S_R_SEED_PARAMS,        /* seed 003's SSM parameters in the member accounts */
     S_R_EXPORT_OBJECTS,     /* dynamodb_exports jobs: <bucket>/<prefix>/ */
     S_R_EXPORT_KMS,         /* dynamodb_exports jobs: s3.sse_kms_key_id */
+    S_R_EXPORT_BUCKETS,     /* dynamodb_exports jobs' buckets, listed under their prefixes */
     S_R_EXPORT_RET_BUCKETS, /* buckets of the exports that retention deletes */
     S_R_EXPORT_RET_DIRS,    /* the AWSDynamoDB/ keys of the tables with retention_days */
 };
@@ -178,6 +182,22 @@ static const struct s_grant s_grants[] = {
     {S_EXP, S_MEMBER, "SeedExportState", false, S_R_SEED_PARAMS,
      {"ssm:GetParameters"},
      "lib/exports/import.c (exports import-state)"},
+    {S_EXP, S_CENTRAL, "ExportReads", false, S_R_EXPORT_OBJECTS,
+     {"s3:GetObject"},
+     "lib/restore/restore_exports.c (restore dynamodb --from-exports, verify --exports:"
+     " manifests and data files)"},
+    {S_EXP, S_CENTRAL, "ExportListing", false, S_R_EXPORT_BUCKETS,
+     {"s3:ListBucket"},
+     "lib/restore/restore_exports.c (the exports under a prefix; s3:prefix limited to the"
+     " jobs' export prefixes)"},
+    {S_EXP | S_EXP_KMS, S_CENTRAL, "ExportReadKey", false, S_R_EXPORT_KMS,
+     {"kms:Decrypt"},
+     "SSE-KMS of the exports (S3 calls KMS for restore and verify)"},
+    {S_EXP, S_MEMBER, "ExportRestoreTables", false, S_R_TABLES,
+     {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:Scan",
+      "dynamodb:BatchWriteItem"},
+     "lib/restore/restore_exports.c (the source's schema, the target made, its emptiness"
+     " checked, the items written)"},
     {S_EXP_RET, S_CENTRAL, "ExportRecords", false, S_R_CONTROL,
      {"dynamodb:BatchGetItem"},
      "lib/exports/records.c (retention reads a table's export records)"},
@@ -207,7 +227,7 @@ static bool s_covers(const struct s_ctx *x, const struct fv_config_account *a)
     return x->base ? a->role_arn == NULL : a->role_arn != NULL;
 }
 
-static void s_add(struct json_object *arr, const char *text)
+void fv_iam_add(struct json_object *arr, const char *text)
 {
     for (size_t i = 0; i < json_object_array_length(arr); i++)
         if (strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), text) == 0)
@@ -215,16 +235,14 @@ static void s_add(struct json_object *arr, const char *text)
     json_object_array_add(arr, json_object_new_string(text));
 }
 
-static void s_addf(struct json_object *arr, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void s_addf(struct json_object *arr, const char *fmt, ...)
+void fv_iam_addf(struct json_object *arr, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    s_add(arr, buf);
+    fv_iam_add(arr, buf);
 }
 
 /* Calls fn for every (account, region) fleetvault reaches through a role. */
@@ -248,24 +266,25 @@ static void s_member_regions(const struct s_ctx *x, struct json_object *arr,
 static void s_tables(struct json_object *arr, const char *acct, const char *region, const void *arg)
 {
     (void)arg;
-    s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*", region, acct);
+    fv_iam_addf(arr, "arn:aws:dynamodb:%s:%s:table/*", region, acct);
 }
 
 static void s_backups(struct json_object *arr, const char *acct, const char *region,
                       const void *arg)
 {
     (void)arg;
-    s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/backup/*", region, acct);
+    fv_iam_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/backup/*", region, acct);
 }
 
-static const char *s_kms_arn(const struct s_ctx *x, const char *key, char *buf, size_t n)
+const char *fv_iam_kms_arn(const struct fv_config *cfg, const char *central, const char *key,
+                           char *buf, size_t n)
 {
     if (strncmp(key, "arn:", 4) == 0)
         return key;
     if (strncmp(key, "alias/", 6) == 0) /* an alias names no key resource */
-        snprintf(buf, n, "arn:aws:kms:%s:%s:key/*", x->cfg->region, x->central);
+        snprintf(buf, n, "arn:aws:kms:%s:%s:key/*", cfg->region, central);
     else
-        snprintf(buf, n, "arn:aws:kms:%s:%s:key/%s", x->cfg->region, x->central, key);
+        snprintf(buf, n, "arn:aws:kms:%s:%s:key/%s", cfg->region, central, key);
     return buf;
 }
 
@@ -273,73 +292,22 @@ static void s_exports(struct json_object *arr, const char *acct, const char *reg
                       const void *arg)
 {
     (void)arg;
-    s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/export/*", region, acct);
+    fv_iam_addf(arr, "arn:aws:dynamodb:%s:%s:table/*/export/*", region, acct);
 }
 
 static void s_seed_params(struct json_object *arr, const char *acct, const char *region,
                           const void *arg)
 {
     (void)arg;
-    s_addf(arr, "arn:aws:ssm:%s:%s:parameter/incremental-export/*", region, acct);
-}
-
-/* A dynamodb_exports job's key prefixes (kms: its keys) in bucket (NULL:
- * any): the job's base prefix and every override's own. */
-static void s_export_resources(const struct s_ctx *x, const struct fv_config_job *job, bool kms,
-                               const char *bucket, struct json_object *arr)
-{
-    const char *b = job->bucket ? job->bucket : x->cfg->central_bucket;
-    char buf[512];
-    if (bucket && strcmp(bucket, b) != 0)
-        return;
-    if (kms && job->sse_kms_key_id)
-        s_add(arr, s_kms_arn(x, job->sse_kms_key_id, buf, sizeof(buf)));
-    if (!kms)
-        s_addf(arr, "arn:aws:s3:::%s/%s/%s/*", b, job->export_prefix, job->name);
-    for (size_t i = 0; i < job->n_export_overrides; i++) {
-        const struct fv_config_export_override *o = &job->export_overrides[i];
-        if (kms && o->sse_kms_key_id)
-            s_add(arr, s_kms_arn(x, o->sse_kms_key_id, buf, sizeof(buf)));
-        if (!kms && o->prefix)
-            s_addf(arr, "arn:aws:s3:::%s/%s/*", b, o->prefix);
-    }
-}
-
-/* Where retention deletes a dynamodb_exports job's exports (buckets: the
- * bucket, once): the AWSDynamoDB/ directories of the job's tables when the
- * job keeps retention_days, else of the overrides that set it; nothing for
- * a job that keeps every export. */
-static void s_export_retention(const struct s_ctx *x, const struct fv_config_job *job, bool buckets,
-                               struct json_object *arr)
-{
-    const char *b = job->bucket ? job->bucket : x->cfg->central_bucket;
-    bool any = job->export_retention_days > 0;
-    for (size_t i = 0; i < job->n_export_overrides; i++)
-        any = any || job->export_overrides[i].retention_days > 0;
-    if (!any)
-        return;
-    if (buckets) {
-        s_addf(arr, "arn:aws:s3:::%s", b);
-        return;
-    }
-    if (job->export_retention_days > 0)
-        s_addf(arr, "arn:aws:s3:::%s/%s/%s/*/AWSDynamoDB/*", b, job->export_prefix, job->name);
-    for (size_t i = 0; i < job->n_export_overrides; i++) {
-        const struct fv_config_export_override *o = &job->export_overrides[i];
-        if (o->prefix && (o->retention_days > 0 || job->export_retention_days > 0))
-            s_addf(arr, "arn:aws:s3:::%s/%s/AWSDynamoDB/*", b, o->prefix);
-        else if (!o->prefix && o->retention_days > 0 && job->export_retention_days <= 0)
-            s_addf(arr, "arn:aws:s3:::%s/%s/%s/%s/%s/%s/AWSDynamoDB/*", b, job->export_prefix,
-                   job->name, o->account ? o->account : "*", o->region ? o->region : "*", o->table);
-    }
+    fv_iam_addf(arr, "arn:aws:ssm:%s:%s:parameter/incremental-export/*", region, acct);
 }
 
 static void s_event_logs(struct json_object *arr, const char *acct, const char *region,
                          const void *arg)
 {
     const char *group = arg;
-    s_addf(arr, "arn:aws:logs:%s:%s:log-group:%s", region, acct, group);
-    s_addf(arr, "arn:aws:logs:%s:%s:log-group:%s:*", region, acct, group);
+    fv_iam_addf(arr, "arn:aws:logs:%s:%s:log-group:%s", region, acct, group);
+    fv_iam_addf(arr, "arn:aws:logs:%s:%s:log-group:%s:*", region, acct, group);
 }
 
 static void s_ident_tables(const struct s_ctx *x, struct json_object *arr)
@@ -360,8 +328,8 @@ static void s_ident_tables(const struct s_ctx *x, struct json_object *arr)
                                  : a->n_regions       ? a->regions[0]
                                                       : cfg->region;
             for (size_t b = 0; b < S_N(bases); b++)
-                s_addf(arr, "arn:aws:dynamodb:%s:%s:table/*-%s", region,
-                       central ? x->central : a->id, bases[b]);
+                fv_iam_addf(arr, "arn:aws:dynamodb:%s:%s:table/*-%s", region,
+                            central ? x->central : a->id, bases[b]);
         }
     }
 }
@@ -372,23 +340,23 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
     struct json_object *arr = json_object_new_array();
     char buf[512];
     switch (res) {
-    case S_R_ANY: s_add(arr, "*"); break;
+    case S_R_ANY: fv_iam_add(arr, "*"); break;
     case S_R_TABLES: s_member_regions(x, arr, s_tables, NULL); break;
     case S_R_BACKUPS: s_member_regions(x, arr, s_backups, NULL); break;
     case S_R_IDENT_TABLES: s_ident_tables(x, arr); break;
     case S_R_IAM_PRINCIPALS:
         for (size_t i = 0; i < cfg->n_accounts; i++)
             if (s_covers(x, &cfg->accounts[i])) {
-                s_addf(arr, "arn:aws:iam::%s:user/*", cfg->accounts[i].id);
-                s_addf(arr, "arn:aws:iam::%s:role/*", cfg->accounts[i].id);
+                fv_iam_addf(arr, "arn:aws:iam::%s:user/*", cfg->accounts[i].id);
+                fv_iam_addf(arr, "arn:aws:iam::%s:role/*", cfg->accounts[i].id);
             }
         break;
     case S_R_OWN_ROLES:
         if (x->base && strstr(x->principal, ":role/"))
-            s_add(arr, x->principal);
+            fv_iam_add(arr, x->principal);
         for (size_t i = 0; i < cfg->n_accounts; i++)
             if (cfg->accounts[i].role_arn)
-                s_add(arr, cfg->accounts[i].role_arn);
+                fv_iam_add(arr, cfg->accounts[i].role_arn);
         break;
     case S_R_EVENT_LOGS:
         for (size_t j = 0; j < cfg->n_jobs; j++)
@@ -396,10 +364,11 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
                 s_member_regions(x, arr, s_event_logs, cfg->jobs[j].log_group);
         break;
     case S_R_CONTROL:
-        s_addf(arr, "arn:aws:dynamodb:%s:%s:table/%s", cfg->region, x->central, cfg->control_table);
+        fv_iam_addf(arr, "arn:aws:dynamodb:%s:%s:table/%s", cfg->region, x->central,
+                    cfg->control_table);
         break;
     case S_R_MANIFESTS:
-        s_addf(arr, "arn:aws:s3:::%s/%s/*", cfg->central_bucket, cfg->central_prefix);
+        fv_iam_addf(arr, "arn:aws:s3:::%s/%s/*", cfg->central_bucket, cfg->central_prefix);
         break;
     case S_R_BUNDLES:
     case S_R_BUNDLE_BUCKETS:
@@ -408,36 +377,34 @@ static struct json_object *s_resources(const struct s_ctx *x, enum s_res res)
             if (job->kind != FV_JOB_QUICKSIGHT || strcmp(job->mode, "users-only") == 0)
                 continue;
             if (res == S_R_BUNDLES)
-                s_addf(arr, "arn:aws:s3:::%s/%s/*", job->bucket, job->prefix);
+                fv_iam_addf(arr, "arn:aws:s3:::%s/%s/*", job->bucket, job->prefix);
             else
-                s_addf(arr, "arn:aws:s3:::%s", job->bucket);
+                fv_iam_addf(arr, "arn:aws:s3:::%s", job->bucket);
         }
         break;
     case S_R_KMS:
         for (size_t j = 0; j < cfg->n_jobs; j++)
             if (cfg->jobs[j].kind == FV_JOB_QUICKSIGHT && cfg->jobs[j].sse_kms_key_id)
-                s_add(arr, s_kms_arn(x, cfg->jobs[j].sse_kms_key_id, buf, sizeof(buf)));
+                fv_iam_add(arr, fv_iam_kms_arn(x->cfg, x->central, cfg->jobs[j].sse_kms_key_id, buf,
+                                               sizeof(buf)));
         break;
     case S_R_EXPORTS: s_member_regions(x, arr, s_exports, NULL); break;
     case S_R_SEED_PARAMS: s_member_regions(x, arr, s_seed_params, NULL); break;
-    case S_R_EXPORT_OBJECTS:
-    case S_R_EXPORT_KMS:
-        for (size_t j = 0; j < cfg->n_jobs; j++)
-            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
-                s_export_resources(x, &cfg->jobs[j], res == S_R_EXPORT_KMS, NULL, arr);
-        break;
+    case S_R_EXPORT_OBJECTS: fv_iam_exports(cfg, x->central, FV_IAM_EXP_OBJECTS, NULL, arr); break;
+    case S_R_EXPORT_KMS: fv_iam_exports(cfg, x->central, FV_IAM_EXP_KEYS, NULL, arr); break;
+    case S_R_EXPORT_BUCKETS: fv_iam_exports(cfg, x->central, FV_IAM_EXP_BUCKETS, NULL, arr); break;
     case S_R_EXPORT_RET_BUCKETS:
-    case S_R_EXPORT_RET_DIRS:
-        for (size_t j = 0; j < cfg->n_jobs; j++)
-            if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
-                s_export_retention(x, &cfg->jobs[j], res == S_R_EXPORT_RET_BUCKETS, arr);
+        fv_iam_exports(cfg, x->central, FV_IAM_EXP_RET_BUCKETS, NULL, arr);
         break;
-    case S_R_TOPIC: s_add(arr, cfg->sns_topic_arn); break;
+    case S_R_EXPORT_RET_DIRS:
+        fv_iam_exports(cfg, x->central, FV_IAM_EXP_RET_DIRS, NULL, arr);
+        break;
+    case S_R_TOPIC: fv_iam_add(arr, cfg->sns_topic_arn); break;
     case S_R_RUN_LOGS:
-        s_addf(arr, "arn:aws:logs:%s:%s:log-group:%s", cfg->region, x->central,
-               cfg->events_log_group);
-        s_addf(arr, "arn:aws:logs:%s:%s:log-group:%s:*", cfg->region, x->central,
-               cfg->events_log_group);
+        fv_iam_addf(arr, "arn:aws:logs:%s:%s:log-group:%s", cfg->region, x->central,
+                    cfg->events_log_group);
+        fv_iam_addf(arr, "arn:aws:logs:%s:%s:log-group:%s:*", cfg->region, x->central,
+                    cfg->events_log_group);
         break;
     }
     return arr;
@@ -492,7 +459,10 @@ static void s_statements(const struct s_ctx *x, enum s_who who, const char *sid_
             continue;
         }
         snprintf(sid, sizeof(sid), "%s%s", sid_prefix, g->sid);
-        json_object_array_add(sts, s_statement(sid, g->deny, g->actions, res));
+        struct json_object *st = s_statement(sid, g->deny, g->actions, res);
+        if (g->res == S_R_EXPORT_BUCKETS)
+            fv_iam_exports_list_condition(x->cfg, st);
+        json_object_array_add(sts, st);
     }
 }
 
@@ -529,7 +499,7 @@ static struct json_object *s_trust(const struct s_ctx *x)
     struct json_object *ids = json_object_new_array();
     for (size_t i = 0; i < x->cfg->n_accounts; i++)
         if (x->cfg->accounts[i].role_arn && x->cfg->accounts[i].external_id)
-            s_add(ids, x->cfg->accounts[i].external_id);
+            fv_iam_add(ids, x->cfg->accounts[i].external_id);
     if (json_object_array_length(ids) > 0) {
         struct json_object *cond = json_object_new_object(), *eq = json_object_new_object();
         json_object_object_add(eq, "sts:ExternalId",
@@ -566,7 +536,8 @@ static struct json_object *s_exporters(const struct s_ctx *x)
         for (size_t j = 0; j < cfg->n_jobs; j++)
             if (cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS &&
                 fv_config_job_covers(&cfg->jobs[j], cfg->accounts[i].id))
-                s_add(who, cfg->accounts[i].role_arn ? cfg->accounts[i].role_arn : x->principal);
+                fv_iam_add(who,
+                           cfg->accounts[i].role_arn ? cfg->accounts[i].role_arn : x->principal);
     return who;
 }
 
@@ -576,9 +547,7 @@ static void s_export_statement(const struct s_ctx *x, const char *bucket, struct
 {
     const char *acts[] = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl", NULL};
     struct json_object *r = json_object_new_array();
-    for (size_t j = 0; j < x->cfg->n_jobs; j++)
-        if (x->cfg->jobs[j].kind == FV_JOB_DYNAMODB_EXPORTS)
-            s_export_resources(x, &x->cfg->jobs[j], false, bucket, r);
+    fv_iam_exports(x->cfg, x->central, FV_IAM_EXP_OBJECTS, bucket, r);
     if (json_object_array_length(r) == 0) {
         json_object_put(r);
         return;
@@ -591,7 +560,8 @@ static void s_export_statement(const struct s_ctx *x, const char *bucket, struct
 }
 
 /* Bucket policy of bucket: the central principal's grants on it, nothing else
- * (no deletes: nothing of fleetvault deletes an object). */
+ * (no deletes: only retention of exports deletes, by the identity policy's
+ * ExportRetentionDelete). */
 static struct json_object *s_bucket_policy(const struct s_ctx *x, const char *bucket)
 {
     const struct fv_config *cfg = x->cfg;
@@ -602,7 +572,7 @@ static struct json_object *s_bucket_policy(const struct s_ctx *x, const char *bu
         const char *acts[] = {"s3:PutObject", NULL};
         struct json_object *r = json_object_new_array();
         snprintf(buf, sizeof(buf), "arn:aws:s3:::%s/%s/*", bucket, cfg->central_prefix);
-        s_add(r, buf);
+        fv_iam_add(r, buf);
         json_object_array_add(sts, s_principal_statement(x, "RunManifests", acts, r));
     }
     for (size_t j = 0; j < cfg->n_jobs; j++) {
@@ -614,11 +584,11 @@ static struct json_object *s_bucket_policy(const struct s_ctx *x, const char *bu
         const char *objs[] = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", NULL};
         struct json_object *r = json_object_new_array();
         snprintf(buf, sizeof(buf), "arn:aws:s3:::%s", bucket);
-        s_add(r, buf);
+        fv_iam_add(r, buf);
         json_object_array_add(sts, s_principal_statement(x, "AssetBundleBucket", list, r));
         r = json_object_new_array();
         snprintf(buf, sizeof(buf), "arn:aws:s3:::%s/%s/*", bucket, job->prefix);
-        s_add(r, buf);
+        fv_iam_add(r, buf);
         json_object_array_add(sts, s_principal_statement(x, "AssetBundles", objs, r));
         break; /* one statement pair a bucket; other prefixes: see the identity policy */
     }
@@ -644,7 +614,7 @@ static struct json_object *s_kms_policy(const struct s_ctx *x)
     json_object_array_add(sts, admin);
     const char *acts[] = {"kms:GenerateDataKey", "kms:Decrypt", NULL};
     struct json_object *r = json_object_new_array();
-    s_add(r, "*"); /* in a key policy "*" is the key itself */
+    fv_iam_add(r, "*"); /* in a key policy "*" is the key itself */
     if (x->on & S_QS_KMS)
         json_object_array_add(sts, s_principal_statement(x, "AssetBundleKey", acts, r));
     else
@@ -675,10 +645,10 @@ static struct json_object *s_scp(const struct s_ctx *x)
     struct json_object *exempt = json_object_new_array();
     for (size_t i = 0; i < cfg->n_accounts; i++)
         if (cfg->accounts[i].role_arn)
-            s_add(exempt, cfg->accounts[i].role_arn);
+            fv_iam_add(exempt, cfg->accounts[i].role_arn);
     for (size_t j = 0; j < cfg->n_jobs; j++)
         for (size_t k = 0; k < cfg->jobs[j].n_exempt_principals; k++)
-            s_add(exempt, cfg->jobs[j].exempt_principals[k]);
+            fv_iam_add(exempt, cfg->jobs[j].exempt_principals[k]);
     struct json_object *cond = json_object_new_object(), *op = json_object_new_object();
     json_object_object_add(op, "aws:PrincipalArn", exempt);
     json_object_object_add(cond, "ArnNotLike", op);

@@ -129,7 +129,7 @@ static fv_status s_files(const struct fv_restore_aws *aws, const char *bucket,
     *files = NULL;
     *n = 0;
     fv_status st = s_read_small(aws, bucket, s->files_key, &body, err);
-    const char *p = body.ptr, *end = body.ptr + body.len;
+    const char *p = body.ptr ? body.ptr : "", *end = p + body.len; /* empty: no data files */
     while (st == FV_OK && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);

@@ -106,7 +106,7 @@ def inline_policies(world, account):
 def grant_exports(world, jobs, d, central="123456789012"):
     """The member roles get what `fleetvault iam-policy` generates for the
     dynamodb_exports jobs `jobs` (the world's roles carry the sample fleet's
-    grants, which has no exports job). d: a directory for the files."""
+    grants, whose exports job has other prefixes). d: a directory for the files."""
     cfg = os.path.join(d, "iam.yaml")
     fleet_config(cfg, jobs)
     with open(cfg) as f:
@@ -123,6 +123,17 @@ def grant_exports(world, jobs, d, central="123456789012"):
     for acct in MEMBERS:
         admin(world, "iam", acct).put_role_policy(RoleName="fleetvault-member", PolicyName="fleetvault-exports",
                                                   PolicyDocument=doc)
+
+
+def seed_state(world, account, alias, full, last):
+    """A seed 003 deployment's state (its SSM parameters, as its user left
+    them): a chain initiated by a full export at full, its last window ending
+    at last (ISO 8601), NORMAL, RUN."""
+    ssm = admin(world, "ssm", account)
+    for name, value in (("full-export-time", full), ("last-incremental-export-time", last),
+                        ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
+                        ("workflow-action", "RUN")):
+        ssm.put_parameter(Name=f"/incremental-export/{alias}/{name}", Value=value, Type="String")
 
 
 def tmpdir():

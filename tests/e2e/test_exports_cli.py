@@ -15,14 +15,13 @@ import os
 import time
 import unittest
 
-from fvtest import MEMBERS, WorldProcess, admin, fleet_config, run, tmpdir
+from fvtest import MEMBERS, WorldProcess, admin, fleet_config, run, seed_state, tmpdir
 
 CONTROL = "fleetvault-control"
 CENTRAL = "123456789012"
 MEMBER = MEMBERS[0]
 JOB = "orders-exports"
 ALIAS = "ordersexp"
-WINDOW_MS = 15 * 60 * 1000
 
 
 def grant(W):
@@ -68,20 +67,18 @@ class TestExportsCli(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tmpdir()
         cls.cfg = os.path.join(cls.dir, "fleet.yaml")
-        # A job the configuration parses today; the exports commands take the job by name.
-        fleet_config(cls.cfg, """
-- name: dynamodb-daily
-  type: dynamodb_backups
+        # status shows each chain's window: the job's, or its table's override
+        fleet_config(cls.cfg, f"""
+- name: {JOB}
+  type: dynamodb_exports
   tables:
-    names: [orders]
-  retention: 3
+    names: [orders, invoices]
+  window_minutes: 30
+  overrides:
+    - table: orders
+      window_minutes: 1440
 """)
-        ssm = admin(W, "ssm", MEMBER)
-        for name, value in (("full-export-time", "2026-12-01T00:00:00.250Z"),
-                            ("last-incremental-export-time", "2026-12-03T01:45:00Z"),
-                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
-                            ("workflow-action", "RUN")):
-            ssm.put_parameter(Name=f"/incremental-export/{ALIAS}/{name}", Value=value, Type="String")
+        seed_state(W, MEMBER, ALIAS, "2026-12-01T00:00:00.250Z", "2026-12-03T01:45:00Z")
 
     def cli(self, *args, expect=0):
         r = run(["exports", *args, "--config", self.cfg], W)
@@ -111,24 +108,38 @@ class TestExportsCli(unittest.TestCase):
         self.assertEqual(item("customers"), {})
 
     def test_2_status(self):
+        last = 1796262300000
+        for job, table in ((JOB, "invoices"), ("gone-job", "orders")):
+            W.client("dynamodb", who="admin").put_item(TableName=CONTROL, Item={
+                "pk": {"S": f"export#{job}#{MEMBER}#us-east-1#{table}"}, "job": {"S": job},
+                "account": {"S": MEMBER}, "region": {"S": "us-east-1"}, "table": {"S": table},
+                "workflow-initiated": {"S": "true"}, "full-export-time": {"N": str(last)},
+                "last-incremental-export-time": {"N": str(last)}, "workflow-state": {"S": "NORMAL"},
+                "workflow-action": {"S": "RUN"}, "version": {"N": "1"}})
         before = int(time.time() * 1000)
         r = self.cli("status", "--job", JOB)
         after = int(time.time() * 1000)
-        rows = [l.split() for l in r.stdout.splitlines() if l.startswith(JOB)]
-        self.assertEqual(len(rows), 1, r.stdout)
-        row = rows[0]
-        self.assertEqual(row[1:8], [MEMBER, "us-east-1", "orders", "true", "NORMAL", "RUN",
-                                    "2026-12-03T01:45:00Z"])
-        last = 1796262300000
-        behind = int(row[8])
-        self.assertGreaterEqual(behind, (before - last) // WINDOW_MS)
-        self.assertLessEqual(behind, (after - last) // WINDOW_MS)
-        # One table's chain; a 24 h window counts whole days.
-        r = self.cli("status", "--job", JOB, "--table", "orders", "--account", MEMBER,
-                     "--window-minutes", "1440")
+        rows = {l.split()[3]: l.split() for l in r.stdout.splitlines() if l.startswith(JOB)}
+        self.assertEqual(sorted(rows), ["invoices", "orders"], r.stdout)
+        # orders: its override's 24 h window counts whole days
+        self.assertEqual(rows["orders"][1:9], [MEMBER, "us-east-1", "orders", "true", "NORMAL", "RUN",
+                                               "2026-12-03T01:45:00Z", "1440m"])
+        day = 24 * 3600 * 1000
+        self.assertIn(int(rows["orders"][9]), {(before - last) // day, (after - last) // day})
+        # invoices: the job's 30 minutes
+        self.assertEqual(rows["invoices"][8], "30m")
+        behind = int(rows["invoices"][9])
+        self.assertGreaterEqual(behind, (before - last) // (30 * 60000))
+        self.assertLessEqual(behind, (after - last) // (30 * 60000))
+        # One table's chain: the same window.
+        r = self.cli("status", "--job", JOB, "--table", "orders", "--account", MEMBER)
         row = [l.split() for l in r.stdout.splitlines() if l.startswith(JOB)][0]
-        self.assertEqual(int(row[8]), (int(time.time() * 1000) - last) // (24 * 3600 * 1000))
-        self.cli("status", "--window-minutes", "10", expect=2)
+        self.assertEqual(row[8], "1440m")
+        # A chain of a job the configuration no longer has: no window to count by.
+        r = self.cli("status")
+        row = [l.split() for l in r.stdout.splitlines() if l.startswith("gone-job")][0]
+        self.assertEqual(row[8:10], ["-", "-"])
+        self.cli("status", "--window-minutes", "10", expect=2)  # gone: the configuration says
 
     def test_3_pause_resume_reset(self):
         v = int(item("orders")["version"])

@@ -8,7 +8,7 @@ import os
 import re
 import unittest
 
-from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, run, tmpdir
+from fvtest import BIN, MEMBERS, SOURCE, WorldProcess, admin, fleet_config, run, seed_state, tmpdir
 
 W = None
 IAM_DIR = os.path.join(SOURCE, "deploy", "iam")
@@ -48,10 +48,27 @@ def tearDownModule():
     W.stop()
 
 
-def granted(fname):
-    with open(os.path.join(IAM_DIR, fname)) as f:
+def granted(fname, d=IAM_DIR):
+    with open(os.path.join(d, fname)) as f:
         doc = json.load(f)
     return {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+
+
+def assert_granted_is_used(tc, unused, d=IAM_DIR):
+    """Nothing denied (not even a call whose failure fleetvault only warns
+    about, such as the event logs); every action of the policies in d used
+    by the member roles and the central principal, but those of unused."""
+    used, denied = grants_used()
+    tc.assertEqual(denied, [])
+    member = set()
+    for a in MEMBERS:
+        member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
+    central = used.get(CENTRAL, set())
+    tc.assertEqual(granted("fleetvault-member-policy.json", d) - member, unused[ROLE])
+    tc.assertEqual(granted("fleetvault-central-policy.json", d) - central, unused["central"])
+    tc.assertFalse(member - granted("fleetvault-member-policy.json", d))
+    tc.assertFalse(central - granted("fleetvault-central-policy.json", d))
+    return member, central
 
 
 def grants_used():
@@ -75,8 +92,9 @@ class TestGeneratedPolicies(unittest.TestCase):
         identity tables yet (CreateTable), backups CREATING for a while
         (DescribeBackup) —, verify, the DynamoDB job a second time two
         days later with retention 1 (DeleteBackup), the exports job's run
-        and its `exports status`, and `exports import-state` of a seed
-        deployment (its parameters read, the chain the run started kept)."""
+        and its `exports status`, `exports import-state` of a seed
+        deployment (its parameters read, the chain the run started kept),
+        `verify --exports` and a restore from the exports into a new table."""
         cfg = os.path.join(tmpdir(), "fleet.yaml")
         with open(DEMO) as f:
             text = f.read()
@@ -90,7 +108,9 @@ class TestGeneratedPolicies(unittest.TestCase):
             for t in ddb.list_tables()["TableNames"]:
                 if re.match(r"^\d{4}-\d{2}-\d{2}-", t):
                     ddb.delete_table(TableName=t)
-        W.client("dynamodb", who="admin").delete_table(TableName="fleetvault-control")  # CreateTable
+        ctl = W.client("dynamodb", who="admin")
+        if "fleetvault-control" in ctl.list_tables()["TableNames"]:
+            ctl.delete_table(TableName="fleetvault-control")  # the first run makes it: CreateTable
         W.control("POST", "/_world/settings", {"ddb_backup_delay_s": 1.0})
         W.control("DELETE", "/_world/grants")
         try:
@@ -122,19 +142,19 @@ class TestGeneratedPolicies(unittest.TestCase):
                      "--account", MEMBERS[0], "--alias", "orders"], W)
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn("already has a chain", r.stderr)
+            url = (f"s3://fleetvault-backups-123456789012/dynamodb-exports/orders-exports/{MEMBERS[0]}"
+                   "/us-east-1/orders")
+            r = run(["verify", "--exports", url, "--config", cfg], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(["restore", "dynamodb", "--from-exports", url, "--target-table", "orders-from-exports",
+                     "--config", cfg], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         finally:
             W.control("POST", "/_world/settings", {"ddb_backup_delay_s": 0.0})
-        used, denied = grants_used()
-        # not even a call whose failure fleetvault only warns about (event logs)
-        self.assertEqual(denied, [])
-        member = set()
-        for a in MEMBERS:
-            member |= used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
-        central = used.get(CENTRAL, set())
-        self.assertEqual(granted("fleetvault-member-policy.json") - member, RESTORE_ONLY[ROLE] | EXPORT_WRITES)
-        self.assertEqual(granted("fleetvault-central-policy.json") - central, RESTORE_ONLY["central"])
-        self.assertFalse(member - granted("fleetvault-member-policy.json"))
-        self.assertFalse(central - granted("fleetvault-central-policy.json"))
+        # the restore from the exports scans its target (is it empty), which
+        # a restore from backups would too
+        assert_granted_is_used(self, {ROLE: (RESTORE_ONLY[ROLE] - {"dynamodb:Scan"}) | EXPORT_WRITES,
+                                      "central": RESTORE_ONLY["central"]})
 
     def test_an_action_taken_away_fails_the_job_naming_it(self):
         with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
@@ -223,6 +243,99 @@ class TestGeneratedPolicies(unittest.TestCase):
             role = used.get(f"arn:aws:iam::{a}:role/{ROLE}", set())
             self.assertFalse([x for x in role if x.startswith("iam:")])
         self.assertIn("dynamodb:CreateBackup", used[f"arn:aws:iam::{MEMBERS[0]}:role/{ROLE}"])
+
+
+class TestExportsUnderGeneratedPolicies(unittest.TestCase):
+    """A dynamodb_exports job under nothing but what `fleetvault iam-policy`
+    generates for it (deploy/iam grants only the sample fleet's exports
+    job, on other prefixes): a run exports the table, then `exports
+    status`, `exports import-state`, `restore dynamodb --from-exports` (into
+    a new table, then refused on the non-empty one) and `verify --exports`.
+    Nothing is denied, and every granted action is used but the ones AWS
+    checks and the world cannot (DynamoDB writes an export into S3 with the
+    caller's S3 permissions; the world writes it itself)."""
+
+    UNCHECKED = {ROLE: {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"},
+                 "central": set()}
+
+    def test_exports_restore_and_verify_use_exactly_the_grants(self):
+        acct, table = MEMBERS[0], "iam-exp"
+        d = tmpdir()
+        cfg = os.path.join(d, "fleet.yaml")
+        fleet_config(cfg, f"""
+- name: iamx
+  type: dynamodb_exports
+  tables:
+    names: [{table}]
+  poll_interval_s: 1
+""")
+        with open(cfg) as f:
+            text = f.read().replace("central:\n", f"central:\n  principal_arn: {CENTRAL}\n", 1)
+        with open(cfg, "w") as f:
+            f.write(text)
+        gen = os.path.join(d, "iam")
+        os.mkdir(gen)
+        r = run(["iam-policy", "--config", cfg, "--out", gen], W)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def doc(name):
+            with open(os.path.join(gen, name)) as f:
+                return f.read()
+
+        ddb = admin(W, "dynamodb", acct)
+        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        ddb.update_continuous_backups(TableName=table,
+                                      PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for i in range(30):
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}, "v": {"N": str(i)}})
+        W.advance_clock(5)
+        seed_state(W, acct, "iamseed", "2026-12-01T00:00:00Z", "2026-12-01T00:15:00Z")
+        user = W.principals["principals"]["fleetvault"]["arn"].split("/")[-1]
+        central_iam = W.client("iam", who="admin")
+        ctl = W.client("dynamodb", who="admin")
+        if "fleetvault-control" in ctl.list_tables()["TableNames"]:
+            ctl.delete_table(TableName="fleetvault-control")  # the run makes it: CreateTable
+        W.control("DELETE", "/_world/grants")
+        try:
+            central_iam.put_user_policy(UserName=user, PolicyName="fleetvault-central",
+                                        PolicyDocument=doc("fleetvault-central-policy.json"))
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=doc("fleetvault-member-policy.json"))
+            r = run(["backup", "--config", cfg, "--job", "iamx", "--output-dir", tmpdir(), "--no-progress"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(["exports", "status", "--config", cfg, "--job", "iamx"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn(table, r.stdout)
+            r = run(["exports", "import-state", "--config", cfg, "--job", "iamx", "--table", "iam-seed",
+                     "--account", acct, "--alias", "iamseed"], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            url = f"s3://fleetvault-backups-123456789012/dynamodb-exports/iamx/{acct}/us-east-1/{table}"
+            restore = ["restore", "dynamodb", "--from-exports", url, "--target-table", f"{table}-restored",
+                       "--config", cfg]
+            r = run(restore, W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(restore, W)  # the target is not empty now: refused (Scan)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("is not empty", r.stderr)
+            r = run(["verify", "--exports", url, "--config", cfg], W)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:  # the sample fleet's, as the world started
+            with open(os.path.join(IAM_DIR, "fleetvault-central-policy.json")) as f:
+                central_iam.put_user_policy(UserName=user, PolicyName="fleetvault-central", PolicyDocument=f.read())
+            with open(os.path.join(IAM_DIR, "fleetvault-member-policy.json")) as f:
+                member_doc = f.read()
+            for a in MEMBERS:
+                admin(W, "iam", a).put_role_policy(RoleName=ROLE, PolicyName="fleetvault-member",
+                                                   PolicyDocument=member_doc)
+        restored = ddb.scan(TableName=f"{table}-restored")["Items"]
+        self.assertEqual(sorted(i["pk"]["S"] for i in restored), sorted(f"k{i}" for i in range(30)))
+        member, central = assert_granted_is_used(self, self.UNCHECKED, gen)
+        self.assertIn("s3:ListBucket", central)
+        self.assertIn("s3:GetObject", central)
+        self.assertTrue({"dynamodb:CreateTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"} <= member)
 
 
 class TestExemptionsByIdentity(unittest.TestCase):

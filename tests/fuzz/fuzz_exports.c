@@ -9,13 +9,19 @@
  *   2  gzip bytes of a data file        3  item lines (gzip'd here first,
  *                                          so the line reader is reached)
  *   4  summaries separated by "\n--\n", a --to time in byte 1's window
+ *   5  a bucket: objects separated by "\n--\n", each "<key>\n<bytes>"
+ *      (byte 1 bit 0: the bytes of keys ending ".gz" are gzip'd here
+ *      first); verify --exports and restore --from-exports of it run
+ *      through an in-memory fv_restore_aws (listing pages of 3, ranges)
  * Properties: a parsed summary has its ARNs, files key and ordered times;
  * the reader gives the same puts, deletes and status however the stream is
  * split; a chain starts with a full export, continues window by window
- * without reuse and never passes --to. */
+ * without reuse and never passes --to; verify counts no more bad files
+ * than files, and a restore writes only what its files hold. */
 #include "fuzz_input.h"
 
 #include <fv/export_restore.h>
+#include <fv/restore_aws.h>
 
 #include <json-c/json.h>
 #include <zlib.h>
@@ -85,22 +91,14 @@ static void s_stream(struct fv_cur gz, bool incremental, size_t step)
     fv_buf_clean_up(&log[1]);
 }
 
+static void s_gz(struct fv_cur in, struct fv_buf *out);
+
 static void s_lines(struct fv_cur in, bool incremental, size_t step)
 {
-    z_stream z = {0};
-    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        abort();
-    size_t cap = deflateBound(&z, in.len);
-    unsigned char *out = fv_malloc(cap);
-    z.next_in = (unsigned char *)(uintptr_t)in.ptr;
-    z.avail_in = (uInt)in.len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-        abort();
-    s_stream((struct fv_cur){(const char *)out, cap - z.avail_out}, incremental, step);
-    deflateEnd(&z);
-    free(out);
+    struct fv_buf gz = {0};
+    s_gz(in, &gz);
+    s_stream((struct fv_cur){gz.ptr, gz.len}, incremental, step);
+    fv_buf_clean_up(&gz);
 }
 
 static void s_chain(struct fv_cur in, uint8_t param)
@@ -138,18 +136,205 @@ static void s_chain(struct fv_cur in, uint8_t param)
         fv_export_summary_clean_up(&s[i]);
 }
 
+/* --- 5: a bucket behind the restore seam --- */
+
+#define S_MAX_OBJ 16
+struct s_bucket {
+    char *keys[S_MAX_OBJ];
+    struct fv_buf bodies[S_MAX_OBJ];
+    size_t n;
+    bool target; /* made by CreateTable */
+    uint64_t written;
+};
+
+static fv_status s_range(void *ud, const char *bucket, const char *key, uint64_t first,
+                         uint64_t last, fv_s3_write_fn *write, void *write_ud,
+                         struct fv_s3_get_result *out, struct fv_error *err)
+{
+    struct s_bucket *b = ud;
+    (void)bucket, (void)out;
+    for (size_t i = 0; i < b->n; i++) {
+        if (strcmp(b->keys[i], key) != 0)
+            continue;
+        if (first >= b->bodies[i].len)
+            return fv_error_set(err, FV_E_INVALID, "InvalidRange");
+        uint64_t end = last < b->bodies[i].len ? last + 1 : b->bodies[i].len;
+        return write(write_ud, b->bodies[i].ptr + first, (size_t)(end - first), err);
+    }
+    return fv_error_set(err, FV_E_NOTFOUND, "NoSuchKey");
+}
+
+static fv_status s_list(void *ud, const char *bucket, const struct fv_s3_list *req,
+                        const char *token, struct fv_s3_objects *out, struct fv_error *err)
+{
+    struct s_bucket *b = ud;
+    (void)bucket, (void)err;
+    size_t from = token ? (size_t)strtoul(token, NULL, 10) : 0, shown = 0, i = from;
+    for (; i < b->n && shown < 3; i++) {
+        if (req && req->prefix && strncmp(b->keys[i], req->prefix, strlen(req->prefix)) != 0)
+            continue;
+        out->items = fv_realloc(out->items, (out->n + 1) * sizeof(*out->items));
+        out->items[out->n++] =
+            (struct fv_s3_object){.key = fv_strdup(b->keys[i]), .size = b->bodies[i].len};
+        shown++;
+    }
+    out->pages++;
+    if (i < b->n) {
+        char next[24];
+        snprintf(next, sizeof(next), "%zu", i);
+        out->next = fv_strdup(next);
+    }
+    return FV_OK;
+}
+
+static fv_status s_describe_raw(void *ud, const char *account, const char *region,
+                                const char *table, struct json_object **desc, struct fv_error *err)
+{
+    struct s_bucket *b = ud;
+    (void)account, (void)region;
+    *desc = NULL;
+    if (strcmp(table, "target") == 0 && !b->target)
+        return fv_error_set(err, FV_E_NOTFOUND, "ResourceNotFoundException");
+    *desc = json_tokener_parse("{\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+                               "\"HASH\"}],\"AttributeDefinitions\":[{\"AttributeName\":"
+                               "\"pk\",\"AttributeType\":\"S\"}]}");
+    return FV_OK;
+}
+
+static fv_status s_create(void *ud, const char *account, const char *region,
+                          struct json_object *request, struct fv_error *err)
+{
+    (void)account, (void)region, (void)request, (void)err;
+    ((struct s_bucket *)ud)->target = true;
+    return FV_OK;
+}
+
+static fv_status s_describe(void *ud, const char *account, const char *region, const char *table,
+                            struct fv_dynamodb_table *out, struct fv_error *err)
+{
+    (void)ud, (void)account, (void)region, (void)table, (void)err;
+    memset(out, 0, sizeof(*out));
+    out->status = fv_strdup("ACTIVE");
+    return FV_OK;
+}
+
+static fv_status s_batch(void *ud, const char *account, const char *region,
+                         struct json_object *items, struct json_object **unprocessed,
+                         struct fv_error *err)
+{
+    struct s_bucket *b = ud;
+    (void)account, (void)region, (void)err;
+    *unprocessed = NULL;
+    json_object_object_foreach(items, table, requests)
+    {
+        if (strcmp(table, "target") != 0 || json_object_array_length(requests) == 0 ||
+            json_object_array_length(requests) > FV_DYNAMODB_BATCH_WRITE_MAX)
+            abort(); /* only the target, whole batches */
+        b->written += json_object_array_length(requests);
+    }
+    return FV_OK;
+}
+
+static fv_status s_read(void *ud, const char *account, const char *region,
+                        const struct fv_dynamodb_read *req, const char *start_key,
+                        struct fv_dynamodb_page *out, struct fv_error *err)
+{
+    (void)ud, (void)account, (void)region, (void)req, (void)start_key, (void)err;
+    memset(out, 0, sizeof(*out));
+    out->items = json_object_new_array();
+    return FV_OK;
+}
+
+static int64_t s_zero(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+static void s_no_sleep(void *ud, int64_t ms)
+{
+    (void)ud, (void)ms;
+}
+
+/* in gzip'd (level 1) into out. */
+static void s_gz(struct fv_cur in, struct fv_buf *out)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    size_t cap = deflateBound(&z, in.len);
+    out->ptr = fv_realloc(out->ptr, cap + 1);
+    z.next_in = (unsigned char *)(uintptr_t)in.ptr;
+    z.avail_in = (uInt)in.len;
+    z.next_out = (unsigned char *)out->ptr;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+        abort();
+    out->len = cap - z.avail_out;
+    out->cap = cap + 1;
+    deflateEnd(&z);
+}
+
+static void s_prefix(struct fv_cur in, uint8_t param)
+{
+    struct s_bucket b = {0};
+    while (in.len > 0 && b.n < S_MAX_OBJ) {
+        struct fv_cur obj = fuzz_take(&in, "\n--\n");
+        struct fv_cur key = fuzz_take(&obj, "\n");
+        if (key.len == 0 || memchr(key.ptr, 0, key.len))
+            continue;
+        b.keys[b.n] = fv_strndup(key.ptr, key.len);
+        if ((param & 1) && key.len > 3 && memcmp(key.ptr + key.len - 3, ".gz", 3) == 0)
+            s_gz(obj, &b.bodies[b.n]);
+        else
+            fv_buf_append(&b.bodies[b.n], obj.ptr, obj.len);
+        b.n++;
+    }
+    struct fv_restore_aws aws = {.ud = &b,
+                                 .get_object_range = s_range,
+                                 .list_objects_page = s_list,
+                                 .describe_table_raw = s_describe_raw,
+                                 .create_table = s_create,
+                                 .describe_table = s_describe,
+                                 .batch_write = s_batch,
+                                 .read_page = s_read};
+    struct fv_export_verify_result v;
+    struct fv_error err = {0};
+    if (fv_export_verify_run(&aws, "bkt", "p", NULL, NULL, &v, &err) == FV_OK && v.bad > v.files)
+        abort();
+    fuzz_check_error(&err);
+    struct fv_clock clock = {s_zero, s_zero, s_no_sleep, NULL};
+    struct fv_export_restore req = {.bucket = "bkt",
+                                    .prefix = "p",
+                                    .target_table = "target",
+                                    .to_ms = param & 2 ? INT64_C(1796307600000) : 0, /* 14:20 */
+                                    .clock = &clock};
+    struct fv_export_restore_result r;
+    memset(&err, 0, sizeof(err));
+    if (fv_export_restore_run(&aws, &req, &r, &err) == FV_OK &&
+        (r.exports == 0 || !r.account || !r.region || b.written != r.puts + r.deletes))
+        abort();
+    fuzz_check_error(&err);
+    fv_export_restore_result_clean_up(&r);
+    for (size_t i = 0; i < b.n; i++) {
+        free(b.keys[i]);
+        fv_buf_clean_up(&b.bodies[i]);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
     struct fv_cur in = {(const char *)data + 2, size - 2};
     uint8_t param = data[1];
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: s_summary(in); break;
     case 1: s_files_line(in); break;
     case 2: s_stream(in, param & 1, 1 + (param >> 1)); break;
     case 3: s_lines(in, param & 1, 1 + (param >> 1)); break;
-    default: s_chain(in, param); break;
+    case 4: s_chain(in, param); break;
+    default: s_prefix(in, param); break;
     }
     return 0;
 }

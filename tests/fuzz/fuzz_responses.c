@@ -1,5 +1,7 @@
 /* libFuzzer target: every service's response readers — DynamoDB (and the
- * control table on it), QuickSight, S3, STS (GetCallerIdentity, AssumeRole,
+ * control table on it, the export chains' state there), DynamoDB exports
+ * (ExportTableToPointInTime, DescribeExport), SSM (GetParameters, the
+ * seed's state import-state reads), QuickSight, S3, STS (GetCallerIdentity, AssumeRole,
  * AssumeRoleWithWebIdentity), the container and IMDS credential endpoints,
  * IAM, CloudWatch Logs, SNS and the tagging API — through the real client
  * (signing, retries off, error decoding) against a local HTTP stub that
@@ -21,12 +23,14 @@
 
 #include <fv/control.h>
 #include <fv/dynamodb.h>
+#include <fv/exports.h>
 #include <fv/iam.h>
 #include <fv/log.h>
 #include <fv/logs.h>
 #include <fv/quicksight.h>
 #include <fv/s3.h>
 #include <fv/sns.h>
+#include <fv/ssm.h>
 #include <fv/sts.h>
 #include <fv/tagging.h>
 
@@ -411,6 +415,71 @@ static void s_tagging(struct fv_error *err)
     fv_tagged_resources_clean_up(&l);
 }
 
+/* ExportTableToPointInTime (variant 0 a full export, 1 a window), then
+ * DescribeExport: a description read is one of an export (its ARN) with
+ * times a chain can use. */
+static void s_ddb_exports(struct fv_error *err)
+{
+    const char *table = "arn:aws:dynamodb:us-east-1:" A ":table/t";
+    struct fv_dynamodb_export_request req = {.table_arn = table, .bucket = "b", .prefix = "p"};
+    if (s_variant) {
+        req.type = FV_DDB_EXPORT_INCREMENTAL;
+        req.from_ms = INT64_C(1764727200000);
+        req.to_ms = req.from_ms + 900000;
+    }
+    struct fv_dynamodb_export e;
+    for (int call = 0; call < 2; call++) {
+        fv_status st = call == 0 ? fv_dynamodb_export_start(s_client, &req, &e, err)
+                                 : fv_dynamodb_describe_export(s_client, table, &e, err);
+        if (st != FV_OK)
+            continue;
+        if (!e.arn || e.start_ms < 0 || e.end_ms < 0 || e.export_time_ms < 0 || e.from_ms < 0 ||
+            e.to_ms < 0)
+            abort();
+        fv_dynamodb_export_clean_up(&e);
+    }
+}
+
+/* GetParameters, then a seed deployment's state imported (GetParameters,
+ * the chain read, its conditional write; variant 1 over an existing one). */
+static void s_ssm(struct fv_error *err)
+{
+    const char *names[] = {"/incremental-export/a/full-export-time",
+                           "/incremental-export/a/workflow-state"};
+    struct fv_ssm_parameters p;
+    if (fv_ssm_get_parameters(s_client, names, 2, &p, err) == FV_OK) {
+        if (p.n_invalid > 0 && !p.invalid)
+            abort();
+        fv_ssm_parameters_value(&p, names[0]);
+        fv_ssm_parameters_clean_up(&p);
+    }
+    struct fv_export_key key = {"ex", A, "us-east-1", "t"};
+    struct fv_export_state s = {0};
+    if (fv_export_import_seed(s_client, s_client, "ctl", &key, "a", s_variant,
+                              INT64_C(1764727200000), &s, err) == FV_OK &&
+        (!s.job || !s.table || s.version < 1))
+        abort();
+    fv_export_state_clean_up(&s);
+}
+
+/* A chain read, and every chain of a job listed: whatever the items, a
+ * chain names its table and has a version. */
+static void s_export_state(struct fv_error *err)
+{
+    struct fv_export_key key = {"ex", A, "us-east-1", "t"};
+    struct fv_export_state s = {0};
+    if (fv_export_state_get(s_client, "ctl", &key, &s, err) == FV_OK &&
+        (!s.job || !s.account || !s.region || !s.table || s.version < 0))
+        abort();
+    fv_export_state_clean_up(&s);
+    struct fv_export_states l = {0};
+    if (fv_export_state_list(s_client, "ctl", s_variant ? NULL : "ex", &l, err) == FV_OK)
+        for (size_t i = 0; i < l.n; i++)
+            if (!l.items[i].job || !l.items[i].table || l.items[i].version < 0)
+                abort();
+    fv_export_states_clean_up(&l);
+}
+
 static void (*const s_calls[])(struct fv_error *err) = {
     s_ddb_list_tables,
     s_ddb_describe_table,
@@ -434,6 +503,9 @@ static void (*const s_calls[])(struct fv_error *err) = {
     s_iam,
     s_logs_sns,
     s_tagging,
+    s_ddb_exports,
+    s_ssm,
+    s_export_state,
 };
 
 /* One stub route per answer, used once each, in order. */

@@ -135,6 +135,24 @@ QS_ASSET = {"Arn": f"arn:aws:quicksight:us-east-1:{A}:dashboard/d", "DashboardId
             "DataSetId": "ds", "DataSourceId": "src", "AnalysisId": "an", "Name": "n",
             "CreatedTime": 1764727200, "LastUpdatedTime": 1764727201.5, "ImportMode": "SPICE",
             "Type": "S3", "Status": "CREATION_SUCCESSFUL"}
+EXPORT = {"ExportArn": f"arn:aws:dynamodb:us-east-1:{A}:table/t/export/01764727200000-abcdef12",
+          "ExportStatus": "IN_PROGRESS", "ExportType": "INCREMENTAL_EXPORT",
+          "TableArn": f"arn:aws:dynamodb:us-east-1:{A}:table/t", "S3Bucket": "b", "S3Prefix": "p",
+          "S3BucketOwner": "123456789012", "ExportFormat": "DYNAMODB_JSON", "ClientToken": "fv-1",
+          "StartTime": 1764727200.5, "ItemCount": 3, "BilledSizeBytes": 1e3,
+          "ExportManifest": "p/AWSDynamoDB/01764727200000-abcdef12/manifest-summary.json",
+          "IncrementalExportSpecification": {"ExportFromTime": 1764727200, "ExportToTime": 1764728100,
+                                             "ExportViewType": "NEW_AND_OLD_IMAGES"}}
+SEED_PARAMS = [{"Name": f"/incremental-export/a/{k}", "Value": v, "Type": "String"}
+               for k, v in (("full-export-time", "2026-12-01T00:00:00.250Z"),
+                            ("last-incremental-export-time", "2026-12-03T01:45:00Z"),
+                            ("workflow-initiated", "true"), ("workflow-state", "NORMAL"),
+                            ("workflow-action", "RUN"))]
+CHAIN = {"pk": {"S": f"export#ex#{A}#us-east-1#t"}, "job": {"S": "ex"}, "account": {"S": A},
+         "region": {"S": "us-east-1"}, "table": {"S": "t"}, "workflow-initiated": {"S": "true"},
+         "full-export-time": {"N": "1764727200000"}, "last-incremental-export-time": {"N": "1764728100000"},
+         "workflow-state": {"S": "PITR_GAP"}, "workflow-action": {"S": "RESET_WITH_FULL_EXPORT_AGAIN"},
+         "chain-id": {"S": "arn"}, "last-error": {"S": "e"}, "version": {"N": "3"}}
 RESPONSES = {  # index in s_calls: answers
     0: [J({"TableNames": ["a", "b"], "LastEvaluatedTableName": "b"}), J({"TableNames": ["c"]})],
     1: [J({"Table": TABLE})],
@@ -218,6 +236,14 @@ RESPONSES = {  # index in s_calls: answers
     21: [J({"ResourceTagMappingList": [{"ResourceARN": f"arn:aws:dynamodb:us-east-1:{A}:table/t",
                                          "Tags": [{"Key": "backup", "Value": "daily"}]}],
             "PaginationToken": "p"})],
+    22: [J({"ExportDescription": EXPORT}),
+         J({"ExportDescription": dict(EXPORT, ExportStatus="FAILED", FailureCode="S3NoSuchBucket",
+                                      FailureMessage="no bucket", EndTime=1764728100.25)})],
+    23: [J({"Parameters": SEED_PARAMS[:2], "InvalidParameters": ["/incremental-export/a/x"]}),
+         J({"Parameters": SEED_PARAMS}), "{}", "{}"],
+    24: [J({"Item": CHAIN}), J({"Items": [CHAIN, dict(CHAIN, table={"S": "u"})], "Count": 2,
+                                "LastEvaluatedKey": {"pk": CHAIN["pk"]}}),
+         J({"Items": [dict(CHAIN, version={"N": "x"})], "Count": 1})],
 }
 
 
@@ -231,6 +257,8 @@ def responses_seeds(root):
         raw = open(errors[call % len(errors)], "rb").read().replace(b"\r\n", b"\n")
         first, _, rest = raw.partition(b"\n")
         out[f"call{call:02d}-error"] = bytes([call]) + first.split()[1] + b"\n" + rest
+    # fuzz_responses found: an ExportArn that is no string
+    out["call22-arn-number"] = bytes([22]) + answer(J({"ExportDescription": {"ExportArn": 5}})).encode()
     out["call14-single"] = bytes([14 + len(RESPONSES)]) + answer("", 200, [("ETag", '"e"')]).encode()
     return out
 
@@ -300,7 +328,28 @@ def exports_seeds():
     inc_lines = (f'{{"Metadata":{{"WriteTimestampMicros":{{"N":"1"}}}},"Keys":{{"pk":{{"S":"a"}}}},'
                  f'"NewImage":{item},"OldImage":{item}}}\n'
                  '{"Keys":{"pk":{"S":"b"},"sk":{"N":"2"}}}\n').encode()
+    # a bucket (target 5): a full export and one window under p/, as the world lays them out
+    def bucket(exports, pre_gzip):
+        objs = []
+        for i, (summ, lines) in enumerate(exports):
+            base = f"p/AWSDynamoDB/0{i + 1}"
+            data = f"{base}/data/d{i}.json.gz"
+            import base64
+            import hashlib
+            gz = gzip.compress(lines, mtime=0)
+            md5 = base64.b64encode(hashlib.md5(gz).digest()).decode()
+            objs.append((f"{base}/manifest-summary.json".encode(), summ))
+            objs.append((f"{base}/manifest-files.json".encode(),
+                         json.dumps({"itemCount": 2, "md5Checksum": md5, "etag": hashlib.md5(gz).hexdigest(),
+                                     "dataFileS3Key": data}).encode() + b"\n"))
+            objs.append((data.encode(), gz if pre_gzip else lines))
+        return b"\n--\n".join(k + b"\n" + v for k, v in objs)
+
     return {
+        # gzip'd here, as written (verify finds nothing); lines gzip'd by the harness
+        "bucket-chain": b"\x05\x00" + bucket([(full, full_lines), (inc[0], inc_lines)], True),
+        "bucket-chain-to": b"\x05\x03" + bucket([(full, full_lines), (inc[0], inc_lines), (inc[1], inc_lines)],
+                                                  False),
         "summary-full": b"\x00\x00" + full,
         "summary-inc": b"\x00\x00" + inc[0],
         "files-line": b"\x01\x00" + b'{"itemCount":2,"md5Checksum":"1B2M2Y8AsgTpgAmY7PhCfg==",'

@@ -217,11 +217,12 @@ static void test_exports_write_across_accounts(void **state)
     assert_true(s_has(m, "Allow", "dynamodb:DescribeContinuousBackups", NULL));
     assert_true(s_has(m, "Allow", "dynamodb:DescribeExport",
                       "arn:aws:dynamodb:us-east-1:" A ":table/*/export/*"));
-    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
     assert_true(s_has(m, "Allow", "s3:PutObject", "arn:aws:s3:::bk/seed/t1/*"));
     assert_true(s_has(m, "Allow", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:" C ":key/k-2"));
     assert_false(s_has(m, "Allow", "dynamodb:CreateBackup", NULL)); /* no backups job */
-    assert_true(s_has(b, "Allow", "s3:PutObjectAcl", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
+    assert_true(
+        s_has(b, "Allow", "s3:PutObjectAcl", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
     assert_non_null(strstr(json_object_to_json_string_ext(b, JSON_C_TO_STRING_NOSLASHESCAPE),
                            "arn:aws:iam::" A ":role/fvm"));
     assert_non_null(strstr(json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -236,6 +237,23 @@ static void test_exports_write_across_accounts(void **state)
     /* no retention_days: nothing may be deleted */
     assert_false(s_has(c, "Allow", "s3:DeleteObject", NULL));
     assert_false(s_has(c, "Allow", "dynamodb:BatchGetItem", NULL));
+    /* restore --from-exports and verify --exports: the central principal
+     * reads the exports (listing only under their prefixes, decrypting with
+     * their keys), the member role makes and fills the target table */
+    assert_true(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/*"));
+    assert_true(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/seed/t1/*"));
+    assert_false(s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::bk/*"));
+    assert_true(s_has(c, "Allow", "s3:ListBucket", "arn:aws:s3:::bk"));
+    assert_true(s_has(c, "Allow", "kms:Decrypt", "arn:aws:kms:us-east-1:" C ":key/k-2"));
+    assert_false(s_has(c, "Allow", "kms:GenerateDataKey", NULL));
+    const char *ct = json_object_to_json_string_ext(c, JSON_C_TO_STRING_NOSLASHESCAPE);
+    assert_non_null(strstr(ct, "\"StringLike\":{\"s3:prefix\":[\"dynamodb-exports/ex/*/*/*/*\","
+                               "\"seed/t1/*\"]}"));
+    const char *restore[] = {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:Scan",
+                             "dynamodb:BatchWriteItem"};
+    for (size_t i = 0; i < sizeof(restore) / sizeof(restore[0]); i++)
+        assert_true(s_has(m, "Allow", restore[i], "arn:aws:dynamodb:us-east-1:" A ":table/*"));
+    assert_false(s_has(m, "Allow", "s3:GetObject", NULL));
     json_object_put(c);
     json_object_put(m);
     json_object_put(k);
@@ -266,14 +284,27 @@ static void test_export_retention_deletes_only_export_keys(void **state)
     assert_int_equal(fv_iam_policies(&cfg, &d, &err), FV_OK);
     struct json_object *c = s_doc(&d, "fleetvault-central-policy.json");
     assert_true(s_has(c, "Allow", "s3:DeleteObject",
-                      "arn:aws:s3:::bk/dynamodb-exports/ex/*/AWSDynamoDB/*"));
-    assert_true(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::bk/seed/t1/AWSDynamoDB/*"));
+                      "arn:aws:s3:::bk/dynamodb-exports/ex/*/*/*/AWSDynamoDB/*/*"));
+    assert_true(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::bk/seed/t1/AWSDynamoDB/*/*"));
     assert_true(s_has(c, "Allow", "s3:DeleteObject",
-                      "arn:aws:s3:::other/dynamodb-exports/keep/" A "/*/t2/AWSDynamoDB/*"));
+                      "arn:aws:s3:::other/dynamodb-exports/keep/" A "/*/t2/AWSDynamoDB/*/*"));
     assert_false(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::bk/dynamodb-exports/ex/*"));
     assert_false(s_has(c, "Allow", "s3:DeleteObject", "arn:aws:s3:::third/*"));
-    const char *text = json_object_to_json_string_ext(c, JSON_C_TO_STRING_NOSLASHESCAPE);
-    assert_null(strstr(text, "third")); /* keeps every export: nothing of it */
+    /* keeps every export: nothing of it is retention's (restore still reads it) */
+    struct json_object *sts = json_object_object_get(c, "Statement");
+    size_t n_retention = 0;
+    for (size_t i = 0; i < json_object_array_length(sts); i++) {
+        struct json_object *st = json_object_array_get_idx(sts, i);
+        const char *sid = json_object_get_string(json_object_object_get(st, "Sid"));
+        if (strncmp(sid, "ExportRetention", 15) != 0)
+            continue;
+        n_retention++;
+        const char *text = json_object_to_json_string_ext(st, JSON_C_TO_STRING_NOSLASHESCAPE);
+        assert_null(strstr(text, "third"));
+    }
+    assert_int_equal(n_retention, 2);
+    assert_true(
+        s_has(c, "Allow", "s3:GetObject", "arn:aws:s3:::third/dynamodb-exports/all/*/*/*/*"));
     assert_true(s_has(c, "Allow", "s3:ListBucket", "arn:aws:s3:::bk"));
     assert_true(s_has(c, "Allow", "dynamodb:BatchGetItem",
                       "arn:aws:dynamodb:us-east-1:" C ":table/fleetvault-control"));

@@ -264,6 +264,31 @@ static void test_dynamodb_backup_names_read_once(void **state)
     fv_dynamodb_backup_clean_up(&b);
 }
 
+/* fuzz_responses: an ExportDescription whose ExportArn is no string was an
+ * export with a NULL ARN (a chain would have recorded it). */
+static void test_dynamodb_export_without_an_arn_string_is_junk(void **state)
+{
+    struct s_world *w = *state;
+    struct fv_error err;
+    struct fv_dynamodb_export e;
+    const char *bad[] = {"5", "null", "{}", "[\"a\"]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body),
+                 "{\"ExportDescription\":{\"ExportArn\":%s,\"ExportStatus\":\"COMPLETED\"}}",
+                 bad[i]);
+        s_answer(w, body);
+        assert_int_equal(fv_dynamodb_describe_export(w->client, "a", &e, &err), FV_E_PARSE);
+        assert_null(e.arn);
+        assert_non_null(strstr(err.message, "DescribeExport"));
+    }
+    s_answer(w, "{\"ExportDescription\":{\"ExportArn\":\"x\",\"ExportStatus\":\"COMPLETED\"}}");
+    assert_int_equal(fv_dynamodb_describe_export(w->client, "a", &e, &err), FV_OK);
+    assert_string_equal(e.arn, "x");
+    assert_int_equal(e.status, FV_DDB_EXPORT_COMPLETED);
+    fv_dynamodb_export_clean_up(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +303,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logs_rejected_indexes_stay_in_the_batch, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_dynamodb_backup_names_read_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dynamodb_export_without_an_arn_string_is_junk, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
