@@ -93,8 +93,9 @@ static void s_pitr_remedy(const struct s_export *x, struct fv_buf *out)
     fv_buf_printf(out,
                   "PITR of table %s was off, or its window no longer reaches the last exported "
                   "time: the chain has a gap. Enable PITR, then set workflow-action to "
-                  "RESET_WITH_FULL_EXPORT_AGAIN (fleetvault exports reset --job %s --table %s "
-                  "--account %s --region %s); downstream consumers restart from that full export.",
+                  "RESET_WITH_FULL_EXPORT_AGAIN (fleetvault exports reset --config <file> --job %s "
+                  "--table %s --account %s --region %s); downstream consumers restart from that "
+                  "full export.",
                   t->resource, t->job, t->resource, t->account, t->region);
 }
 

@@ -38,12 +38,13 @@ static void s_gap(struct fv_export_decision *out, const struct fv_export_state *
     if (enable_pitr && s->initiated != FV_EXPORT_INITIATED) {
         fv_buf_append_str(&r, "; the full export then starts by itself");
     } else {
-        fv_buf_printf(&r,
-                      "%srun `fleetvault exports reset --job %s --table %s --account %s --region "
-                      "%s`: a full export re-initialises the chain after the gap (downstream "
-                      "readers start again from it)",
-                      enable_pitr ? ", then " : "", s->job ? s->job : "J", table,
-                      s->account ? s->account : "A", s->region ? s->region : "R");
+        fv_buf_printf(
+            &r,
+            "%srun `fleetvault exports reset --config <file> --job %s --table %s --account %s "
+            "--region %s`: a full export re-initialises the chain after the gap (downstream "
+            "readers start again from it)",
+            enable_pitr ? ", then " : "", s->job ? s->job : "J", table,
+            s->account ? s->account : "A", s->region ? s->region : "R");
     }
     snprintf(out->remedy, sizeof(out->remedy), "%s", fv_buf_str(&r));
     fv_buf_clean_up(&r);

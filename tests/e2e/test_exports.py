@@ -325,7 +325,7 @@ class TestContinuousExports(unittest.TestCase):
         self.assertEqual(len(notes), 1, notes)
         jsonschema.validate(notes[0], self.schema)
         self.assertEqual(notes[0]["status"], "FAILED")
-        self.assertIn("fleetvault exports reset --job gx --table gap-t", notes[0]["remedy"])
+        self.assertIn("fleetvault exports reset --config <file> --job gx --table gap-t", notes[0]["remedy"])
         s3 = W.client("s3", who="admin")
         prefix = f"dynamodb-exports/gx/{acct}/us-east-1/{t}/"
         self.assertNotIn("Contents", s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix))

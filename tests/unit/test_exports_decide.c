@@ -183,8 +183,9 @@ static void test_pitr_reenabled_is_a_gap_until_reset(void **state)
     d = s_decide(&s, s_pitr_off, W, end + W);
     assert_int_equal(d.kind, FV_EXPORT_DO_PITR_GAP);
     assert_non_null(strstr(d.remedy, "enable point-in-time recovery"));
-    assert_non_null(strstr(d.remedy, "fleetvault exports reset --job nightly --table orders "
-                                     "--account 111111111111 --region us-east-1"));
+    assert_non_null(strstr(d.remedy,
+                           "fleetvault exports reset --config <file> --job nightly --table orders "
+                           "--account 111111111111 --region us-east-1"));
     assert_int_equal(fv_export_apply_failed(&s, &d, NULL, NULL, end + W), FV_EXPORT_APPLIED);
     assert_int_equal(s.workflow_state, FV_EXPORT_PITR_GAP);
     assert_non_null(s.last_error);

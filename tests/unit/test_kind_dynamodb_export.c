@@ -439,7 +439,8 @@ static void test_a_pitr_gap_fails_with_a_remedy(void **state)
     const char *remedy = s_extra(&r, "remedy");
     assert_non_null(remedy);
     assert_non_null(strstr(remedy, "RESET_WITH_FULL_EXPORT_AGAIN"));
-    assert_non_null(strstr(remedy, "fleetvault exports reset --job ex --table orders"));
+    assert_non_null(
+        strstr(remedy, "fleetvault exports reset --config <file> --job ex --table orders"));
     struct fv_export_notice n;
     assert_true(fv_export_notice_from_result(&r, &n));
     assert_false(n.success);

@@ -137,7 +137,7 @@ struct fv_export_decision {
     int64_t from_ms, to_ms; /* INCREMENTAL */
     int64_t blocks_behind;  /* incrementalBlocksBehind: whole windows due after this one */
     const char *reason;     /* why, always set (static text) */
-    char remedy[384];       /* what a person must do; "" when nothing */
+    char remedy[1024];      /* what a person must do; "" when nothing */
 };
 
 /* What to export now for a chain in state s, PITR as
