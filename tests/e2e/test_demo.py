@@ -44,9 +44,9 @@ class TestDemo(unittest.TestCase):
         status = r.stdout.split("== fleetvault exports status", 1)[1].splitlines()
         rows = [l.split() for l in status if l.startswith("orders-exports ")]
         self.assertEqual(len(rows), 1, status)
-        job, acct, region, table, initiated, state, action, last_end, behind, error = rows[0]
-        self.assertEqual((acct, region, table, initiated, state, action, behind, error),
-                         ("111111111111", "us-east-1", "orders", "true", "NORMAL", "RUN", "0", "-"))
+        job, acct, region, table, initiated, state, action, last_end, window, behind, error = rows[0]
+        self.assertEqual((acct, region, table, initiated, state, action, window, behind, error),
+                         ("111111111111", "us-east-1", "orders", "true", "NORMAL", "RUN", "15m", "0", "-"))
         full_s = int(o["export_from_ms"]) // 1000
         self.assertEqual(last_end, datetime.datetime.fromtimestamp(full_s, datetime.timezone.utc)
                          .strftime("%Y-%m-%dT%H:%M:%SZ"))

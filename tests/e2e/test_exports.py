@@ -262,7 +262,7 @@ class TestContinuousExports(unittest.TestCase):
         r = run(["exports", "status", *cli], W)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         row = [l.split() for l in r.stdout.splitlines() if l.startswith(job)][0]
-        self.assertEqual(row[6:9], ["PAUSE", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last_s)), "8"])
+        self.assertEqual(row[6:10], ["PAUSE", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last_s)), "15m", "8"])
         r = run(["exports", "resume", *cli], W)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
