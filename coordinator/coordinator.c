@@ -137,14 +137,20 @@ static struct fv_run_item *s_followup(void *ud, struct fv_run *r, struct fv_run_
     return fv_plan_dynamodb_retention(io->o->fleet, r, t);
 }
 
-/* The producer and the results consumer, on first use. */
-static fv_status s_kafka(struct s_io *io, struct fv_error *err)
+/* The producer, on first use (the first publish). */
+static fv_status s_producer(struct s_io *io, struct fv_error *err)
 {
-    if (io->consumer)
-        return FV_OK;
     if (!io->producer)
         io->producer = fv_producer_new(io->o->kafka, io->o->name, err);
-    if (io->producer)
+    return io->producer ? FV_OK : (err ? err->status : FV_E_NET);
+}
+
+/* The results consumer, on first use (the first poll of collect): from then
+ * on it is polled every 200 ms, well within max.poll.interval.ms, however
+ * long publishing took. Results sent before it joins wait in the topic. */
+static fv_status s_consumer(struct s_io *io, struct fv_error *err)
+{
+    if (!io->consumer)
         io->consumer = fv_consumer_new(io->o->kafka, "fleetvault-coordinator", io->o->name,
                                        1u << FV_TOPIC_RESULTS, err);
     return io->consumer ? FV_OK : (err ? err->status : FV_E_NET);
@@ -154,7 +160,7 @@ static fv_status s_kafka(struct s_io *io, struct fv_error *err)
 static fv_status s_publish(void *ud, const struct fv_task *t, struct fv_error *err)
 {
     struct s_io *io = ud;
-    fv_status st = s_kafka(io, err);
+    fv_status st = s_producer(io, err);
     if (st != FV_OK)
         return st;
     struct fv_buf key = {0}, val = {0};
@@ -176,7 +182,7 @@ static fv_status s_flush(void *ud, int timeout_ms, struct fv_error *err)
 static int s_poll(void *ud, int timeout_ms, struct fv_result *res, struct fv_error *err)
 {
     struct s_io *io = ud;
-    if (s_kafka(io, err) != FV_OK)
+    if (s_consumer(io, err) != FV_OK)
         return -1;
     for (;;) {
         struct fv_message m;

@@ -194,11 +194,38 @@ static void s_republish_on_failure(struct fv_coord *c)
             c->io->publish(c->io->ud, &c->r.items[i].task, &ferr);
 }
 
+/* No result at all for this long: the run says which tasks it waits for. */
+#define S_QUIET_REPORT_MS 60000
+#define S_QUIET_LISTED 5
+
+/* A run that hears nothing (no worker, a consumer that is not in its group,
+ * a lost task) is diagnosable from its own log: the tasks it waits for. */
+static void s_report_quiet(const struct fv_coord *c, int64_t quiet_ms)
+{
+    const struct fv_run *r = &c->r;
+    struct fv_buf b = {0};
+    size_t waiting = 0;
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct fv_run_item *it = &r->items[i];
+        if (it->terminal || waiting++ >= S_QUIET_LISTED)
+            continue;
+        fv_buf_printf(&b, "%stask %s %s %s/%s/%s (attempts seen: %u)", waiting > 1 ? "; " : "",
+                      it->task.task_id, it->task.kind, it->task.account, it->task.region,
+                      it->task.resource, it->attempts);
+    }
+    if (waiting > S_QUIET_LISTED)
+        fv_buf_printf(&b, "; and %zu more", waiting - S_QUIET_LISTED);
+    FV_LOG(FV_LOG_WARN, "coordinator", "run %s: no result for %lld s; waiting for %zu task(s): %s",
+           r->run_id, (long long)(quiet_ms / 1000), waiting, fv_buf_str(&b));
+    fv_buf_clean_up(&b);
+}
+
 fv_status fv_coord_collect(struct fv_coord *c, struct fv_error *err)
 {
     struct fv_run *r = &c->r;
     const struct fv_coordinator_options *o = c->o;
     int64_t last_progress = 0;
+    int64_t last_result = s_now(c), last_quiet_report = last_result;
     fv_status st = FV_OK;
     while (r->n_terminal < r->n_items && !*o->stop && s_now(c) < r->deadline_ms) {
         if ((st = s_held(c, err)) != FV_OK)
@@ -208,6 +235,7 @@ fv_status fv_coord_collect(struct fv_coord *c, struct fv_error *err)
         if (rc < 0)
             return err ? err->status : FV_E_NET;
         if (rc == 1) {
+            last_result = s_now(c);
             if (fv_run_record(r, &res)) {
                 struct fv_run_target *t = fv_run_released(r, &res);
                 if (t)
@@ -219,6 +247,11 @@ fv_status fv_coord_collect(struct fv_coord *c, struct fv_error *err)
         if (now - last_progress >= 1000) {
             s_progress(c, false);
             last_progress = now;
+        }
+        if (now - last_result >= S_QUIET_REPORT_MS &&
+            now - last_quiet_report >= S_QUIET_REPORT_MS) {
+            s_report_quiet(c, now - last_result);
+            last_quiet_report = now;
         }
         s_republish_on_failure(c);
     }

@@ -380,7 +380,14 @@ struct fv_consumer *fv_consumer_new(const struct fv_kafka_config *cfg, const cha
     int session = cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : 10000;
     int heartbeat = session / 3 > 0 ? session / 3 : 1;
     c->session_timeout_ms = session;
-    int max_poll = cfg->max_poll_interval_ms > 0 ? cfg->max_poll_interval_ms : 300000;
+    /* Also the JoinGroup's patience (kafka.h): librdkafka 2.0.2's mock cluster
+     * drops the answer to a join whose member's session ran out while it
+     * waited for the rebalance (a mock process starved for a few seconds);
+     * with librdkafka's default the member then waited 303 s for nothing. */
+    int max_poll =
+        cfg->max_poll_interval_ms > 0 ? cfg->max_poll_interval_ms : FV_KAFKA_MAX_POLL_INTERVAL_MS;
+    if (max_poll < session) /* librdkafka refuses a shorter one */
+        max_poll = session;
     char session_s[16], heartbeat_s[16], max_poll_s[16];
     snprintf(session_s, sizeof(session_s), "%d", session);
     snprintf(heartbeat_s, sizeof(heartbeat_s), "%d", heartbeat);

@@ -22,7 +22,7 @@ void fv_kafka_config_init(struct fv_kafka_config *c)
     c->partitions = 6;
     c->replication = 3;
     c->session_timeout_ms = 10000;
-    c->max_poll_interval_ms = 300000;
+    c->max_poll_interval_ms = FV_KAFKA_MAX_POLL_INTERVAL_MS;
 }
 
 void fv_kafka_config_clean_up(struct fv_kafka_config *c)

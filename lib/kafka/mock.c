@@ -88,6 +88,23 @@ void fv_kafka_mock_set_down(struct fv_kafka_mock *m, bool down)
            down ? "down" : "up");
 }
 
+#define S_API_JOIN_GROUP 11 /* Kafka protocol ApiKey */
+
+void fv_kafka_mock_delay_joins(struct fv_kafka_mock *m, int delay_ms)
+{
+    /* Each broker's next JoinGroup: only the group's coordinator sees one. */
+    for (int32_t id = 1; id <= m->brokers; id++) {
+        rd_kafka_resp_err_t e = rd_kafka_mock_broker_push_request_error_rtts(
+            m->mc, id, S_API_JOIN_GROUP, 1, RD_KAFKA_RESP_ERR_NO_ERROR, delay_ms);
+        if (e)
+            FV_LOG(FV_LOG_WARN, FV_KAFKA_SUBSYS,
+                   "embedded cluster: broker %d: delaying JoinGroup: %s", (int)id,
+                   rd_kafka_err2str(e));
+    }
+    FV_LOG(FV_LOG_INFO, FV_KAFKA_SUBSYS, "embedded cluster: the next JoinGroup answered %d ms late",
+           delay_ms);
+}
+
 void fv_kafka_mock_stop(struct fv_kafka_mock *m)
 {
     if (!m)

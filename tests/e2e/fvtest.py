@@ -34,7 +34,7 @@ def fleet_config(path, jobs, kafka=None, extra=""):
               # the mock cluster in its own process speaks PLAINTEXT only
               *(["  allow_plaintext: true"] if kafka else []),
               "worker:", "  concurrency: 8", "  shutdown_grace_s: 5",
-              "coordinator:", "  run_deadline_s: 300",
+              "coordinator:", f"  run_deadline_s: {RUN_DEADLINE_S}",
               "logging:", "  level: info"]
     lines.append("jobs:")
     lines += ["  " + l for l in jobs.strip("\n").split("\n")]
@@ -54,6 +54,71 @@ def run(args, world, timeout=240, env_extra=None, **kw):
     env.update(world.env)
     env.update(env_extra or {})
     return subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# Every coordinator of a test ends itself (its run's deadline: unfinished
+# tasks FAILED, the manifest written, the lease released) well before the
+# test stops waiting for it: a hung run is reported by the product, and a
+# killed coordinator's lease never outlives its test.
+RUN_DEADLINE_S = 300
+COORDINATOR_TIMEOUT_S = RUN_DEADLINE_S + 90
+
+
+def run_logged(args, world, log_path, timeout=COORDINATOR_TIMEOUT_S, env_extra=None):
+    """run(), with stderr written to log_path as it comes (still there when
+    the process had to be killed) and returned in .stderr too."""
+    env = dict(os.environ)
+    env["FV_TASK_SIGNING_KEYS"] = TASK_KEYS
+    env.update(world.env)
+    env.update(env_extra or {})
+    with open(log_path, "w") as log:
+        r = subprocess.run([BIN] + args, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+                           timeout=timeout)
+    with open(log_path) as log:
+        r.stderr = log.read()
+    return r
+
+
+def log_tails(directory, lines=60):
+    """The last lines of each *.log in directory (workers', coordinators')."""
+    out = []
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".log"):
+            continue
+        with open(os.path.join(directory, name), errors="replace") as f:
+            tail = f.readlines()[-lines:]
+        out.append(f"---- {name} (last {len(tail)} lines) ----\n" + "".join(tail))
+    return "\n".join(out)
+
+
+def print_logs_if_failed(case, directory):
+    """From tearDown: when the test failed or errored, the tails of its logs
+    go to stderr (unittest keeps the traceback; this is the why)."""
+    result = getattr(getattr(case, "_outcome", None), "result", None)
+    failed = result is not None and any(t is case for t, _ in result.failures + result.errors)
+    if failed:
+        print(f"\n==== logs of {case.id()} in {directory} ====\n{log_tails(directory)}",
+              file=sys.stderr, flush=True)
+
+
+def wait_lease_free(world, timeout=60, table="fleetvault-control"):
+    """Waits until no coordinator holds the lease (a coordinator killed by
+    an earlier test of the module holds it until it expires: lease_ttl_s).
+    Returns the seconds waited; raises AssertionError past timeout."""
+    ddb = world.client("dynamodb", who="admin")
+    start = time.time()
+    while True:
+        try:
+            item = ddb.get_item(TableName=table, Key={"pk": {"S": "lease#coordinator"}},
+                                ConsistentRead=True).get("Item")
+        except ddb.exceptions.ResourceNotFoundException:
+            item = None  # no coordinator has run yet
+        holder = item.get("holder", {}).get("S") if item else None
+        expires = int(item["expires"]["N"]) if item and "expires" in item else 0
+        if not holder or expires < int(time.time()):
+            return time.time() - start
+        assert time.time() - start < timeout, f"the lease is still held by {holder}"
+        time.sleep(1)
 
 
 def spawn(args, world, env_extra=None, **kw):

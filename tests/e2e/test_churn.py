@@ -21,8 +21,8 @@ import subprocess
 import time
 import unittest
 
-from fvtest import (MEMBERS, WorldProcess, backups_by_table, fleet_config, load_manifest, spawn,
-                    tagged_tables, tmpdir)
+from fvtest import (COORDINATOR_TIMEOUT_S, MEMBERS, WorldProcess, backups_by_table, fleet_config, load_manifest,
+                    print_logs_if_failed, spawn, tagged_tables, tmpdir)
 from test_distributed import JOB, Cluster
 
 FLEET = os.environ.get("FV_CHURN_FLEET", "large")
@@ -53,6 +53,7 @@ class TestChurn(unittest.TestCase):
         self.n = 0
 
     def tearDown(self):
+        print_logs_if_failed(self, self.dir)
         for p in self.procs:
             if p.poll() is None:
                 p.kill()
@@ -92,7 +93,7 @@ class TestChurn(unittest.TestCase):
             kills += 1
             live.append(self.worker())
         churn_s = time.time() - start
-        out, _ = c.communicate(timeout=300)
+        out, _ = c.communicate(timeout=COORDINATOR_TIMEOUT_S)  # its run ends itself before
         print(f"\n  churn: {kills} workers killed over {churn_s:.0f} s; run took "
               f"{time.time() - start:.0f} s; logs in {self.dir}")
         self.assertGreaterEqual(kills, 5, "the run ended before the churn mattered")

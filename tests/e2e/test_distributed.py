@@ -10,8 +10,9 @@ import subprocess
 import time
 import unittest
 
-from fvtest import (BIN, FORGED_KEYS, MEMBERS, TASK_KEYS, WorldProcess, backups_by_table, fleet_config,
-                    inline_policies, load_manifest, run, spawn, tagged_tables, tmpdir, wait_for)
+from fvtest import (BIN, COORDINATOR_TIMEOUT_S, FORGED_KEYS, MEMBERS, TASK_KEYS, WorldProcess, backups_by_table,
+                    fleet_config, inline_policies, load_manifest, print_logs_if_failed, run, spawn, tagged_tables,
+                    tmpdir, wait_for, wait_lease_free)
 
 KAFKA_PUT = os.environ.get("FV_KAFKA_PUT") or os.path.join(os.path.dirname(BIN), "..", "tests", "kafka_put")
 
@@ -63,11 +64,16 @@ class TestDistributed(unittest.TestCase):
         self.dir = tmpdir()
         self.cfg = os.path.join(self.dir, "fleet.yaml")
         fleet_config(self.cfg, JOB, kafka=K.bootstrap)
-        self.workers = []
+        self.workers = []  # and coordinators: every process the test started
         self.logs = []
+        self.n_coordinators = 0
         W.control("POST", "/_world/latency", {"ms": 0})
+        waited = wait_lease_free(W)
+        if waited > 1:  # an earlier test's coordinator was killed: not this test's doing
+            print(f"\n  waited {waited:.0f} s for an earlier coordinator's lease to expire")
 
     def tearDown(self):
+        print_logs_if_failed(self, self.dir)
         for w in self.workers:
             if w.poll() is None:
                 w.send_signal(signal.SIGTERM)
@@ -91,8 +97,21 @@ class TestDistributed(unittest.TestCase):
         return p
 
     def coordinator(self, **kw):
-        return spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        """`fleetvault backup`, its stderr in coordinator-N.log; finish() waits for it."""
+        self.n_coordinators += 1
+        path = os.path.join(self.dir, f"coordinator-{self.n_coordinators}.log")
+        with open(path, "w") as log:
+            c = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
+                      stdout=subprocess.PIPE, stderr=log, text=True, **kw)
+        c.log_path = path
+        self.workers.append(c)  # stopped in tearDown if still running
+        return c
+
+    def finish(self, c, timeout=COORDINATOR_TIMEOUT_S):
+        """c's (stdout, stderr) once it exited: its run's deadline is shorter than timeout."""
+        out, _ = c.communicate(timeout=timeout)
+        with open(c.log_path) as f:
+            return out, f.read()
 
     def assert_each_table_backed_up_once(self, manifest):
         run_id = manifest["run_id"]  # backups are named <table>-<job>-<stamp>: <table>-<run id>
@@ -110,7 +129,7 @@ class TestDistributed(unittest.TestCase):
         c = self.coordinator()
         time.sleep(3)  # tasks flowing
         a.send_signal(signal.SIGKILL)
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
         manifest = load_manifest(self.dir)
         self.assertEqual(manifest["outcome"], "succeeded")
@@ -123,7 +142,7 @@ class TestDistributed(unittest.TestCase):
         c = self.coordinator()
         time.sleep(1.5)
         K.command("down-for 5000")
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
         self.assert_each_table_backed_up_once(load_manifest(self.dir))
 
@@ -148,7 +167,7 @@ class TestDistributed(unittest.TestCase):
         w = self.worker("a", 2)
         time.sleep(2)
         c = self.coordinator()
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
         run_id = load_manifest(self.dir)["run_id"]
         a = MEMBERS[0]
@@ -208,7 +227,7 @@ class TestDistributed(unittest.TestCase):
         # ... and the worker still works.
         time.sleep(1.1)
         c = self.coordinator()
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
 
     def test_exhausted_retries_fail_the_resource_and_reach_the_dlq(self):
@@ -224,7 +243,7 @@ class TestDistributed(unittest.TestCase):
                                   stdout=log, stderr=subprocess.STDOUT))
         time.sleep(2)
         c = self.coordinator()
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         W.control("DELETE", "/_world/faults")
         self.assertEqual(c.returncode, 1, out + err)
         manifest = load_manifest(self.dir)
@@ -287,17 +306,18 @@ class TestDistributed(unittest.TestCase):
         with open(log, "w") as f:
             first = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
                           env_extra=fast, stdout=subprocess.PIPE, stderr=f, text=True)
+        self.workers.append(first)
         self.assertTrue(self.coordinator_logged(log, "enumerating"), log)
         others = []
         for _ in range(3):  # 1.5, 3 and 4.5 s into planning: past the TTL without a heartbeat
             time.sleep(1.5)
             other = self.coordinator(env_extra=fast)
-            out2, err2 = other.communicate(timeout=120)
+            out2, err2 = self.finish(other, timeout=120)
             with open(log) as f:
                 planning = "published" not in f.read()
             others.append((other.returncode, out2 + err2, planning))
         W.control("DELETE", "/_world/faults")
-        out1, _ = first.communicate(timeout=240)
+        out1, _ = first.communicate(timeout=COORDINATOR_TIMEOUT_S)
         with open(log) as f:
             self.assertEqual(first.returncode, 0, out1 + f.read())
         for rc, text, planning in others:
@@ -327,6 +347,7 @@ class TestDistributed(unittest.TestCase):
         with open(log, "w") as f:
             first = spawn(["backup", "--config", self.cfg, "--output-dir", first_dir, "--no-progress"], W,
                           env_extra=fast, stdout=subprocess.PIPE, stderr=f, text=True)
+        self.workers.append(first)
         # No worker yet: the run is published and waits for results. (Its
         # consumer first gets its partitions: librdkafka 2.0.2 aborts closing
         # a cooperative-sticky consumer that never had an assignment.)
@@ -340,10 +361,11 @@ class TestDistributed(unittest.TestCase):
             with open(log2, "w") as f:
                 second = spawn(["backup", "--config", self.cfg, "--output-dir", second_dir, "--no-progress"],
                                W, env_extra=fast, stdout=subprocess.PIPE, stderr=f, text=True)
+            self.workers.append(second)
             self.assertTrue(self.coordinator_logged(log2, "enumerating"), log2)  # it holds the lease
         finally:
             first.send_signal(signal.SIGCONT)
-        out2, _ = second.communicate(timeout=240)
+        out2, _ = second.communicate(timeout=COORDINATOR_TIMEOUT_S)
         with open(log2) as f:
             err2 = f.read()
         self.assertEqual(second.returncode, 0, out2 + err2)
@@ -385,7 +407,7 @@ class TestDistributed(unittest.TestCase):
         with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
             self.assertEqual(r.status, 200)
         c = self.coordinator()
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
         with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
             text = r.read().decode()
@@ -412,6 +434,7 @@ class TestDistributed(unittest.TestCase):
         with open(log, "w") as f:
             first = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
                           env_extra=fast, stdout=subprocess.DEVNULL, stderr=f)
+        self.workers.append(first)
         # No worker yet: the run is published and waits for results.
         self.assertTrue(self.coordinator_logged(log, "published"), log)
         first.send_signal(signal.SIGKILL)
@@ -421,7 +444,7 @@ class TestDistributed(unittest.TestCase):
         self.worker("a", 4)
         time.sleep(4)  # the dead coordinator's lease runs out
         c = self.coordinator(env_extra=fast)
-        out, err = c.communicate(timeout=240)
+        out, err = self.finish(c)
         self.assertEqual(c.returncode, 0, out + err)
         self.assertIn("(resumed)", out)
         manifest = load_manifest(self.dir)
@@ -444,9 +467,10 @@ class TestDistributed(unittest.TestCase):
         with open(log, "w") as f:
             c = spawn(["backup", "--config", self.cfg, "--output-dir", self.dir, "--no-progress"], W,
                       stdout=subprocess.PIPE, stderr=f, text=True)
+        self.workers.append(c)
         self.assertTrue(self.coordinator_logged(log, "published"))
         ddb.delete_table(TableName="doomed")
-        out, _ = c.communicate(timeout=240)
+        out, _ = c.communicate(timeout=COORDINATOR_TIMEOUT_S)
         W.control("DELETE", "/_world/faults")
         self.assertEqual(c.returncode, 0, out)
         doomed = [x for x in load_manifest(self.dir)["resources"] if x["resource"] == "doomed"]

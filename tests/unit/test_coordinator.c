@@ -120,6 +120,7 @@ struct world {
     struct fv_task *sent[64];
     size_t n_sent, n_polled;
     size_t takeover_after; /* results delivered before a takeover (0: none) */
+    size_t withhold;       /* the last this many published never get a result */
     /* Follow-ups: after how many terminal items each target's retention came. */
     int64_t retention_at[2];
 };
@@ -305,8 +306,11 @@ static int w_poll(void *ud, int timeout_ms, struct fv_result *res, struct fv_err
     (void)timeout_ms, (void)err;
     if (w->takeover_after && w->n_polled == w->takeover_after)
         world_takeover(w); /* between two results: nothing noticed yet */
-    if (w->n_polled == w->n_sent)
+    if (w->n_polled + w->withhold >= w->n_sent) {
+        if (w->withhold)
+            fc_advance(w->fc, timeout_ms); /* a real poll waits that long for nothing */
         return 0;
+    }
     fv_result_for_task(res, w->sent[w->n_polled++]);
     res->status = FV_RESULT_SUCCEEDED;
     res->attempt = 1;
@@ -559,6 +563,53 @@ static void test_retention_when_the_last_backup_of_its_target_finishes(void **st
     s_outputs(&f);
 }
 
+/* Occurrences of needle in s. */
+static size_t s_count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* A result that never comes (here: target 1's retention; in CI, every
+ * result, to a results consumer stuck joining its group): every minute
+ * without any result the coordinator names the tasks it waits for, and at
+ * the deadline they fail. */
+static void test_a_quiet_run_names_the_tasks_it_waits_for(void **state)
+{
+    (void)state;
+    struct fixture f;
+    s_setup(&f);
+    f.w.withhold = 1;
+    f.cfg.run_deadline_s = 130;
+    char log[16384] = {0};
+    FILE *sink = fmemopen(log, sizeof(log) - 1, "w");
+    assert_non_null(sink);
+    fv_log_set_sink(sink, false);
+    struct fv_run_summary out;
+    struct fv_error err = {0};
+    fv_status st = fv_coord_execute(&f.o, &f.job, 0, &f.io, &out, &err);
+    fflush(sink);
+    fv_log_set_sink(stderr, false);
+    fclose(sink);
+    assert_int_equal(st, FV_OK);
+    assert_int_equal(out.failed, 1);
+    /* The last task published: target 1's retention (the run's tasks are
+     * freed by now: its id is made again). */
+    char id[33], want[256];
+    fv_task_make_id(out.run_id, "dynamodb.retention", "222222222222", "us-east-1", "retention", id);
+    snprintf(want, sizeof(want),
+             "no result for 60 s; waiting for 1 task(s): task %s dynamodb.retention "
+             "222222222222/us-east-1/retention (attempts seen: 0)",
+             id);
+    assert_non_null(strstr(log, want));
+    assert_non_null(strstr(log, "no result for 120 s; waiting for 1 task(s)"));
+    assert_int_equal(s_count(log, "no result for"), 2); /* once a minute, not every poll */
+    fv_run_summary_clean_up(&out);
+    s_outputs(&f);
+}
+
 static void test_pending_count_releases_each_target_once(void **state)
 {
     (void)state;
@@ -634,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_lease_lost_while_collecting_no_manifest),
         cmocka_unit_test(test_retention_when_the_last_backup_of_its_target_finishes),
         cmocka_unit_test(test_pending_count_releases_each_target_once),
+        cmocka_unit_test(test_a_quiet_run_names_the_tasks_it_waits_for),
         cmocka_unit_test(test_lease_rule),
         cmocka_unit_test(test_local_run_files_are_bounded),
     };

@@ -197,7 +197,7 @@ static void test_config_defaults_and_clean_up(void **state)
     assert_int_equal(c.partitions, 6);
     assert_int_equal(c.replication, 3);
     assert_int_equal(c.session_timeout_ms, 10000);
-    assert_int_equal(c.max_poll_interval_ms, 300000);
+    assert_int_equal(c.max_poll_interval_ms, FV_KAFKA_MAX_POLL_INTERVAL_MS);
     c.brokers = strdup("a:9092");
     c.n_properties = 2;
     c.properties = calloc(2 * c.n_properties + 1, sizeof(char *));
@@ -908,6 +908,33 @@ static void test_held_partitions_fetch_again_after_moving(void **state)
     fv_producer_destroy(p);
 }
 
+/* A JoinGroup its group coordinator does not answer: librdkafka 2.0.2's mock
+ * cluster drops the answer when the joining member's session runs out while
+ * it waits for the rebalance (the mock process starved for a few seconds on
+ * a loaded machine), and a coordinator whose results consumer was caught so
+ * waited for results that were already in the topic. The member asks again
+ * after max.poll.interval.ms (FV_KAFKA_MAX_POLL_INTERVAL_MS, not librdkafka's
+ * 300 s): here the answer would come after ten minutes, and the message is
+ * consumed long before — by the second join, not the late answer. */
+static void test_unanswered_join_is_asked_again(void **state)
+{
+    struct s_env *env = *state;
+    enum { LATE_MS = 600000 };
+    struct fv_producer *p = s_producer(env);
+    s_send(p, "k0", "v0");
+    s_flush(p);
+    fv_kafka_mock_delay_joins(env->mock, LATE_MS);
+    struct fv_consumer *c = s_consumer(env, "late-join", "c1");
+    int counts[1] = {0};
+    struct s_seen seen = {counts, 1, 0, 0};
+    /* A third of the delay: ample for a second join, never the late answer. */
+    int64_t first = s_consume(c, &seen, 1, LATE_MS / 3);
+    print_message("  unanswered join: the message after %lld ms\n", (long long)first);
+    assert_int_equal(seen.total, 1);
+    fv_consumer_close(c);
+    fv_producer_destroy(p);
+}
+
 int main(void)
 {
     enum fv_log_level lv = FV_LOG_ERROR;
@@ -935,6 +962,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_close_with_fetched_messages_not_polled, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_join_is_asked_again, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

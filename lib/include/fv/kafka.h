@@ -15,6 +15,14 @@ enum fv_topic {
     FV_TOPIC_COUNT,
 };
 
+/* max.poll.interval.ms of fleetvault's consumers. librdkafka also waits this
+ * long (plus 3 s) for the answer to a JoinGroup, so it bounds how long a
+ * member whose join is never answered stays without partitions: a worker
+ * without tasks, a coordinator without results. Every consumer loop of
+ * fleetvault polls at least every few hundred milliseconds (handlers run on
+ * other threads), so it need not be librdkafka's 300 s. */
+#define FV_KAFKA_MAX_POLL_INTERVAL_MS 30000
+
 struct fv_kafka_config {
     char *brokers;      /* bootstrap servers (no default); "embedded" is resolved by the
                            caller to the in-process mock cluster's bootstraps */
@@ -24,10 +32,11 @@ struct fv_kafka_config {
     /* librdkafka properties passed straight through (SASL, SSL, ...):
      * name, value, name, value, ..., NULL. Owned. */
     char **properties;
-    size_t n_properties;      /* number of pairs */
-    int session_timeout_ms;   /* default 10000 (6000 in tests: the mock cluster waits a
-                                 session timeout before reassigning a dead member's partitions) */
-    int max_poll_interval_ms; /* default 300000 */
+    size_t n_properties;    /* number of pairs */
+    int session_timeout_ms; /* default 10000 (6000 in tests: the mock cluster waits a
+                               session timeout before reassigning a dead member's partitions) */
+    /* default FV_KAFKA_MAX_POLL_INTERVAL_MS; at least session_timeout_ms */
+    int max_poll_interval_ms;
     /* group.instance.id of consumers made with this configuration (static
      * membership, KIP-345): a member that restarts with the same id within
      * session.timeout.ms gets its partitions back without a rebalance. NULL:
@@ -57,6 +66,10 @@ fv_status fv_kafka_mock_create_topic(struct fv_kafka_mock *m, const char *topic,
                                      struct fv_error *err);
 /* Takes every broker down (true) or up (false): fault injection. */
 void fv_kafka_mock_set_down(struct fv_kafka_mock *m, bool down);
+/* The next JoinGroup is answered delay_ms late (fault injection: a group
+ * coordinator that does not answer a join, as the mock itself does when a
+ * joining member's session runs out while it waits for the rebalance). */
+void fv_kafka_mock_delay_joins(struct fv_kafka_mock *m, int delay_ms);
 void fv_kafka_mock_stop(struct fv_kafka_mock *m); /* NULL-safe */
 
 /* ---- Producer: idempotent, acks=all ---- */
