@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_NUM_MAX 200 /* digits of an N string; DynamoDB's own range is far less */
+#define S_NUM_MAX 200  /* digits of an N string; DynamoDB's own range is far less */
+#define S_PRECISION 38 /* DynamoDB's digits of precision */
 
 struct s_in {
     const char *start, *p, *end;
@@ -294,7 +295,9 @@ static fv_status s_radix_int(struct s_in *in, bool neg, struct fv_buf *out)
 
 /* An int or decimal as a DynamoDB N string: the digits moved by the
  * exponent, leading and trailing zeros dropped ("1.50" is "1.5", "12d-3"
- * "0.012", "-0." "0"); exact, never through a double. */
+ * "0.012", "-0." "0"); an integer longer than DynamoDB's 38 digits of
+ * precision keeps an exponent ("99d124" is "99E+124", not 126 digits that
+ * SDKs read as 126 significant ones); exact, never through a double. */
 static fv_status s_number(struct s_in *in, struct fv_buf *out)
 {
     fv_buf_reset(out);
@@ -361,10 +364,13 @@ static fv_status s_number(struct s_in *in, struct fv_buf *out)
     } else {
         if (neg)
             fv_buf_append_str(out, "-");
-        if (exp >= 0) {
+        if (exp >= 0 && (int64_t)n + exp <= S_PRECISION) {
             fv_buf_append(out, s, n);
             for (int64_t i = 0; i < exp; i++)
                 fv_buf_append_str(out, "0");
+        } else if (exp > 0) { /* zeros written out would pass for significant digits */
+            fv_buf_append(out, s, n);
+            fv_buf_printf(out, "E+%lld", (long long)exp);
         } else if ((size_t)-exp >= n) {
             fv_buf_append_str(out, "0.");
             for (int64_t i = 0; i < -exp - (int64_t)n; i++)

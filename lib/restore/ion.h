@@ -7,7 +7,8 @@
  * top-level struct holds an item (a struct of attributes) and becomes the
  * same DynamoDB-JSON object a DYNAMODB_JSON export holds:
  *   string "..."                 {"S": ...}     (Ion escapes decoded, UTF-8 checked)
- *   decimal 1. -1.5 12d-3, int   {"N": ...}     (exact: digits moved, never a double)
+ *   decimal 1. -1.5 12d-3, int   {"N": ...}     (exact: digits moved, never a double;
+ *                                                 "1E+40" past 38 integer digits)
  *   blob {{base64}}              {"B": base64}
  *   true / false                 {"BOOL": ...}
  *   null, null.<type>            {"NULL": true}
