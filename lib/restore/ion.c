@@ -232,8 +232,12 @@ static void s_ident(struct s_in *in, struct fv_buf *out)
 /* A field name: identifier, 'quoted symbol' or "string". */
 static fv_status s_name(struct s_in *in, struct fv_buf *out)
 {
-    if (in->p < in->end && (*in->p == '"' || *in->p == '\''))
-        return s_quoted(in, out);
+    if (in->p < in->end && (*in->p == '"' || *in->p == '\'')) {
+        fv_status st = s_quoted(in, out);
+        if (st == FV_OK && out->len > 0 && memchr(out->ptr, '\0', out->len))
+            st = s_fail(in, "a field name with a NUL");
+        return st;
+    }
     if (in->p >= in->end || !s_ident_start(*in->p))
         return s_fail(in, "a field name is wanted");
     s_ident(in, out);
@@ -442,8 +446,6 @@ static fv_status s_item(struct s_in *in, int depth, struct json_object **out)
         }
         if (st == FV_OK && json_object_object_get_ex(o, fv_buf_str(&name), NULL))
             st = s_fail(in, "field %s twice", fv_buf_str(&name));
-        if (st == FV_OK && memchr(name.ptr, '\0', name.len))
-            st = s_fail(in, "a field name with a NUL");
         if (st != FV_OK) {
             json_object_put(v);
             break;

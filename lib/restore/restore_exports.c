@@ -528,11 +528,7 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
         struct fv_export_data_file *files;
         size_t n_files;
         struct fv_error ferr = {0};
-        if (s_format(bucket, &e.s[i], &ferr) != FV_OK) {
-            out->exports++;
-            s_say(report, report_ud, out, "%s", ferr.message);
-            continue;
-        }
+        bool readable = s_format(bucket, &e.s[i], &ferr) == FV_OK;
         st = s_files(aws, bucket, &e.s[i], &files, &n_files, err);
         if (st == FV_OK)
             out->exports++;
@@ -542,6 +538,11 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
             const struct fv_export_data_file *df = &files[f];
             const struct fv_s3_object *o = s_listed(&e, df->key);
             out->files++;
+            if (!readable) { /* each of its files unverified */
+                s_say(report, report_ud, out, "s3://%s/%s: not read (%s)", bucket, df->key,
+                      ferr.message);
+                continue;
+            }
             if (!o) {
                 s_say(report, report_ud, out, "s3://%s/%s: missing", bucket, df->key);
                 continue;

@@ -80,6 +80,8 @@ static void test_every_attribute_type_converts_exactly(void **state)
                "\"Keys\":{\"pk\":{\"S\":\"a\"}},\"NewImage\":{\"pk\":{\"S\":\"a\"},"
                "\"null\":{\"NULL\":true}},\"OldImage\":{\"pk\":{\"S\":\"a\"}}}");
     /* whitespace, comments, a trailing comma */
+    s_converts("{Item:{'':\"\"}}",
+               "{\"Item\":{\"\":{\"S\":\"\"}}}"); /* fuzz_exports: no NULL to memchr */
     s_converts(" /* c */ $ion_1_0\t{ Keys : { pk : \"a\" , } , } // end",
                "{\"Keys\":{\"pk\":{\"S\":\"a\"}}}");
 }
@@ -159,6 +161,7 @@ static void test_what_dynamodb_never_writes_is_refused(void **state)
     s_refuses("{Item:{x:(a b)}}", "unexpected '('");
     s_refuses("{Item:{$10:1.}}", "symbol id");
     s_refuses("{Item:{a:1.,a:2.}}", "field a twice");
+    s_refuses("{Item:{'a\\0':1.,a:2.}}", "NUL");
     s_refuses("{Item:{a:1.}} {Item:{a:1.}}", "more than one value");
     s_refuses("[1.]", "a struct is wanted");
     s_refuses("{Item:\"a\"}", "a struct is wanted");
