@@ -372,9 +372,10 @@ static fv_status s_number(struct s_in *in, struct fv_buf *out)
             fv_buf_append(out, s, n);
             for (int64_t i = 0; i < exp; i++)
                 fv_buf_append_str(out, "0");
-        } else if (exp > 0) { /* zeros written out would pass for significant digits */
+        } else if (exp >= 0) { /* zeros written out would pass for significant digits */
             fv_buf_append(out, s, n);
-            fv_buf_printf(out, "E+%lld", (long long)exp);
+            if (exp > 0)
+                fv_buf_printf(out, "E+%lld", (long long)exp);
         } else if ((size_t)-exp >= n) {
             fv_buf_append_str(out, "0.");
             for (int64_t i = 0; i < -exp - (int64_t)n; i++)
