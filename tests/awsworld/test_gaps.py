@@ -464,7 +464,8 @@ class TestIonExport(GapTest):
             files = [json.loads(x) for x in s3.get_object(Bucket="ion-exports", Key=summary["manifestFilesS3Key"])
                      ["Body"].read().decode().splitlines()]
             self.assertEqual(len(files), 1)
-            self.assertRegex(files[0]["dataFileS3Key"], r"^ion/AWSDynamoDB/[0-9]{14}-[0-9a-f]{8}/data/[0-9a-f]+\.ion\.gz$")
+            self.assertRegex(files[0]["dataFileS3Key"],
+                             r"^ion/AWSDynamoDB/[0-9]{14}-[0-9a-f]{8}/data/[0-9a-f]+\.ion\.gz$")
             return gzip.decompress(s3.get_object(Bucket="ion-exports", Key=files[0]["dataFileS3Key"])["Body"].read())
 
         item = (b'pk:"a\\"b\\\\c\\n\\u00e9\\U0001f600",n:-1.5,big:12345678901234567890.123,tiny:1d-9,e:1d5,i:7.,'

@@ -117,12 +117,12 @@ class TestRestoreFromIonExports(unittest.TestCase):
             TableArn=arn, ExportTime=utc(cls.t0), S3Bucket=BUCKET, S3Prefix=PREFIX, ExportFormat="ION",
             ClientToken="full")["ExportDescription"]["ExportArn"]]
         for k in range(3):
+            spec = {"ExportFromTime": utc(cls.t0 + k * WINDOW), "ExportToTime": utc(cls.t0 + (k + 1) * WINDOW),
+                    "ExportViewType": "NEW_AND_OLD_IMAGES"}
             arns.append(ddb.export_table_to_point_in_time(
                 TableArn=arn, S3Bucket=BUCKET, S3Prefix=PREFIX, ExportFormat="DYNAMODB_JSON" if k == 1 else "ION",
                 ExportType="INCREMENTAL_EXPORT", ClientToken=f"inc-{k}",
-                IncrementalExportSpecification={"ExportFromTime": utc(cls.t0 + k * WINDOW),
-                                                "ExportToTime": utc(cls.t0 + (k + 1) * WINDOW),
-                                                "ExportViewType": "NEW_AND_OLD_IMAGES"})["ExportDescription"]["ExportArn"])
+                IncrementalExportSpecification=spec)["ExportDescription"]["ExportArn"])
         deadline = time.time() + 60
         while True:
             st = [ddb.describe_export(ExportArn=a)["ExportDescription"]["ExportStatus"] for a in arns]
