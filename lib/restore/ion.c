@@ -551,12 +551,21 @@ static fv_status s_symbolic(struct s_in *in, int depth, struct json_object **out
         *out = s_typed("BOOL", json_object_new_boolean(s[0] == 't'));
     } else if (!quoted && strcmp(s, "null") == 0) {
         if (in->p < in->end && *in->p == '.') { /* null.<type>: null all the same */
-            in->p++;
-            if (in->p >= in->end || !s_ident_start(*in->p)) {
-                st = s_fail(in, "a type is wanted after null.");
+            static const char *const types[] = {"null",      "bool",   "int",    "float", "decimal",
+                                                "timestamp", "symbol", "string", "clob",  "blob",
+                                                "list",      "sexp",   "struct"};
+            const char *t = ++in->p;
+            while (in->p < in->end && s_ident_char(*in->p))
+                in->p++;
+            bool known = false;
+            for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+                known = known || ((size_t)(in->p - t) == strlen(types[i]) &&
+                                  memcmp(t, types[i], strlen(types[i])) == 0);
+            if (!known) {
+                in->p = t;
+                st = s_fail(in, "an Ion type is wanted after null.");
                 goto out;
             }
-            s_ident(in, &sym);
         }
         *out = s_typed("NULL", json_object_new_boolean(true));
     } else if (!quoted && strcmp(s, "nan") == 0) {

@@ -150,6 +150,11 @@ static void test_what_dynamodb_never_writes_is_refused(void **state)
     s_refuses("{Item:{n:0x10000000000000000}}", "64 bits");
     s_refuses("{Item:{t:2007-01-01T}}", "junk after a number");
     s_refuses("{Item:{s:sym}}", "symbol value");
+    s_refuses("{Item:{z:null.str}}", "Ion type");
+    /* found by fuzz_exports: the keyword was read after the type's buffer moved */
+    s_refuses("{Item:{z:null.struct222222222222222222222222222222222222222222222222x}}",
+              "Ion type");
+    s_refuses("{Item:{z:null.struct!}}", "junk after null");
     s_refuses("{Item:{s:'''long'''}}", "long string");
     s_refuses("{Item:{s:\"\\q\"}}", "unknown escape");
     s_refuses("{Item:{s:\"\\ud800x\"}}", "surrogate");
