@@ -1,10 +1,14 @@
 /* The streaming reader of export data files (fv/export_restore.h): gzip
  * bytes through zlib's inflater (gzip members, concatenated ones too) into
- * a line splitter; each DynamoDB-JSON line becomes one put or delete. Memory:
- * one 64 KiB output buffer and one line (at most FV_EXPORT_MAX_LINE). */
+ * a line splitter; each DynamoDB-JSON line (or Ion line, read by ion.c into
+ * the same DynamoDB JSON) becomes one put or delete. Memory: one 64 KiB
+ * output buffer and one line (at most FV_EXPORT_MAX_LINE). */
 #include <fv/export_restore.h>
 
+#include "ion.h"
+
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -13,23 +17,35 @@
 
 struct fv_export_reader {
     z_stream z;
-    bool incremental, ended; /* ended: a gzip member just finished */
+    bool incremental, ion, ended; /* ended: a gzip member just finished */
     fv_export_op_fn *op;
     void *ud;
     struct fv_buf line;
-    uint64_t lines;
+    uint64_t lines; /* item lines */
+    uint64_t at;    /* lines, blank ones too: where an error is */
     unsigned char out[S_OUT];
 };
 
-struct fv_export_reader *fv_export_reader_new(bool incremental, fv_export_op_fn *op, void *ud)
+static struct fv_export_reader *s_new(bool incremental, bool ion, fv_export_op_fn *op, void *ud)
 {
     struct fv_export_reader *r = fv_calloc(1, sizeof(*r));
     r->incremental = incremental;
+    r->ion = ion;
     r->op = op;
     r->ud = ud;
     if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
         abort(); /* only out of memory */
     return r;
+}
+
+struct fv_export_reader *fv_export_reader_new(bool incremental, fv_export_op_fn *op, void *ud)
+{
+    return s_new(incremental, false, op, ud);
+}
+
+struct fv_export_reader *fv_export_reader_new_ion(bool incremental, fv_export_op_fn *op, void *ud)
+{
+    return s_new(incremental, true, op, ud);
 }
 
 void fv_export_reader_destroy(struct fv_export_reader *r)
@@ -56,14 +72,29 @@ static struct json_object *s_member(struct json_object *o, const char *name)
 
 static fv_status s_line(struct fv_export_reader *r, const char *p, size_t n, struct fv_error *err)
 {
-    if (n == 0)
+    r->at++;
+    struct json_object *doc = NULL;
+    bool whole = false;
+    if (r->ion) {
+        fv_status st = fv_ion_line_to_json(p, n, &doc, err);
+        if (st != FV_OK) {
+            char what[sizeof(err->message)];
+            snprintf(what, sizeof(what), "%s", err->message);
+            return fv_error_set(err, st, "line %llu: %s", (unsigned long long)r->at, what);
+        }
+        if (!doc)
+            return FV_OK; /* blank, comments, the version marker */
+        whole = true;
+    } else if (n == 0) {
         return FV_OK;
+    } else {
+        struct json_tokener *tok = json_tokener_new();
+        doc = json_tokener_parse_ex(tok, p, (int)n);
+        whole = doc && json_tokener_get_error(tok) == json_tokener_success &&
+                (size_t)json_tokener_get_parse_end(tok) == n;
+        json_tokener_free(tok);
+    }
     r->lines++;
-    struct json_tokener *tok = json_tokener_new();
-    struct json_object *doc = json_tokener_parse_ex(tok, p, (int)n);
-    bool whole = doc && json_tokener_get_error(tok) == json_tokener_success &&
-                 (size_t)json_tokener_get_parse_end(tok) == n;
-    json_tokener_free(tok);
     fv_status st;
     struct json_object *item = NULL;
     enum fv_export_op op = FV_EXPORT_PUT;
@@ -77,7 +108,7 @@ static fv_status s_line(struct fv_export_reader *r, const char *p, size_t n, str
     }
     if (!item || json_object_object_length(item) == 0)
         st = fv_error_set(err, FV_E_PARSE, "line %llu: not an export item (%s)",
-                          (unsigned long long)r->lines,
+                          (unsigned long long)r->at,
                           r->incremental ? "Keys with NewImage or alone" : "Item");
     else
         st = r->op(r->ud, op, item, err);
@@ -93,7 +124,7 @@ static fv_status s_lines(struct fv_export_reader *r, const char *p, size_t n, st
         size_t take = nl ? (size_t)(nl - p) : n;
         if (r->line.len + take > FV_EXPORT_MAX_LINE)
             return fv_error_set(err, FV_E_PARSE, "line %llu: longer than %u bytes",
-                                (unsigned long long)r->lines + 1, FV_EXPORT_MAX_LINE);
+                                (unsigned long long)r->at + 1, FV_EXPORT_MAX_LINE);
         if (!nl) {
             fv_buf_append(&r->line, p, take);
             return FV_OK;

@@ -121,6 +121,27 @@ static fv_status s_load(const struct fv_restore_aws *aws, const char *bucket, co
 }
 
 /* The data files of one export, parsed from its manifest-files.json. */
+/* The formats read: DYNAMODB_JSON and ION, one per export (its data files
+ * all in it), each export of a chain read in its own. */
+static fv_status s_format(const char *bucket, const struct fv_export_summary *s,
+                          struct fv_error *err)
+{
+    bool ion = s->format && strcmp(s->format, "ION") == 0;
+    if (!ion && (!s->format || strcmp(s->format, "DYNAMODB_JSON") != 0))
+        return fv_error_set(err, FV_E_INVALID,
+                            "s3://%s/%s: outputFormat %s; restore reads DYNAMODB_JSON and ION",
+                            bucket, s->summary_key, s->format ? s->format : "(none)");
+    return FV_OK;
+}
+
+static struct fv_export_reader *s_reader(const struct fv_export_summary *s, fv_export_op_fn *op,
+                                         void *ud)
+{
+    return s->format && strcmp(s->format, "ION") == 0
+               ? fv_export_reader_new_ion(s->incremental, op, ud)
+               : fv_export_reader_new(s->incremental, op, ud);
+}
+
 static fv_status s_files(const struct fv_restore_aws *aws, const char *bucket,
                          const struct fv_export_summary *s, struct fv_export_data_file **files,
                          size_t *n, struct fv_error *err)
@@ -227,13 +248,14 @@ static fv_status s_range_write(void *ud, const char *data, size_t n, struct fv_e
 
 /* One data file: FV_EXPORT_RANGE bytes at a time through the reader. */
 static fv_status s_apply_file(struct s_apply *a, const char *bucket, const struct s_exports *e,
-                              bool incremental, const char *key, struct fv_error *err)
+                              const struct fv_export_summary *s, const char *key,
+                              struct fv_error *err)
 {
     const struct fv_s3_object *o = s_listed(e, key);
     if (!o)
         return fv_error_set(err, FV_E_NOTFOUND, "s3://%s/%s: listed in the manifest, missing",
                             bucket, key);
-    struct fv_export_reader *r = fv_export_reader_new(incremental, s_op, a);
+    struct fv_export_reader *r = s_reader(s, s_op, a);
     struct s_range_buf buf = {.ptr = fv_malloc(FV_EXPORT_RANGE), .cap = FV_EXPORT_RANGE};
     fv_status st = FV_OK;
     for (uint64_t off = 0; st == FV_OK && off < o->size; off += buf.len) {
@@ -408,14 +430,11 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
                           req->bucket, full->summary_key, full->table_arn);
         goto out;
     }
-    for (size_t i = 0; i < n_idx; i++)
-        if (!e.s[idx[i]].format || strcmp(e.s[idx[i]].format, "DYNAMODB_JSON") != 0) {
-            st = fv_error_set(err, FV_E_INVALID,
-                              "s3://%s/%s: outputFormat %s; restore reads DYNAMODB_JSON only",
-                              req->bucket, e.s[idx[i]].summary_key,
-                              e.s[idx[i]].format ? e.s[idx[i]].format : "(none)");
+    for (size_t i = 0; i < n_idx; i++) {
+        st = s_format(req->bucket, &e.s[idx[i]], err);
+        if (st != FV_OK)
             goto out;
-        }
+    }
     a.account = out->account;
     a.region = out->region;
     struct json_object *desc = NULL;
@@ -439,7 +458,7 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
         size_t n_files;
         st = s_files(aws, req->bucket, s, &files, &n_files, err);
         for (size_t f = 0; st == FV_OK && f < n_files; f++)
-            st = s_apply_file(&a, req->bucket, &e, s->incremental, files[f].key, err);
+            st = s_apply_file(&a, req->bucket, &e, s, files[f].key, err);
         s_files_free(files, n_files);
         if (st == FV_OK)
             out->exports++;
@@ -508,6 +527,8 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
     for (size_t i = 0; st == FV_OK && i < e.n; i++) {
         struct fv_export_data_file *files;
         size_t n_files;
+        struct fv_error ferr = {0};
+        bool readable = s_format(bucket, &e.s[i], &ferr) == FV_OK;
         st = s_files(aws, bucket, &e.s[i], &files, &n_files, err);
         if (st == FV_OK)
             out->exports++;
@@ -517,12 +538,16 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
             const struct fv_export_data_file *df = &files[f];
             const struct fv_s3_object *o = s_listed(&e, df->key);
             out->files++;
+            if (!readable) { /* each of its files unverified */
+                s_say(report, report_ud, out, "s3://%s/%s: not read (%s)", bucket, df->key,
+                      ferr.message);
+                continue;
+            }
             if (!o) {
                 s_say(report, report_ud, out, "s3://%s/%s: missing", bucket, df->key);
                 continue;
             }
-            struct s_check c = {.md5 = EVP_MD_CTX_new(),
-                                .r = fv_export_reader_new(e.s[i].incremental, s_count, NULL)};
+            struct s_check c = {.md5 = EVP_MD_CTX_new(), .r = s_reader(&e.s[i], s_count, NULL)};
             EVP_DigestInit_ex(c.md5, EVP_md5(), NULL);
             st = aws->get_object_range(aws->ud, bucket, df->key, 0, UINT64_MAX, s_check_write, &c,
                                        NULL, err);

@@ -13,15 +13,22 @@
  *      (byte 1 bit 0: the bytes of keys ending ".gz" are gzip'd here
  *      first); verify --exports and restore --from-exports of it run
  *      through an in-memory fv_restore_aws (listing pages of 3, ranges)
+ *   6  one Ion text line (lib/restore/ion.c)
+ *   7  Ion item lines, gzip'd here first and read as an ION data file
  * Properties: a parsed summary has its ARNs, files key and ordered times;
  * the reader gives the same puts, deletes and status however the stream is
  * split; a chain starts with a full export, continues window by window
  * without reuse and never passes --to; verify counts no more bad files
- * than files, and a restore writes only what its files hold. */
+ * than files, and a restore writes only what its files hold; an Ion line
+ * read is DynamoDB JSON (one type per attribute value, N a plain decimal
+ * or <digits>E+<n>, B base64, sets non-empty lists of strings), a refused
+ * one names its column. */
 #include "fuzz_input.h"
 
 #include <fv/export_restore.h>
 #include <fv/restore_aws.h>
+
+#include "restore/ion.h"
 
 #include <json-c/json.h>
 #include <zlib.h>
@@ -66,13 +73,14 @@ static fv_status s_log(void *ud, enum fv_export_op op, struct json_object *item,
 }
 
 /* Reads gz whole, then split every `step` bytes: the same ops and status. */
-static void s_stream(struct fv_cur gz, bool incremental, size_t step)
+static void s_stream(struct fv_cur gz, bool incremental, bool ion, size_t step)
 {
     struct fv_buf log[2] = {{0}, {0}};
     fv_status st[2];
     for (int pass = 0; pass < 2; pass++) {
         struct fv_error err = {0};
-        struct fv_export_reader *r = fv_export_reader_new(incremental, s_log, &log[pass]);
+        struct fv_export_reader *r = ion ? fv_export_reader_new_ion(incremental, s_log, &log[pass])
+                                         : fv_export_reader_new(incremental, s_log, &log[pass]);
         size_t chunk = pass == 0 ? (gz.len ? gz.len : 1) : step;
         st[pass] = FV_OK;
         for (size_t at = 0; st[pass] == FV_OK && at < gz.len; at += chunk)
@@ -93,11 +101,11 @@ static void s_stream(struct fv_cur gz, bool incremental, size_t step)
 
 static void s_gz(struct fv_cur in, struct fv_buf *out);
 
-static void s_lines(struct fv_cur in, bool incremental, size_t step)
+static void s_lines(struct fv_cur in, bool incremental, bool ion, size_t step)
 {
     struct fv_buf gz = {0};
     s_gz(in, &gz);
-    s_stream((struct fv_cur){gz.ptr, gz.len}, incremental, step);
+    s_stream((struct fv_cur){gz.ptr, gz.len}, incremental, ion, step);
     fv_buf_clean_up(&gz);
 }
 
@@ -322,19 +330,135 @@ static void s_prefix(struct fv_cur in, uint8_t param)
     }
 }
 
+/* --- 6: one Ion line --- */
+
+static bool s_is_number(const char *s)
+{
+    size_t i = s[0] == '-', d = 0;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++, d++;
+    if (d == 0 || (d > 1 && s[i - d] == '0'))
+        return false;
+    if (s[i] == '.') {
+        size_t f = 0;
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++, f++)
+            ;
+        if (f == 0 || s[i - 1] == '0')
+            return false; /* trailing zeros are dropped */
+    } else if (s[i] == 'E' && s[i + 1] == '+') {
+        size_t e = 0;
+        for (i += 2; s[i] >= '0' && s[i] <= '9'; i++, e++)
+            ;
+        if (e == 0)
+            return false;
+    }
+    return s[i] == '\0' && strcmp(s, "-0") != 0;
+}
+
+static bool s_is_base64(const char *s)
+{
+    size_t n = strlen(s);
+    return n % 4 == 0 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
+}
+
+static void s_check_av(struct json_object *av, int depth)
+{
+    if (depth > FV_ION_MAX_DEPTH + 2 || !json_object_is_type(av, json_type_object) ||
+        json_object_object_length(av) != 1)
+        abort();
+    json_object_object_foreach(av, type, v)
+    {
+        if (strcmp(type, "S") == 0) {
+            if (!json_object_is_type(v, json_type_string))
+                abort();
+        } else if (strcmp(type, "N") == 0) {
+            if (!json_object_is_type(v, json_type_string) ||
+                !s_is_number(json_object_get_string(v)))
+                abort();
+        } else if (strcmp(type, "B") == 0) {
+            if (!json_object_is_type(v, json_type_string) ||
+                !s_is_base64(json_object_get_string(v)))
+                abort();
+        } else if (strcmp(type, "BOOL") == 0 || strcmp(type, "NULL") == 0) {
+            if (!json_object_is_type(v, json_type_boolean) ||
+                (type[0] == 'N' && !json_object_get_boolean(v)))
+                abort();
+        } else if (strcmp(type, "M") == 0) {
+            if (!json_object_is_type(v, json_type_object))
+                abort();
+            json_object_object_foreach(v, name, member)
+            {
+                (void)name;
+                s_check_av(member, depth + 1);
+            }
+        } else if (strcmp(type, "L") == 0) {
+            if (!json_object_is_type(v, json_type_array))
+                abort();
+            for (size_t i = 0; i < json_object_array_length(v); i++)
+                s_check_av(json_object_array_get_idx(v, i), depth + 1);
+        } else if (strcmp(type, "SS") == 0 || strcmp(type, "NS") == 0 || strcmp(type, "BS") == 0) {
+            if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+                abort();
+            for (size_t i = 0; i < json_object_array_length(v); i++) {
+                struct json_object *m = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(m, json_type_string) ||
+                    (type[0] == 'N' && !s_is_number(json_object_get_string(m))) ||
+                    (type[0] == 'B' && !s_is_base64(json_object_get_string(m))))
+                    abort();
+            }
+        } else {
+            abort();
+        }
+    }
+}
+
+static void s_ion_line(struct fv_cur in)
+{
+    struct json_object *doc = NULL;
+    struct fv_error err = {0};
+    fv_status st = fv_ion_line_to_json(in.ptr, in.len, &doc, &err);
+    if (st != FV_OK) {
+        if (st != FV_E_PARSE || doc || !strstr(err.message, "column"))
+            abort();
+        fuzz_check_error(&err);
+        return;
+    }
+    if (doc) {
+        if (!json_object_is_type(doc, json_type_object))
+            abort();
+        json_object_object_foreach(doc, field, item)
+        {
+            (void)field;
+            if (!json_object_is_type(item, json_type_object))
+                abort();
+            json_object_object_foreach(item, name, av)
+            {
+                (void)name;
+                s_check_av(av, 0);
+            }
+        }
+        if (!json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN))
+            abort();
+    }
+    json_object_put(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
     struct fv_cur in = {(const char *)data + 2, size - 2};
     uint8_t param = data[1];
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
     case 0: s_summary(in); break;
     case 1: s_files_line(in); break;
-    case 2: s_stream(in, param & 1, 1 + (param >> 1)); break;
-    case 3: s_lines(in, param & 1, 1 + (param >> 1)); break;
+    case 2: s_stream(in, param & 1, false, 1 + (param >> 1)); break;
+    case 3: s_lines(in, param & 1, false, 1 + (param >> 1)); break;
     case 4: s_chain(in, param); break;
-    default: s_prefix(in, param); break;
+    case 5: s_prefix(in, param); break;
+    case 6: s_ion_line(in); break;
+    default: s_lines(in, param & 1, true, 1 + (param >> 1)); break;
     }
     return 0;
 }

@@ -345,7 +345,31 @@ def exports_seeds():
             objs.append((data.encode(), gz if pre_gzip else lines))
         return b"\n--\n".join(k + b"\n" + v for k, v in objs)
 
+    # ION: the same records as the test world writes them (fvworld/ion_text.py)
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "ion_text", os.path.join(ROOT, "tests", "awsworld", "fvworld", "ion_text.py"))
+    ion_text = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ion_text)
+
+    def ion(lines):
+        return b"".join(ion_text.line(json.loads(x)).encode() + b"\n" for x in lines.decode().splitlines())
+
+    every = {"s": {"S": "q\"\\\n\u00e9\U0001F600"}, "n": {"N": "-1.5"}, "big": {"N": "1E+100"},
+             "tiny": {"N": "0.000000001"}, "b": {"B": "AAE="}, "t": {"BOOL": True}, "z": {"NULL": True},
+             "odd name": {"M": {"null": {"L": [{"N": "7"}]}}}, "ss": {"SS": ["x"]}, "ns": {"NS": ["12.5"]},
+             "bs": {"BS": ["/w=="]}}
+    ion_full = ion(full_lines) + ion_text.line({"Item": every}).encode() + b"\n"
+    ion_inc = ion(inc_lines)
+    ion_summ = [s.replace(b'"DYNAMODB_JSON"', b'"ION"') for s in (full, inc[0])]
     return {
+        "ion-line-full": b"\x06\x00" + ion_full.splitlines()[-1],
+        "ion-line-inc": b"\x06\x00" + ion_inc.splitlines()[0],
+        "ion-line-hand": b"\x06\x00" + b"/* c */ $ion_1_0 {Item:{'a b':null.string,c:0x1F,d:12d-3,"
+                                        b"e:\"\\x41\\ud83d\\ude00\",f:{{ AA== }}}} // x",
+        "ion-lines-full": b"\x07\x00" + ion_full,
+        "ion-lines-inc": b"\x07\x05" + ion_inc,
+        "bucket-ion": b"\x05\x00" + bucket([(ion_summ[0], ion_full), (ion_summ[1], ion_inc)], True),
         # gzip'd here, as written (verify finds nothing); lines gzip'd by the harness
         "bucket-chain": b"\x05\x00" + bucket([(full, full_lines), (inc[0], inc_lines)], True),
         "bucket-chain-to": b"\x05\x03" + bucket([(full, full_lines), (inc[0], inc_lines), (inc[1], inc_lines)],

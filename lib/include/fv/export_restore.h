@@ -1,7 +1,8 @@
 /* Restore and verify from DynamoDB exports in S3 (ExportTableToPointInTime's
  * layout): <prefix>/AWSDynamoDB/<export id>/manifest-summary.json names the
  * export (FULL_EXPORT or INCREMENTAL_EXPORT, its times) and its
- * manifest-files.json, one JSON line per gzip'd DynamoDB-JSON data file.
+ * manifest-files.json, one JSON line per gzip'd data file (DynamoDB JSON or
+ * Amazon Ion text, the export's outputFormat).
  *
  * A chain is the newest full export at or before the wanted time plus the
  * incrementals that continue it window by window ([from, to) with each from
@@ -71,6 +72,9 @@ typedef fv_status fv_export_op_fn(void *ud, enum fv_export_op op, struct json_ob
 struct fv_export_reader; /* opaque; fv_export_reader_destroy */
 /* incremental: lines are {Keys, NewImage?, OldImage?}; otherwise {Item}. */
 struct fv_export_reader *fv_export_reader_new(bool incremental, fv_export_op_fn *op, void *ud);
+/* The same for outputFormat ION: each line Amazon Ion text (the subset
+ * DynamoDB writes, lib/restore/ion.h), read into the same DynamoDB JSON. */
+struct fv_export_reader *fv_export_reader_new_ion(bool incremental, fv_export_op_fn *op, void *ud);
 void fv_export_reader_destroy(struct fv_export_reader *r);
 /* Feeds gzip bytes (any split); ops run as lines complete. */
 fv_status fv_export_reader_feed(struct fv_export_reader *r, const char *data, size_t n,

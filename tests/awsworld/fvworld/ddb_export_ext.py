@@ -10,7 +10,9 @@ moto gaps filled here:
   time .. now, which restarts when PITR is disabled and re-enabled), only the
   items changed in [ExportFromTime, ExportToTime) in NEW_AND_OLD_IMAGES or
   NEW_IMAGE form, point-in-time snapshots for FULL_EXPORT with ExportTime,
-  gzipped DynamoDB-JSON data files plus manifest-summary.json /
+  gzipped data files in the ExportFormat asked for (DYNAMODB_JSON, or ION
+  through ion_text.py: moto writes DYNAMODB_JSON for ION too) plus
+  manifest-summary.json /
   manifest-files.json (+ .md5) as real exports write them, ClientToken
   idempotency (8 h; two starts at once make one export), DescribeExport / ListExports (25 a page).
 * Item change times: moto keeps no history, so PutItem / UpdateItem /
@@ -34,7 +36,7 @@ import uuid
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3.models import s3_backends
 
-from . import auth, clock
+from . import auth, clock, ion_text
 from .server import Response
 
 REGION = "us-east-1"
@@ -57,6 +59,27 @@ def iso(t):
 
 def iso_ms(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _wire(av):
+    """An attribute value as DynamoDB JSON holds it.  moto gap: Item.to_json
+    leaves binary values inside M and L (and sometimes at the top) as raw
+    bytes, which neither json.dumps nor an export can write; here B and BS
+    are base64 text again, at every depth."""
+    (t, v), = av.items()
+    if t == "B" and isinstance(v, (bytes, bytearray)):
+        v = base64.b64encode(v).decode()
+    elif t == "BS":
+        v = [base64.b64encode(x).decode() if isinstance(x, (bytes, bytearray)) else x for x in v]
+    elif t == "M":
+        v = {k: _wire(x) for k, x in v.items()}
+    elif t == "L":
+        v = [_wire(x) for x in v]
+    return {t: v}
+
+
+def _attrs(item):
+    return {k: _wire(v) for k, v in item.to_json()["Attributes"].items()}
 
 
 def _key_str(key):
@@ -138,7 +161,7 @@ class DdbExportExt:
             item = be.get_item(tname, key)
         except Exception:
             return None, None, None
-        return table, key, (copy.deepcopy(item.to_json()["Attributes"]) if item else None)
+        return table, key, (copy.deepcopy(_attrs(item)) if item else None)
 
     def intercept_write(self, environ, info):
         body = info.json_body() or {}
@@ -317,7 +340,7 @@ class DdbExportExt:
         later changes undone from the recorded history)."""
         state = {}
         for item in table.all_items():
-            attrs = item.to_json()["Attributes"]
+            attrs = _attrs(item)
             key = {table.hash_key_attr: attrs[table.hash_key_attr]}
             if table.range_key_attr:
                 key[table.range_key_attr] = attrs[table.range_key_attr]
@@ -337,7 +360,7 @@ class DdbExportExt:
         with self.write_lock:
             if exp["type"] == "FULL_EXPORT":
                 state = self._state_at(account, table, exp["export_time"])
-                return [json.dumps({"Item": img}) for _, img in sorted(state.items())]
+                return [{"Item": img} for _, img in sorted(state.items())]
             per_key = {}
             for ts, ks, key, old, new in self._hist(account, table).changes:
                 if exp["from"] <= ts < exp["to"]:
@@ -354,7 +377,7 @@ class DdbExportExt:
                 rec["NewImage"] = c["new"]
             if exp["view"] == "NEW_AND_OLD_IMAGES" and c["old"] is not None:
                 rec["OldImage"] = c["old"]
-            lines.append(json.dumps(rec))
+            lines.append(rec)
         return lines
 
     def _s3(self, exp):
@@ -374,9 +397,10 @@ class DdbExportExt:
                         "failure_message": "The specified bucket does not exist (Service: Amazon S3; Status Code: 404; "
                                            "Error Code: NoSuchBucket)", "items": None, "bytes": None})
             return
-        lines = self._lines(exp)
+        ion = exp["format"] == "ION"
+        lines = [ion_text.line(r) if ion else json.dumps(r) for r in self._lines(exp)]
         raw = ("\n".join(lines) + ("\n" if lines else "")).encode()
-        data_key = f"{base}/data/{secrets.token_hex(13)}.json.gz"
+        data_key = f"{base}/data/{secrets.token_hex(13)}.{'ion' if ion else 'json'}.gz"
         gz = gzip.compress(raw)
         md5 = hashlib.md5(gz)
         files_line = json.dumps({"itemCount": len(lines), "md5Checksum": base64.b64encode(md5.digest()).decode(),
