@@ -523,6 +523,28 @@ static void s_say(void (*report)(void *, const char *), void *ud,
     fv_buf_clean_up(&line);
 }
 
+/* A full export without fleetvault's schema object beside it: a warning,
+ * not a mismatch (chains from before it, or the seed's, restore while the
+ * source table exists). */
+static void s_warn_schema(void (*report)(void *, const char *), void *ud,
+                          struct fv_export_verify_result *out, const char *bucket,
+                          const struct s_exports *e, const struct fv_export_summary *full)
+{
+    struct fv_buf key = {0}, line = {0};
+    fv_export_schema_key_of(full->summary_key, &key);
+    if (!s_listed(e, key.ptr)) {
+        out->warnings++;
+        fv_buf_printf(&line,
+                      "warning: s3://%s/%s: no table schema beside this full export; a restore "
+                      "from it needs the source table to create its target",
+                      bucket, key.ptr);
+        if (report)
+            report(ud, line.ptr);
+    }
+    fv_buf_clean_up(&key);
+    fv_buf_clean_up(&line);
+}
+
 fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *bucket,
                                const char *prefix, void (*report)(void *ud, const char *line),
                                void *report_ud, struct fv_export_verify_result *out,
@@ -590,6 +612,8 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
             s_say(report, report_ud, out, "s3://%s/%s: %lld items in its files, itemCount %lld",
                   bucket, e.s[i].summary_key, (long long)items, (long long)e.s[i].item_count);
         s_files_free(files, n_files);
+        if (st == FV_OK && !e.s[i].incremental)
+            s_warn_schema(report, report_ud, out, bucket, &e, &e.s[i]);
     }
     s_exports_clean_up(&e);
     return st;

@@ -103,10 +103,11 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
  * file's size (listed vs read) and MD5 (manifest's md5Checksum). */
 struct fv_export_verify_result {
     size_t exports, files, bad;
+    size_t warnings; /* full exports without a schema object (not bad) */
     uint64_t bytes;
 };
-/* report (may be NULL) gets one line per problem. FV_OK when all read;
- * result->bad counts mismatches. */
+/* report (may be NULL) gets one line per problem and one per warning
+ * ("warning: ..."). FV_OK when all read; result->bad counts mismatches. */
 fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *bucket,
                                const char *prefix, void (*report)(void *ud, const char *line),
                                void *report_ud, struct fv_export_verify_result *out,
