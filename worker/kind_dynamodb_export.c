@@ -11,8 +11,9 @@
  * advance), after recording the export (fv/export_records.h); then
  * retention deletes the older chains' recorded exports the job no longer
  * keeps (retention_days; a failure there is reported, never fails the
- * export). FAILED records the error (a PITR gap marks the chain PITR_GAP
- * and tells a person what to do).
+ * export). A COMPLETED full export also gets the table's schema beside it
+ * (fv_name_export_schema_key), for a restore after the table is gone. FAILED records the error (a
+ * PITR gap marks the chain PITR_GAP and tells a person what to do).
  *
  * Bucket, owner, prefix, format, view type and KMS key come from the job
  * (ctx->scope, fv_config_export_settings), never from the message. The
@@ -22,9 +23,13 @@
 
 #include <fv/dynamodb.h>
 #include <fv/export_records.h>
+#include <fv/export_restore.h>
 #include <fv/exports.h>
 #include <fv/log.h>
 #include <fv/naming.h>
+#include <fv/s3.h>
+
+#include <json-c/json.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +170,54 @@ static fv_status s_record(struct s_export *x, const struct fv_dynamodb_export *e
     return st;
 }
 
+/* The table's schema (fv_export_schema_make) beside the full export e, put
+ * by the principal DynamoDB wrote the export with, with its encryption and
+ * ACL: the same bytes to the same key on every delivery. A failure is
+ * reported on the output and in the log; it never fails the export
+ * (restore then falls back to the source's DescribeTable). */
+static void s_schema(struct s_export *x, const struct fv_dynamodb_export *e, struct fv_output *o)
+{
+    const struct fv_task *t = x->ctx->task;
+    const char *id = fv_name_export_id(e->arn);
+    struct fv_buf table_prefix = {0}, dir = {0}, key = {0}, body = {0};
+    struct json_object *in = json_object_new_object(), *resp = NULL, *desc;
+    struct fv_error err;
+    json_object_object_add(in, "TableName", json_object_new_string(t->resource));
+    fv_status st = id ? fv_aws_json(x->member, &fv_aws_dynamodb, "DescribeTable", in, &resp, &err)
+                      : fv_error_set(&err, FV_E_PARSE, "no export id in ARN");
+    if (st == FV_OK && !json_object_object_get_ex(resp, "Table", &desc))
+        st = fv_error_set(&err, FV_E_PARSE, "DescribeTable: no Table");
+    if (st == FV_OK)
+        st = fv_export_schema_make(desc, &body, &err);
+    if (st == FV_OK) {
+        fv_name_export_prefix(x->ctx->scope->job, &x->set, t->account, t->region, t->resource,
+                              &table_prefix);
+        fv_name_export_dir(table_prefix.ptr, id, &dir);
+        fv_name_export_schema_key(dir.ptr, &key);
+        struct fv_s3_put_options opt = {
+            .content_type = "application/json",
+            .sse_kms = x->set.sse_kms_key_id != NULL,
+            .kms_key_id = x->set.sse_kms_key_id,
+            .bucket_owner_full_control = x->set.bucket_owner != NULL,
+        };
+        st = fv_s3_put_object(x->member, x->set.bucket, key.ptr,
+                              (struct fv_cur){body.ptr, body.len}, &opt, NULL, &err);
+    }
+    if (st != FV_OK) {
+        FV_LOG(FV_LOG_WARN, "worker", "run %s task %s: schema of table %s beside export %s: %s",
+               t->run_id, t->task_id, t->resource, e->arn, err.message);
+        fv_output_set_extra(o, "schema_error", err.message);
+    } else {
+        fv_output_set_extra(o, "schema_key", key.ptr);
+    }
+    json_object_put(in);
+    json_object_put(resp);
+    fv_buf_clean_up(&table_prefix);
+    fv_buf_clean_up(&dir);
+    fv_buf_clean_up(&key);
+    fv_buf_clean_up(&body);
+}
+
 /* Retention after the chain moved: older chains' recorded exports go
  * (fv_export_records_prune). A failure is reported on the output and in
  * the log; it never fails the export. */
@@ -240,6 +293,8 @@ static void s_completed(struct s_export *x, const struct fv_dynamodb_export *e)
     fv_buf_printf(&msg, "%s export of table %s COMPLETED",
                   x->d.kind == FV_EXPORT_DO_FULL ? "full" : "incremental", ctx->task->resource);
     s_output(x, e, msg.ptr, NULL);
+    if (x->d.kind == FV_EXPORT_DO_FULL)
+        s_schema(x, e, &ctx->result->outputs[ctx->result->n_outputs - 1]);
     s_retention(x, &after, &ctx->result->outputs[ctx->result->n_outputs - 1]);
     ctx->result->status = FV_RESULT_SUCCEEDED;
     fv_buf_clean_up(&msg);

@@ -172,7 +172,8 @@ static const struct s_grant s_grants[] = {
      "worker/kind_dynamodb_export.c"},
     {S_EXP, S_MEMBER, "ExportObjects", false, S_R_EXPORT_OBJECTS,
      {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"},
-     "ExportTableToPointInTime: DynamoDB writes the export with the caller's permissions"},
+     "ExportTableToPointInTime: DynamoDB writes the export with the caller's permissions;"
+     " worker/kind_dynamodb_export.c (the table's schema beside a full export)"},
     {S_EXP | S_EXP_KMS, S_MEMBER, "ExportKey", false, S_R_EXPORT_KMS,
      {"kms:GenerateDataKey", "kms:Decrypt"},
      "SSE-KMS of the exports (S3 calls KMS for the member role)"},
@@ -197,7 +198,8 @@ static const struct s_grant s_grants[] = {
      {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:Scan",
       "dynamodb:BatchWriteItem"},
      "lib/restore/restore_exports.c (the source's schema, the target made, its emptiness"
-     " checked, the items written)"},
+     " checked, the items written), worker/kind_dynamodb_export.c (the schema written beside"
+     " a full export)"},
     {S_EXP_RET, S_CENTRAL, "ExportRecords", false, S_R_CONTROL,
      {"dynamodb:BatchGetItem"},
      "lib/exports/records.c (retention reads a table's export records)"},

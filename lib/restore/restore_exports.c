@@ -326,30 +326,56 @@ static void s_indexes(struct json_object *desc, const char *kind, struct json_ob
         json_object_object_add(req, kind, out);
 }
 
-/* Creates the target from the source table's DescribeTable: its key schema,
- * its global and local secondary indexes, the definitions of the attributes
- * they use; on-demand (the source's capacity, streams, TTL, tags and PITR
- * are not copied). Waits until ACTIVE. */
-static fv_status s_create_target(const struct s_apply *a, const char *source, struct fv_error *err)
+/* The schema the target is made with: the schema object written beside
+ * the chain's full export (fv_export_schema_make; the source table may be
+ * gone), else the source table's DescribeTable (chains from before it, or
+ * from the seed). Both missing: one line saying so. *desc caller's. */
+static fv_status s_schema(const struct s_apply *a, const struct s_exports *e,
+                          const struct fv_export_summary *full, const char *source,
+                          struct json_object **desc, struct fv_error *err)
+{
+    struct fv_buf key = {0}, body = {0}, text = {0};
+    fv_export_schema_key_of(full->summary_key, &key);
+    fv_status st = FV_E_NOTFOUND;
+    if (s_listed(e, key.ptr)) {
+        st = s_read_small(a->aws, a->req->bucket, key.ptr, &body, err);
+        *desc = st == FV_OK ? json_tokener_parse(fv_buf_str(&body)) : NULL;
+        if (st == FV_OK && !*desc)
+            st = fv_error_set(err, FV_E_PARSE, "s3://%s/%s: not JSON", a->req->bucket, key.ptr);
+    } else {
+        st = a->aws->describe_table_raw(a->aws->ud, a->account, a->region, source, desc, err);
+        if (st != FV_OK) {
+            fv_buf_printf(&text,
+                          "no schema object s3://%s/%s (the chain's full export is older than "
+                          "fleetvault's schema objects) and source table %s (%s, %s): %s; "
+                          "create %s with the source's key schema first",
+                          a->req->bucket, key.ptr, source, a->account, a->region, err->message,
+                          a->req->target_table);
+            s_message(err, &text);
+        }
+    }
+    fv_buf_clean_up(&key);
+    fv_buf_clean_up(&body);
+    fv_buf_clean_up(&text);
+    return st;
+}
+
+/* Creates the target with the schema (s_schema): its key schema, its
+ * global and local secondary indexes, the definitions of the attributes
+ * they use; on-demand (the source's capacity, SSE key, streams, TTL, tags
+ * and PITR are not copied). Waits until ACTIVE. */
+static fv_status s_create_target(const struct s_apply *a, const struct s_exports *e,
+                                 const struct fv_export_summary *full, const char *source,
+                                 struct fv_error *err)
 {
     struct json_object *desc = NULL, *ks, *defs;
-    fv_status st =
-        a->aws->describe_table_raw(a->aws->ud, a->account, a->region, source, &desc, err);
-    if (st != FV_OK) {
-        struct fv_buf text = {0};
-        fv_buf_printf(&text,
-                      "source table %s (%s, %s) is needed for the key schema of %s: %s; create "
-                      "%s with it first",
-                      source, a->account, a->region, a->req->target_table, err->message,
-                      a->req->target_table);
-        s_message(err, &text);
-        fv_buf_clean_up(&text);
+    fv_status st = s_schema(a, e, full, source, &desc, err);
+    if (st != FV_OK)
         return st;
-    }
     if (!json_object_object_get_ex(desc, "KeySchema", &ks) ||
         !json_object_object_get_ex(desc, "AttributeDefinitions", &defs)) {
         json_object_put(desc);
-        return fv_error_set(err, FV_E_PARSE, "DescribeTable %s: no KeySchema", source);
+        return fv_error_set(err, FV_E_PARSE, "schema of %s: no KeySchema", source);
     }
     struct json_object *req = json_object_new_object(), *used = json_object_new_object();
     json_object_object_add(req, "TableName", json_object_new_string(a->req->target_table));
@@ -441,7 +467,7 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
     st = aws->describe_table_raw(aws->ud, a.account, a.region, req->target_table, &desc, err);
     json_object_put(desc);
     if (st == FV_E_NOTFOUND) {
-        st = s_create_target(&a, source, err);
+        st = s_create_target(&a, &e, full, source, err);
     } else if (st == FV_OK && !req->overwrite) {
         bool empty = s_table_empty(aws, a.account, a.region, req->target_table, err, &st);
         if (st == FV_OK && !empty)
@@ -513,6 +539,28 @@ static void s_say(void (*report)(void *, const char *), void *ud,
     out->bad++;
     if (report)
         report(ud, fv_buf_str(&line));
+    fv_buf_clean_up(&line);
+}
+
+/* A full export without fleetvault's schema object beside it: a warning,
+ * not a mismatch (chains from before it, or the seed's, restore while the
+ * source table exists). */
+static void s_warn_schema(void (*report)(void *, const char *), void *ud,
+                          struct fv_export_verify_result *out, const char *bucket,
+                          const struct s_exports *e, const struct fv_export_summary *full)
+{
+    struct fv_buf key = {0}, line = {0};
+    fv_export_schema_key_of(full->summary_key, &key);
+    if (!s_listed(e, key.ptr)) {
+        out->warnings++;
+        fv_buf_printf(&line,
+                      "warning: s3://%s/%s: no table schema beside this full export; a restore "
+                      "from it needs the source table to create its target",
+                      bucket, key.ptr);
+        if (report)
+            report(ud, line.ptr);
+    }
+    fv_buf_clean_up(&key);
     fv_buf_clean_up(&line);
 }
 
@@ -589,6 +637,8 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
             s_say(report, report_ud, out, "s3://%s/%s: %lld items in its files, itemCount %lld",
                   bucket, e.s[i].summary_key, (long long)items, (long long)e.s[i].item_count);
         s_files_free(files, n_files);
+        if (st == FV_OK && !e.s[i].incremental)
+            s_warn_schema(report, report_ud, out, bucket, &e, &e.s[i]);
     }
     s_exports_clean_up(&e);
     return st;

@@ -190,6 +190,12 @@ void fv_name_export_dir(const char *table_prefix, const char *export_id, struct 
     fv_buf_printf(out, "AWSDynamoDB/%s/", export_id);
 }
 
+void fv_name_export_schema_key(const char *export_dir, struct fv_buf *out)
+{
+    fv_buf_reset(out);
+    fv_buf_printf(out, "%sfleetvault-table.json", export_dir);
+}
+
 void fv_name_export_record_pk(const char *job, const char *account, const char *region,
                               const char *table, const char *export_id, struct fv_buf *out)
 {

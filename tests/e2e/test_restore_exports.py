@@ -16,7 +16,10 @@ docs/EXPORTS_RESTORE.md.
 And the matrix (TestRestoreFromAJobsChains): three tables in two accounts,
 ten windows of a dynamodb_exports job's chains in the central bucket, with
 puts, updates and deletes in each; restored as the central admin at three
-times per table, each equal to the table as scanned then."""
+times per table, each equal to the table as scanned then.
+
+And the disaster (TestRestoreWhenTheSourceIsGone): a job's chain, the source
+table deleted, restored into a new table made from the export's schema."""
 
 import datetime
 import os
@@ -186,6 +189,10 @@ class TestRestoreFromExports(unittest.TestCase):
         r = run(["verify", "--exports", f"s3://{BUCKET}/{PREFIX}"], W, env_extra=self.env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("4 exports, 4 of 4 data files verified", r.stdout)
+        # boto3 made the full export: no schema object beside it, a warning only
+        self.assertRegex(r.stdout, rf"WARN  s3://{BUCKET}/{PREFIX}/AWSDynamoDB/[^/]+/fleetvault-table.json: "
+                                   "no table schema")
+        self.assertNotIn("BAD", r.stdout)
         # tamper with a copy of the chain (the other tests read the original)
         keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]]
         for k in keys:
@@ -402,6 +409,111 @@ class TestRestoreLargeExport(unittest.TestCase):
         for k, it in want.items():
             it = dict(it, tags={"SS": sorted(it["tags"]["SS"])})
             self.assertEqual(dict(got[k], tags={"SS": sorted(got[k]["tags"]["SS"])}), it, k)
+
+
+class TestRestoreWhenTheSourceIsGone(unittest.TestCase):
+    """The disaster the central copy is for: a dynamodb_exports job's chain
+    of a table with a range key, a GSI and an LSI (the job's full export
+    writes the table's schema beside it), then the SOURCE TABLE DELETED;
+    `restore dynamodb --from-exports --config` (as the fleet's central
+    principal, with what `fleetvault iam-policy` grants) into a new table of
+    that account makes it with the same key schema and indexes, holding the
+    items of the snapshot. Before the schema object existed, the target had
+    to be made by hand (the matrix above still does: the seed's full
+    exports carry none)."""
+
+    ACCT = "222222222222"
+    CENTRAL_BUCKET = "fleetvault-backups-123456789012"
+    JOB = """
+- name: dr
+  type: dynamodb_exports
+  tables:
+    prefixes: [dr-]
+  poll_interval_s: 1
+"""
+    KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    GSI = [{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+    LSI = [{"IndexName": "by-l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                               {"AttributeName": "l", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.cfg = os.path.join(cls.dir, "fleet.yaml")
+        fleet_config(cls.cfg, cls.JOB)
+        grant_exports(W, cls.JOB, cls.dir)
+        # the central principal's grants for this job too (its reads of the
+        # exports): the restore runs as fleetvault, as an operator would
+        with open(os.path.join(cls.dir, "iam", "fleetvault-central-policy.json")) as f:
+            user = W.principals["principals"]["fleetvault"]["arn"].split("/")[-1]
+            W.client("iam", who="admin").put_user_policy(UserName=user, PolicyName="fleetvault-dr-exports",
+                                                         PolicyDocument=f.read())
+        ctl = W.client("dynamodb", who="admin")
+        if "fleetvault-control" not in ctl.list_tables()["TableNames"]:
+            ctl.create_table(TableName="fleetvault-control", BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        cls.ddb = admin(W, "dynamodb", cls.ACCT)
+        W.set_clock(-7200)  # the table and its PITR history older than the full export
+        cls.ddb.create_table(TableName="dr-orders", BillingMode="PAY_PER_REQUEST", KeySchema=cls.KEYS,
+                             AttributeDefinitions=[{"AttributeName": a, "AttributeType": t}
+                                                   for a, t in (("pk", "S"), ("sk", "N"), ("g", "S"), ("l", "N"))],
+                             GlobalSecondaryIndexes=cls.GSI, LocalSecondaryIndexes=cls.LSI)
+        cls.ddb.update_continuous_backups(TableName="dr-orders", PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        for i in range(30):
+            cls.ddb.put_item(TableName="dr-orders", Item={
+                "pk": {"S": f"o{i:02d}"}, "sk": {"N": str(i % 4)}, "g": {"S": f"g{i % 5}"},
+                "l": {"N": str(i * 7)}, "v": {"M": {"at": {"S": f"v{i}"}}}})
+        W.set_clock(0)
+        cls.snap = cls.scan("dr-orders")
+        out = os.path.join(cls.dir, "run")
+        os.mkdir(out)
+        r = run(["backup", "--config", cls.cfg, "--job", "dr", "--output-dir", out, "--no-progress"], W)
+        assert r.returncode == 0, r.stdout + r.stderr
+        done = [(x["status"], x["outputs"][0].get("export_type"), x["outputs"][0].get("schema_error"))
+                for x in load_manifest(out)["resources"] if x["kind"] == "dynamodb.export"]
+        assert done == [("SUCCEEDED", "FULL_EXPORT", None)], done
+
+    @classmethod
+    def scan(cls, t):
+        out, kw = {}, {}
+        while True:
+            page = cls.ddb.scan(TableName=t, ConsistentRead=True, **kw)
+            for it in page["Items"]:
+                out[(it["pk"]["S"], it["sk"]["N"])] = it
+            if "LastEvaluatedKey" not in page:
+                return out
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def test_the_target_is_made_from_the_exports_schema_when_the_source_is_gone(self):
+        prefix = f"dynamodb-exports/dr/{self.ACCT}/us-east-1/dr-orders"
+        s3 = W.client("s3", who="admin")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=self.CENTRAL_BUCKET, Prefix=prefix)["Contents"]]
+        schema = [k for k in keys if k.endswith("/fleetvault-table.json")]
+        self.assertEqual(len(schema), 1, keys)
+        self.assertRegex(schema[0], rf"^{prefix}/AWSDynamoDB/[^/]+/fleetvault-table.json$")
+        self.ddb.delete_table(TableName="dr-orders")
+        self.assertNotIn("dr-orders", self.ddb.list_tables()["TableNames"])
+        r = run(["restore", "dynamodb", "--from-exports", f"s3://{self.CENTRAL_BUCKET}/{prefix}/",
+                 "--target-table", "dr-orders-back", "--config", self.cfg], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        desc = self.ddb.describe_table(TableName="dr-orders-back")["Table"]
+        self.assertEqual(desc["KeySchema"], self.KEYS)
+        self.assertEqual([(g["IndexName"], g["KeySchema"], g["Projection"]) for g in desc["GlobalSecondaryIndexes"]],
+                         [(g["IndexName"], g["KeySchema"], g["Projection"]) for g in self.GSI])
+        self.assertEqual([(x["IndexName"], x["KeySchema"], x["Projection"]) for x in desc["LocalSecondaryIndexes"]],
+                         [(x["IndexName"], x["KeySchema"], x["Projection"]) for x in self.LSI])
+        got = self.scan("dr-orders-back")
+        self.assertEqual(set(got), set(self.snap))
+        for k in self.snap:
+            self.assertEqual(got[k], self.snap[k], k)
+        # verify --exports: the chain has its schema, so no warning
+        r = run(["verify", "--exports", f"s3://{self.CENTRAL_BUCKET}/{prefix}", "--config", self.cfg], W)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("warning:", r.stdout + r.stderr)
 
 
 if __name__ == "__main__":

@@ -513,9 +513,73 @@ static void test_a_missing_source_names_what_to_do(void **state)
     struct fv_error err = {0};
     assert_int_equal(s_restore(w, 0, false, &res, &err), FV_E_NOTFOUND);
     assert_non_null(strstr(err.message, "source table orders"));
+    assert_non_null(strstr(err.message, "no schema object s3://central-exports/tables/orders/"
+                                        "AWSDynamoDB/0001-full/fleetvault-table.json"));
     assert_null(strchr(err.message, '\n'));
+    assert_null(w->created);
     fv_export_restore_result_clean_up(&res);
     s_world_free(w);
+}
+
+/* The schema object the worker wrote beside the full export (here with a
+ * range key, a GSI and an LSI). */
+#define SCHEMA                                                                                     \
+    "{\"fleetvault\":\"table-schema/1\",\"TableName\":\"orders\",\"KeySchema\":[{"                 \
+    "\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":"        \
+    "\"RANGE\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"    \
+    "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"},{\"AttributeName\":\"g\","                 \
+    "\"AttributeType\":\"S\"},{\"AttributeName\":\"l\",\"AttributeType\":\"N\"}],"                 \
+    "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"by-g\",\"KeySchema\":[{\"AttributeName\":"       \
+    "\"g\",\"KeyType\":\"HASH\"}],\"Projection\":{\"ProjectionType\":\"KEYS_ONLY\"}}],"            \
+    "\"LocalSecondaryIndexes\":[{\"IndexName\":\"by-l\",\"KeySchema\":[{\"AttributeName\":"        \
+    "\"pk\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"l\",\"KeyType\":\"RANGE\"}],"               \
+    "\"Projection\":{\"ProjectionType\":\"ALL\"}}],\"BillingMode\":\"PROVISIONED\"}"
+#define SCHEMA_KEY "tables/orders/AWSDynamoDB/0001-full/fleetvault-table.json"
+
+static const char *s_index_name(struct json_object *req, const char *kind)
+{
+    struct json_object *arr, *name;
+    if (!json_object_object_get_ex(req, kind, &arr) || json_object_array_length(arr) != 1 ||
+        !json_object_object_get_ex(json_object_array_get_idx(arr, 0), "IndexName", &name))
+        return NULL;
+    return json_object_get_string(name);
+}
+
+/* The source table (or its account) is gone: the target is made from the
+ * schema object beside the chain's full export, and the items restored;
+ * with the source still there, the schema object still wins (it is the
+ * schema at the export, the source may have changed since). */
+static void test_a_gone_source_is_made_from_the_schema_object(void **state)
+{
+    (void)state;
+    for (int gone = 1; gone >= 0; gone--) {
+        struct s_world *w = s_world_new();
+        s_chain(w);
+        s_put(w, SCHEMA_KEY, SCHEMA, strlen(SCHEMA));
+        w->source_gone = gone;
+        struct fv_export_restore_result res;
+        struct fv_error err = {0};
+        assert_int_equal(s_restore(w, 0, false, &res, &err), FV_OK);
+        s_target_is(w, "c=3 d=1 e=1");
+        assert_non_null(w->created);
+        assert_string_equal(json_object_get_string(json_object_object_get(w->created, "TableName")),
+                            "orders-restored");
+        struct json_object *ks = json_object_object_get(w->created, "KeySchema");
+        assert_int_equal(json_object_array_length(ks), 2);
+        assert_string_equal(s_index_name(w->created, "GlobalSecondaryIndexes"), "by-g");
+        assert_string_equal(s_index_name(w->created, "LocalSecondaryIndexes"), "by-l");
+        assert_int_equal(
+            json_object_array_length(json_object_object_get(w->created, "AttributeDefinitions")),
+            4);
+        /* on demand, whatever the source's mode (no capacity to guess) */
+        assert_string_equal(
+            json_object_get_string(json_object_object_get(w->created, "BillingMode")),
+            "PAY_PER_REQUEST");
+        json_object_put(w->created);
+        w->created = NULL;
+        fv_export_restore_result_clean_up(&res);
+        s_world_free(w);
+    }
 }
 
 static void test_unprocessed_items_are_sent_again_after_a_backoff(void **state)
@@ -600,6 +664,19 @@ static void test_verify_checks_every_data_file(void **state)
     assert_int_equal(res.exports, 4);
     assert_int_equal(res.files, 4);
     assert_int_equal(res.bad, 0);
+    /* no schema object beside the full export: a warning, not a mismatch */
+    assert_int_equal(res.warnings, 1);
+    assert_string_equal(fv_buf_str(&lines.all),
+                        "warning: s3://central-exports/" SCHEMA_KEY
+                        ": no table schema beside this full export; a restore from it needs the "
+                        "source table to create its target\n");
+    fv_buf_reset(&lines.all);
+    s_put(w, SCHEMA_KEY, SCHEMA, strlen(SCHEMA));
+    assert_int_equal(fv_export_verify_run(&aws, "central-exports", "tables/orders", s_report,
+                                          &lines, &res, &err),
+                     FV_OK);
+    assert_int_equal(res.warnings, 0);
+    assert_int_equal(res.bad, 0);
     assert_string_equal(fv_buf_str(&lines.all), "");
     /* one byte of one data file flipped: its MD5 no longer matches */
     for (size_t i = 0; i < w->n_obj; i++)
@@ -624,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_a_prefix_of_two_tables_is_refused),
         cmocka_unit_test(test_a_non_empty_target_needs_overwrite),
         cmocka_unit_test(test_a_missing_source_names_what_to_do),
+        cmocka_unit_test(test_a_gone_source_is_made_from_the_schema_object),
         cmocka_unit_test(test_unprocessed_items_are_sent_again_after_a_backoff),
         cmocka_unit_test(test_a_large_file_is_read_in_bounded_ranges),
         cmocka_unit_test(test_verify_checks_every_data_file),

@@ -148,8 +148,9 @@ static void s_error_route(struct s_fixture *f, const char *op, const char *code,
     fv_buf_clean_up(&b);
 }
 
-/* The incremental window [T0, T0 + W) of table orders at step. */
-static void s_task(struct fv_task *t, const char *step)
+/* The incremental window [T0, T0 + W) of table orders at step; with
+ * full_ms, instead the full export at full_ms (the chain's CHAIN_ARN). */
+static void s_task_of(struct fv_task *t, const char *step, int64_t full_ms)
 {
     struct fv_task tmpl = {.task_id = "0123456789abcdef0123456789abcdef",
                            .run_id = "ex-20251203T143100Z",
@@ -162,6 +163,12 @@ static void s_task(struct fv_task *t, const char *step)
                            .attempt = 1};
     fv_task_copy(t, &tmpl);
     char v[32];
+    if (full_ms) {
+        snprintf(v, sizeof(v), "%lld", (long long)full_ms);
+        fv_task_set_param(t, "export_time_ms", v);
+        fv_task_set_param(t, "export_arn", CHAIN_ARN);
+        return;
+    }
     snprintf(v, sizeof(v), "%lld", (long long)T0);
     fv_task_set_param(t, "from_ms", v);
     snprintf(v, sizeof(v), "%lld", (long long)(T0 + W));
@@ -170,6 +177,11 @@ static void s_task(struct fv_task *t, const char *step)
     fv_task_set_param(t, "chain_id", CHAIN_ARN);
     if (strcmp(step, "wait") == 0)
         fv_task_set_param(t, "export_arn", EXPORT_ARN);
+}
+
+static void s_task(struct fv_task *t, const char *step)
+{
+    s_task_of(t, step, 0);
 }
 
 /* Runs the handler on t; r is the caller's (clean up), *follow (caller
@@ -334,6 +346,7 @@ static void test_completed_advances_the_chain_once(void **state)
     snprintf(end, sizeof(end), "%lld", (long long)(T0 + W));
     assert_string_equal(s_get(rec, "Item.time_ms.N"), end);
     json_object_put(rec);
+    assert_int_equal(s_count(f, DDB("DescribeTable")), 0); /* a schema only beside full ones */
     /* retention_days 0: nothing reads the table's list, none is kept */
     assert_int_equal(s_count(f, DDB("UpdateItem")), 0);
     struct json_object *put = s_body(f, DDB("PutItem"), 1);
@@ -664,6 +677,106 @@ static void test_a_full_list_never_stops_the_chain(void **state)
     free(done);
 }
 
+#define SCHEMA_KEY                                                                                 \
+    "/central-b/dynamodb-exports/ex/" A "/us-east-1/orders/AWSDynamoDB/00/fleetvault-table.json"
+
+/* A COMPLETED full export gets the table's schema beside it, in the
+ * export's own directory, SSE-KMS with the job's key: key schema,
+ * attribute definitions, each index's name, key schema and projection,
+ * billing mode — not what changes with the data (sizes, counts, status).
+ * A redelivery puts the same bytes to the same key. A table gone by then
+ * fails nothing: the export succeeds and says why it has no schema. */
+static void test_a_full_export_gets_the_tables_schema_beside_it(void **state)
+{
+    struct s_fixture *f = *state;
+    char *item = s_state_item("true", T0, "RUN", NULL, 3); /* chain CHAIN_ARN, full at T0 - 4W */
+    const char *done = "{\"ExportDescription\":{\"ExportArn\":\"" CHAIN_ARN
+                       "\",\"ExportStatus\":\"COMPLETED\",\"ExportType\":\"FULL_EXPORT\","
+                       "\"StartTime\":1764769000,\"EndTime\":1764769500,"
+                       "\"S3Bucket\":\"central-b\"}}";
+    const char *table =
+        "{\"Table\":{\"TableName\":\"orders\",\"TableStatus\":\"ACTIVE\",\"ItemCount\":42,"
+        "\"TableSizeBytes\":4200,\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
+        "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":["
+        "{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},{\"AttributeName\":\"sk\","
+        "\"AttributeType\":\"N\"},{\"AttributeName\":\"g\",\"AttributeType\":\"S\"}],"
+        "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"by-g\",\"KeySchema\":[{\"AttributeName\":"
+        "\"g\",\"KeyType\":\"HASH\"}],\"Projection\":{\"ProjectionType\":\"ALL\"},"
+        "\"IndexStatus\":\"ACTIVE\",\"ItemCount\":40}],\"BillingModeSummary\":{\"BillingMode\":"
+        "\"PAY_PER_REQUEST\"}}}";
+    char *first = NULL;
+    for (int delivery = 0; delivery < 2; delivery++) {
+        stub_http_reset(f->stub);
+        s_route(f, DDB("DescribeExport"), done, 0);
+        s_route(f, DDB("GetItem"), item, 0);
+        s_route(f, DDB("PutItem"), "{}", 0);
+        s_route(f, DDB("DescribeTable"), table, 0);
+        stub_http_add(f->stub,
+                      &(struct stub_http_route){.method = "PUT", .path = SCHEMA_KEY, .body = ""});
+        struct fv_task t;
+        s_task_of(&t, "wait", T0 - 4 * W);
+        struct fv_result r;
+        struct fv_task *next = NULL;
+        s_run(f, &t, &r, &next);
+        assert_null(next);
+        assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+        assert_null(s_extra(&r, "schema_error"));
+        assert_int_equal(stub_http_count_matching(f->stub, "PUT", SCHEMA_KEY), 1);
+        const struct stub_http_req *put = NULL;
+        for (size_t i = 0; i < stub_http_count(f->stub); i++)
+            if (strcmp(stub_http_req(f->stub, i)->method, "PUT") == 0)
+                put = stub_http_req(f->stub, i);
+        assert_string_equal(fv_headers_get(&put->headers, "x-amz-server-side-encryption"),
+                            "aws:kms");
+        assert_string_equal(
+            fv_headers_get(&put->headers, "x-amz-server-side-encryption-aws-kms-key-id"),
+            "arn:aws:kms:us-east-1:" CENTRAL ":key/k1");
+        struct json_object *schema = json_tokener_parse(put->body.ptr);
+        assert_non_null(schema);
+        assert_string_equal(s_get(schema, "TableName"), "orders");
+        struct json_object *ks, *defs, *gsis;
+        assert_true(json_object_object_get_ex(schema, "KeySchema", &ks));
+        assert_int_equal(json_object_array_length(ks), 2);
+        assert_true(json_object_object_get_ex(schema, "AttributeDefinitions", &defs));
+        assert_int_equal(json_object_array_length(defs), 3);
+        assert_true(json_object_object_get_ex(schema, "GlobalSecondaryIndexes", &gsis));
+        struct json_object *g = json_object_array_get_idx(gsis, 0);
+        assert_string_equal(s_get(g, "IndexName"), "by-g");
+        assert_string_equal(s_get(g, "Projection.ProjectionType"), "ALL");
+        assert_null(s_get(g, "ItemCount"));
+        assert_null(s_get(schema, "ItemCount"));
+        assert_null(s_get(schema, "TableStatus"));
+        assert_string_equal(s_get(schema, "BillingMode"), "PAY_PER_REQUEST");
+        json_object_put(schema);
+        if (!first)
+            first = fv_strdup(put->body.ptr);
+        else
+            assert_string_equal(put->body.ptr, first); /* redelivery: the same bytes */
+        fv_result_clean_up(&r);
+        fv_task_clean_up(&t);
+    }
+
+    /* The table is gone before the export COMPLETED: still a success. */
+    stub_http_reset(f->stub);
+    s_route(f, DDB("DescribeExport"), done, 0);
+    s_route(f, DDB("GetItem"), item, 0);
+    s_route(f, DDB("PutItem"), "{}", 0);
+    s_error_route(f, DDB("DescribeTable"), "ResourceNotFoundException",
+                  "Requested resource not found");
+    struct fv_task t;
+    s_task_of(&t, "wait", T0 - 4 * W);
+    struct fv_result r;
+    struct fv_task *next = NULL;
+    s_run(f, &t, &r, &next);
+    assert_int_equal(r.status, FV_RESULT_SUCCEEDED);
+    assert_non_null(s_extra(&r, "schema_error"));
+    assert_int_equal(stub_http_count_matching(f->stub, "PUT", SCHEMA_KEY), 0);
+    fv_result_clean_up(&r);
+    fv_task_clean_up(&t);
+    free(first);
+    free(item);
+}
+
 static int s_setup_retention(void **state)
 {
     s_config = s_config_retention;
@@ -680,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_an_export_off_the_chain_is_recorded_out_of_it),
         cmocka_unit_test(test_a_pitr_gap_fails_with_a_remedy),
         cmocka_unit_test(test_the_step_guard_exports_nothing_off_the_chain),
+        cmocka_unit_test(test_a_full_export_gets_the_tables_schema_beside_it),
     };
     const struct CMUnitTest retention[] = {
         cmocka_unit_test(test_retention_deletes_only_recorded_exports_under_the_configured_prefix),

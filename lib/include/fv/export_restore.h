@@ -107,13 +107,28 @@ fv_status fv_export_restore_run(const struct fv_restore_aws *aws,
  * file's size (listed vs read) and MD5 (manifest's md5Checksum). */
 struct fv_export_verify_result {
     size_t exports, files, bad;
+    size_t warnings; /* full exports without a schema object (not bad) */
     uint64_t bytes;
 };
-/* report (may be NULL) gets one line per problem. FV_OK when all read;
- * result->bad counts mismatches. */
+/* report (may be NULL) gets one line per problem and one per warning
+ * ("warning: ..."). FV_OK when all read; result->bad counts mismatches. */
 fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *bucket,
                                const char *prefix, void (*report)(void *ud, const char *line),
                                void *report_ud, struct fv_export_verify_result *out,
                                struct fv_error *err);
+
+/* The schema object fleetvault writes beside a full export
+ * (fv_name_export_schema_key): of desc, a DescribeTable "Table", the
+ * TableName, TableArn, KeySchema, AttributeDefinitions, each GSI's and
+ * LSI's IndexName, KeySchema and Projection, BillingMode and SSE type and
+ * key — in DescribeTable's own names, so it reads as a DescribeTable.
+ * Nothing that changes while the schema stays (sizes, counts, status):
+ * the same table gives the same bytes. FV_E_PARSE without a key schema.
+ * out is caller's (reset first). */
+fv_status fv_export_schema_make(struct json_object *desc, struct fv_buf *out,
+                                struct fv_error *err);
+/* The schema object's key for the export whose manifest-summary.json is
+ * summary_key. out is caller's. */
+void fv_export_schema_key_of(const char *summary_key, struct fv_buf *out);
 
 #endif

@@ -75,6 +75,11 @@ const char *fv_name_export_id(const char *arn);
  * (fv_name_export_prefix): "<table_prefix>/AWSDynamoDB/<id>/" ("AWSDynamoDB/<id>/" for
  * an empty table_prefix). Retention deletes exactly what is under it. */
 void fv_name_export_dir(const char *table_prefix, const char *export_id, struct fv_buf *out);
+/* The key of the source table's schema fleetvault writes beside a full
+ * export (fv_export_schema_make): "<export_dir>fleetvault-table.json", in
+ * the export's own directory (fv_name_export_dir, ending in '/'), so
+ * retention deletes it with its export; DynamoDB never writes that name. */
+void fv_name_export_schema_key(const char *export_dir, struct fv_buf *out);
 /* The control-table items of the exports fleetvault recorded (fv/export_records.h):
  * one per export, "exportrec#<job>#<account>#<region>#<table>#<export id>", and one
  * per table listing them, "exportrecs#<job>#<account>#<region>#<table>". */
