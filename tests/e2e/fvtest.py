@@ -30,9 +30,13 @@ def fleet_config(path, jobs, kafka=None, extra=""):
                   f"    role_arn: arn:aws:iam::{acct}:role/fleetvault-member",
                   "    external_id: fleetvault-demo"]
     lines += ["central:", '  account: "123456789012"', "  bucket: fleetvault-backups-123456789012",
-              "kafka:", f"  brokers: {kafka or 'embedded'}", "  session_timeout_ms: 6000",
-              # the mock cluster in its own process speaks PLAINTEXT only
-              *(["  allow_plaintext: true"] if kafka else []),
+              "kafka:", f"  brokers: {kafka or 'embedded'}",
+              # A separate cluster: workers are killed, and their partitions
+              # must move within seconds; it speaks PLAINTEXT only. Embedded
+              # runs keep the default session: nothing is killed, and a
+              # short one lets a starved mock drop a JoinGroup answer
+              # (FACTS.md, librdkafka 2.0.2's mock).
+              *(["  session_timeout_ms: 6000", "  allow_plaintext: true"] if kafka else []),
               "worker:", "  concurrency: 8", "  shutdown_grace_s: 5",
               "coordinator:", f"  run_deadline_s: {RUN_DEADLINE_S}",
               "logging:", "  level: info"]
@@ -48,12 +52,22 @@ TASK_KEYS = "e2e-1 e2e-task-signing-secret-0123456789abcdef"
 FORGED_KEYS = "e2e-1 not-the-secret-the-workers-hold-0123456789"
 
 
-def run(args, world, timeout=240, env_extra=None, **kw):
+def run(args, world, timeout=None, env_extra=None, **kw):
+    """Runs the binary to its end; a coordinator ends itself at its run's
+    deadline first. A process still running at the timeout is killed and
+    the test fails with the tail of what it printed."""
     env = dict(os.environ)
     env["FV_TASK_SIGNING_KEYS"] = TASK_KEYS
     env.update(world.env)
     env.update(env_extra or {})
-    return subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout, **kw)
+    try:
+        return subprocess.run([BIN] + args, env=env, capture_output=True, text=True,
+                              timeout=timeout or COORDINATOR_TIMEOUT_S, **kw)
+    except subprocess.TimeoutExpired as e:
+        out = e.stderr or b""
+        out = out.decode(errors="replace") if isinstance(out, bytes) else out
+        raise AssertionError(f"{' '.join(args[:2])} still running after {e.timeout} s; "
+                             f"its stderr ends:\n{out[-4000:]}") from None
 
 
 # Every coordinator of a test ends itself (its run's deadline: unfinished

@@ -363,7 +363,6 @@ central:
   principal_arn: arn:aws:iam::{acct}:role/irsa-backup
 kafka:
   brokers: embedded
-  session_timeout_ms: 6000
 jobs:
   - name: ddb
     type: dynamodb_backups
