@@ -125,8 +125,7 @@ fv_status fv_export_verify_run(const struct fv_restore_aws *aws, const char *buc
  * Nothing that changes while the schema stays (sizes, counts, status):
  * the same table gives the same bytes. FV_E_PARSE without a key schema.
  * out is caller's (reset first). */
-fv_status fv_export_schema_make(struct json_object *desc, struct fv_buf *out,
-                                struct fv_error *err);
+fv_status fv_export_schema_make(struct json_object *desc, struct fv_buf *out, struct fv_error *err);
 /* The schema object's key for the export whose manifest-summary.json is
  * summary_key. out is caller's. */
 void fv_export_schema_key_of(const char *summary_key, struct fv_buf *out);
